@@ -1,0 +1,23 @@
+module github.com/rssmd/rssmd
+
+go 1.26.8
+
+require (
+	codeberg.org/sbinet/npyio v0.14.0 // indirect
+	github.com/bluenviron/goroslib/v2 v2.1.5 // indirect
+	github.com/campoy/embedmd v1.0.0 // indirect
+	github.com/gookit/color v1.5.4 // indirect
+	github.com/nlpodyssey/gopickle v0.3.0 // indirect
+	github.com/philhofer/fwd v1.2.0 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/tinylib/msgp v1.6.5 // indirect
+	github.com/vladimirvivien/go4vl v0.0.5 // indirect
+	github.com/xo/terminfo v0.0.0-20210125001918-ca9a967f8778 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
