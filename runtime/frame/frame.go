@@ -1,0 +1,109 @@
+// Package frame turns camera frames (YUYV, UYVY, RGB24 and MJPEG at camera
+// resolution) into the 64x64 RGB uint8 HWC images the world model was trained
+// on: an optional crop, colour conversion and bilinear (or area) resampling in
+// one pass, with sampling tables precomputed so that a frame costs no
+// allocation (except inside image/jpeg for MJPEG).
+package frame
+
+import (
+	"errors"
+	"fmt"
+)
+
+// PixelFormat is the layout of Frame.Data.
+type PixelFormat uint8
+
+const (
+	// FormatInvalid is the zero value; no frame has it.
+	FormatInvalid PixelFormat = iota
+	// YUYV is packed YUV 4:2:2 (Y0 U Y1 V), BT.601 limited range, as V4L2
+	// cameras send it (V4L2_PIX_FMT_YUYV).
+	YUYV
+	// UYVY is packed YUV 4:2:2 with chroma first (U Y0 V Y1).
+	UYVY
+	// RGB24 is packed 8-bit R, G, B.
+	RGB24
+	// MJPEG is one baseline JPEG image per frame (JFIF full-range YCbCr),
+	// possibly without Huffman tables, as UVC cameras send it.
+	MJPEG
+)
+
+var formatNames = [...]string{"invalid", "YUYV", "UYVY", "RGB24", "MJPEG"}
+
+func (f PixelFormat) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("PixelFormat(%d)", uint8(f))
+}
+
+// ParsePixelFormat reads a format name as written by String (case-sensitive,
+// "YUYV", "UYVY", "RGB24", "MJPEG"), for configuration files.
+func ParsePixelFormat(s string) (PixelFormat, error) {
+	for i := 1; i < len(formatNames); i++ {
+		if formatNames[i] == s {
+			return PixelFormat(i), nil
+		}
+	}
+	return FormatInvalid, fmt.Errorf("unknown pixel format %q (want YUYV, UYVY, RGB24 or MJPEG)", s)
+}
+
+// BytesPerPixel is the packed size of one pixel, or 0 for compressed formats.
+func (f PixelFormat) BytesPerPixel() int {
+	switch f {
+	case YUYV, UYVY:
+		return 2
+	case RGB24:
+		return 3
+	}
+	return 0
+}
+
+// Frame is one image as a camera delivers it. Data is not owned by Frame:
+// whoever hands a Frame out says how long Data stays valid.
+type Frame struct {
+	Data   []byte
+	Format PixelFormat
+	Width  int
+	Height int
+	// Stride is the number of bytes from one row to the next; 0 means
+	// tightly packed (Width*BytesPerPixel). Ignored for MJPEG.
+	Stride int
+}
+
+// RowStride is the effective stride (Stride, or the packed row size if 0).
+func (f Frame) RowStride() int {
+	if f.Stride > 0 {
+		return f.Stride
+	}
+	return f.Width * f.Format.BytesPerPixel()
+}
+
+// Rect is a region of interest in source pixels: the half-open box
+// [X, X+W) x [Y, Y+H). The zero Rect means "the whole frame".
+type Rect struct {
+	X, Y, W, H int
+}
+
+// Empty reports whether r is the zero value (full frame).
+func (r Rect) Empty() bool { return r == Rect{} }
+
+// CenterSquare is the largest centred square of a width x height frame, the
+// usual crop for a square model input from a 4:3 or 16:9 camera. The left
+// edge is rounded down to an even column so YUYV chroma pairs stay aligned.
+func CenterSquare(width, height int) Rect {
+	s := min(width, height)
+	x := (width - s) / 2 &^ 1
+	return Rect{X: x, Y: (height - s) / 2, W: s, H: s}
+}
+
+// Errors returned by Process; match with errors.Is.
+var (
+	ErrFormat   = errors.New("frame format does not match the preprocessor")
+	ErrSize     = errors.New("frame size does not match the preprocessor")
+	ErrBuffer   = errors.New("buffer too small")
+	ErrDecode   = errors.New("MJPEG decode failed")
+	ErrNotJPEG  = errors.New("not a JPEG stream")
+	errBadCrop  = errors.New("crop outside the frame")
+	errBadConf  = errors.New("invalid preprocessor config")
+)
