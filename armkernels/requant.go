@@ -1,0 +1,73 @@
+package armkernels
+
+import "fmt"
+
+// roundMagic is 1.5·2²³: adding and subtracting it rounds a float32 of
+// magnitude below 2²² to the nearest integer, ties to even, in the FPU's
+// default rounding mode, without a call to math.RoundToEven.
+const roundMagic = 12582912
+
+// QuantizeRow writes dst[i] = clamp(roundHalfEven(src[i]·invScale), -127, 127).
+// NaN becomes 0. dst and src must have the same length (it panics otherwise).
+// It does not allocate.
+func QuantizeRow(dst []int8, src []float32, invScale float32) {
+	if len(dst) != len(src) {
+		panic(fmt.Sprintf("armkernels: QuantizeRow dst has %d values, src %d", len(dst), len(src)))
+	}
+	for i, x := range src {
+		v := float32(x * invScale) // the conversion forbids fusing with the add below
+		switch {
+		case v >= 127:
+			v = 127
+		case v <= -127:
+			v = -127
+		case v != v:
+			v = 0
+		default:
+			v = float32(v+roundMagic) - roundMagic
+		}
+		dst[i] = int8(v)
+	}
+}
+
+// Dequantize writes dst[j] = float32(acc[j])·actScale·rowScale[j] + bias[j],
+// the float output of a GEMM whose activations had scale actScale and whose
+// weight row j had scale rowScale[j]. A nil bias adds nothing. All slices
+// must have len(dst) values (it panics otherwise). It does not allocate.
+func Dequantize(dst []float32, acc []int32, rowScale []float32, actScale float32, bias []float32) {
+	acc, rowScale, bias = checkDequantize(dst, acc, rowScale, bias)
+	if bias == nil {
+		for j := range dst {
+			dst[j] = float32(acc[j]) * actScale * rowScale[j]
+		}
+		return
+	}
+	for j := range dst {
+		dst[j] = float32(float32(acc[j])*actScale*rowScale[j]) + bias[j] // no FMA: same bits on every arch
+	}
+}
+
+// DequantizeReLU is Dequantize followed by max(0, ·).
+func DequantizeReLU(dst []float32, acc []int32, rowScale []float32, actScale float32, bias []float32) {
+	acc, rowScale, bias = checkDequantize(dst, acc, rowScale, bias)
+	for j := range dst {
+		v := float32(float32(acc[j]) * actScale * rowScale[j])
+		if bias != nil {
+			v += bias[j]
+		}
+		dst[j] = max(v, 0)
+	}
+}
+
+// checkDequantize panics on mismatched lengths and reslices the inputs to
+// len(dst) so the loops run without bounds checks.
+func checkDequantize(dst []float32, acc []int32, rowScale, bias []float32) ([]int32, []float32, []float32) {
+	n := len(dst)
+	if len(acc) != n || len(rowScale) != n || (bias != nil && len(bias) != n) {
+		panic(fmt.Sprintf("armkernels: Dequantize lengths dst %d, acc %d, rowScale %d, bias %d differ", n, len(acc), len(rowScale), len(bias)))
+	}
+	if bias != nil {
+		bias = bias[:n]
+	}
+	return acc[:n], rowScale[:n], bias
+}
