@@ -50,14 +50,9 @@ const q8Max = 255 << 8
 
 // clampQ8 turns a Q16 channel value into Q8 clamped to [0, 255].
 func clampQ8(v int32) int32 {
-	v = (v + 1<<7) >> 8
-	if v < 0 {
-		return 0
-	}
-	if v > q8Max {
-		return q8Max
-	}
-	return v
+	// min/max compile to conditional moves: no mispredicted branches on
+	// noisy out-of-gamut pixels.
+	return max(0, min((v+1<<7)>>8, q8Max))
 }
 
 // rgbQ8 converts one YCbCr sample to RGB in Q8, keeping the fraction so that
@@ -65,4 +60,16 @@ func clampQ8(v int32) int32 {
 func (t *yuvTables) rgbQ8(y, u, v byte) (r, g, b int32) {
 	l := t.y[y]
 	return clampQ8(l + t.rv[v]), clampQ8(l - t.gu[u] - t.gv[v]), clampQ8(l + t.bu[u])
+}
+
+// chroma returns the chroma terms of R, G and B (Q16) for one (U, V) pair,
+// which the two pixels of a YUYV pair share.
+func (t *yuvTables) chroma(u, v byte) (cr, cg, cb int32) {
+	return t.rv[v], -t.gu[u] - t.gv[v], t.bu[u]
+}
+
+// withLuma finishes rgbQ8 given the chroma terms.
+func (t *yuvTables) withLuma(y byte, cr, cg, cb int32) (r, g, b int32) {
+	l := t.y[y]
+	return clampQ8(l + cr), clampQ8(l + cg), clampQ8(l + cb)
 }

@@ -78,6 +78,10 @@ type Preprocessor struct {
 	// Chroma column of each x tap for the MJPEG planes, per horizontal
 	// subsampling shift (0: 4:4:4, 1: 4:2:2 and 4:2:0, 2: 4:1:1).
 	cx [3][]int32
+	// Two-tap tables for the fast bilinear path; nil when an axis has more
+	// taps (Area downscaling) or for MJPEG.
+	bcols []bcol
+	brows []brow
 
 	jpegBuf []byte
 	reader  bytes.Reader
@@ -141,6 +145,7 @@ func NewPreprocessor(conf Config) (*Preprocessor, error) {
 			}
 		}
 	}
+	p.initBilinear()
 	return p, nil
 }
 

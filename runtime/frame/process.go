@@ -34,9 +34,14 @@ func (p *Preprocessor) Process(dst []uint8, src Frame) error {
 	if need := (c.Height-1)*stride + rowLen; len(src.Data) < need {
 		return fmt.Errorf("%w: %v %dx%d frame (stride %d) needs %d bytes, got %d", ErrBuffer, c.Format, c.Width, c.Height, stride, need, len(src.Data))
 	}
-	if c.Format == RGB24 {
+	switch {
+	case p.bcols != nil && c.Format == RGB24:
+		p.bilinearRGB(dst, src.Data, stride)
+	case p.bcols != nil:
+		p.bilinearYUV(dst, src.Data, stride)
+	case c.Format == RGB24:
 		p.resampleRGB(dst, src.Data, stride)
-	} else {
+	default:
 		p.resamplePackedYUV(dst, src.Data, stride)
 	}
 	return nil
