@@ -99,11 +99,11 @@ func CenterSquare(width, height int) Rect {
 
 // Errors returned by Process; match with errors.Is.
 var (
-	ErrFormat   = errors.New("frame format does not match the preprocessor")
-	ErrSize     = errors.New("frame size does not match the preprocessor")
-	ErrBuffer   = errors.New("buffer too small")
-	ErrDecode   = errors.New("MJPEG decode failed")
-	ErrNotJPEG  = errors.New("not a JPEG stream")
-	errBadCrop  = errors.New("crop outside the frame")
-	errBadConf  = errors.New("invalid preprocessor config")
+	ErrFormat  = errors.New("frame format does not match the preprocessor")
+	ErrSize    = errors.New("frame size does not match the preprocessor")
+	ErrBuffer  = errors.New("buffer too small")
+	ErrDecode  = errors.New("MJPEG decode failed")
+	ErrNotJPEG = errors.New("not a JPEG stream")
+	errBadCrop = errors.New("crop outside the frame")
+	errBadConf = errors.New("invalid preprocessor config")
 )

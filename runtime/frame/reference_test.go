@@ -1,9 +1,9 @@
 package frame
 
 import (
+	"bytes"
 	"image"
 	"image/jpeg"
-	"bytes"
 	"math"
 	"testing"
 )
