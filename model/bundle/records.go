@@ -1,0 +1,30 @@
+package bundle
+
+//go:generate go run github.com/tinylib/msgp@v1.6.5 -file records.go -o records_gen.go -tests=false -io=false
+
+// Payload is the msgp-encoded body of a bundle file (after the fixed header).
+type Payload struct {
+	Kind       string       `msg:"kind"`        // KindFloat32 or KindInt8
+	ArchJSON   []byte       `msg:"arch_json"`   // the resolved model.Arch, JSON-encoded
+	Provenance Provenance   `msg:"provenance"`
+	Tensors    []TensorData `msg:"tensors"`
+	Meta       map[string]string `msg:"meta"` // free-form key/values (e.g. calibration method)
+}
+
+// Provenance records where a bundle came from.
+type Provenance struct {
+	SourcePath   string `msg:"source_path"`
+	ModelSHA256  string `msg:"model_sha256"`  // of the original model.pt
+	ConfigSHA256 string `msg:"config_sha256"` // of the original config.yaml
+	CreatedBy    string `msg:"created_by"`    // tool and version
+	CreatedAt    string `msg:"created_at"`    // RFC 3339
+	Parent       string `msg:"parent"`        // for derived bundles (int8): sha256 of the float32 source
+}
+
+// TensorData is one named tensor: little-endian raw elements of Dtype.
+type TensorData struct {
+	Name  string `msg:"name"`
+	Dtype string `msg:"dtype"` // "f32", "i8" or "i32"
+	Shape []int  `msg:"shape"`
+	Data  []byte `msg:"data"`
+}
