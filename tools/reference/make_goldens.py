@@ -40,14 +40,15 @@ def variant_table():
     v = collections.OrderedDict()
     v["cnnha-actions"] = dict(base, seed=101, T=12, first=[0, 5], terminal=[4], rollout=(8, 4),
                               dec_width=4,
-                              about="cnn_ha w4 (encoder and decoder), A=6, is_first also at t=5 (with a non-zero "
-                                    "pre_action there), is_terminal=1 at t=4, rollout 8+4")
+                              about="cnn_ha w4 (encoder and decoder), A=6, is_first also at "
+                                    "t=5 (with a non-zero pre_action there), is_terminal=1 at "
+                                    "t=4, rollout 8+4")
     v["cnnha-actionfree"] = dict(base, seed=102, action_dim=0, T=7, rollout=(5, 2),
                                  about="VIPER-like: action_free true, A=0, seq.npz has NO "
                                        "pre_action key, rollout 5+2 with no actions")
     v["discrete"] = dict(base, seed=103, discrete=(4, 5), stoch=20, T=8, rollout=(5, 3),
-                         about="rssmo-discrete style: state_dim [48, 4, 5], cnn_ha encoder w4 + decoder w2, A=6; "
-                               "rollout uses the one-hot argmax of the prior (the original "
+                         about="rssmo-discrete style: state_dim [48, 4, 5], cnn_ha encoder "
+                               "w4 + decoder w2, A=6; rollout uses the one-hot argmax of the prior (the original "
                                "raises NotImplementedError there)")
     v["resnet"] = dict(base, seed=104, encoder="dreamer_resnet", action_dim=4, T=8, sigmoid=None,
                        binary=dict(hidden=40, layers=3, act="swish", norm="ln"),

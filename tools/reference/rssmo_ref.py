@@ -412,13 +412,10 @@ def build_from_state_dict(sd, cfg):
             kind = c.get("name", "cnn_ha")
             # Class defaults when the key is absent: cnn_ha sigmoid=True, dreamer_resnet False (1.7).
             sig = c.get("sigmoid", kind == "cnn_ha")
-            w0 = sd[p + "net.2.weight"]
-            if kind == "cnn_ha":
-                dwidth = w0.shape[1] // 4
-            elif kind == "dreamer_resnet":
-                dwidth = w0.shape[1] // 4
-            else:
+            if kind not in ("cnn_ha", "dreamer_resnet"):
                 raise ModelError(f"unsupported visual decoder {kind!r}")
+            # Both decoders' first ConvT outputs 4w channels: [32w, 4w, 5, 5] or [8w, 4w, 4, 4].
+            dwidth = sd[p + "net.2.weight"].shape[1] // 4
             decoders[n] = dict(kind=kind, width=dwidth, sigmoid=bool(sig))
         else:
             raise ModelError(f"cannot tell the kind of decoder {n!r} from its keys")
