@@ -287,17 +287,17 @@ func resolveEncoder(ts map[string]*Tensor, a *Arch, h Hints) error {
 		return archErr("world_model.encoders.visual.width %d disagrees with encoders.image.net.0.weight shape %s", h.EncoderWidth, ShapeString(w0))
 	}
 	for _, l := range encoderLayers(a) {
-		if err := wantShape(ts, l.prefix+".weight", l.cout, l.cin, l.k, l.k); err != nil {
+		if err := wantShape(ts, l.Prefix+".weight", l.Cout, l.Cin, l.K, l.K); err != nil {
 			return err
 		}
-		if err := wantShape(ts, l.prefix+".bias", l.cout); err != nil {
+		if err := wantShape(ts, l.Prefix+".bias", l.Cout); err != nil {
 			return err
 		}
-		if l.norm != "" {
-			if err := wantShape(ts, l.norm+".weight", l.cout); err != nil {
+		if l.Norm != "" {
+			if err := wantShape(ts, l.Norm+".weight", l.Cout); err != nil {
 				return err
 			}
-			if err := wantShape(ts, l.norm+".bias", l.cout); err != nil {
+			if err := wantShape(ts, l.Norm+".bias", l.Cout); err != nil {
 				return err
 			}
 		}
@@ -308,40 +308,57 @@ func resolveEncoder(ts map[string]*Tensor, a *Arch, h Hints) error {
 	return nil
 }
 
-// convSpec describes one conv or transposed conv layer of an encoder or decoder.
-type convSpec struct {
-	prefix      string // state-dict prefix of the conv
-	norm        string // prefix of an affine InstanceNorm, "" if none
-	cin, cout   int
-	k, s, p     int
-	instNorm    bool // InstanceNorm after the conv (affine iff norm != "")
-	act         string
-	inH, outH   int
-	transposed  bool
-	outputShift bool
+// ConvSpec describes one conv or transposed-conv layer of an image encoder or decoder, with the
+// state-dict names of its weights, so every implementation (float32 here, int8 in quant/)
+// walks the same layer list.
+type ConvSpec struct {
+	Prefix     string // state-dict prefix of the conv ("<prefix>.weight", "<prefix>.bias")
+	Norm       string // prefix of an affine InstanceNorm after it, "" if none
+	Cin, Cout  int
+	K, S, P    int  // kernel, stride, padding
+	InstNorm   bool // InstanceNorm after the conv (affine iff Norm != "")
+	Act        string
+	InH, OutH  int // square input and output sides
+	Transposed bool
 }
 
-func encoderLayers(a *Arch) []convSpec {
+// EncoderLayers lists the image encoder's conv layers in order (spec §2.4, §2.8).
+func EncoderLayers(a *Arch) []ConvSpec { return encoderLayers(a) }
+
+// DecoderLayers lists the image decoder's transposed convs in order (spec §2.5, §2.8).
+func DecoderLayers(a *Arch) []ConvSpec { return decoderLayers(a) }
+
+// DecoderSeed is the [channels, side] the decoder's first Linear output is reshaped to.
+func DecoderSeed(a *Arch) (channels, side int) { return decoderSeed(a) }
+
+// HeadPrefix is the state-dict prefix of a head's MLP ("...net." ending in a dot).
+func HeadPrefix(h HeadArch) string { return headPrefix(h) }
+
+// HeadLayout gives the Sequential indices of a head's Linear layers and of the LayerNorm
+// after each hidden Linear (-1 where there is none).
+func HeadLayout(h HeadArch) (linear, norm []int) { return mlpLayout(h) }
+
+func encoderLayers(a *Arch) []ConvSpec {
 	w := a.EncoderWidth
-	var ls []convSpec
+	var ls []ConvSpec
 	size := ImageSize
 	cin := 3
 	for i := 0; i < 4; i++ {
-		c := convSpec{cin: cin, cout: w << i, k: 4, s: 2, inH: size}
+		c := ConvSpec{Cin: cin, Cout: w << i, K: 4, S: 2, InH: size}
 		if a.Encoder == VisualCNNHa {
-			c.prefix = "encoders.image.net." + strconv.Itoa(2*i)
+			c.Prefix = "encoders.image.net." + strconv.Itoa(2*i)
 			if i < 3 {
-				c.act = "relu"
+				c.Act = "relu"
 			}
 		} else {
-			c.prefix = "encoders.image.net." + strconv.Itoa(3*i)
-			c.norm = "encoders.image.net." + strconv.Itoa(3*i+1)
-			c.p = 1
-			c.instNorm = true
-			c.act = "silu"
+			c.Prefix = "encoders.image.net." + strconv.Itoa(3*i)
+			c.Norm = "encoders.image.net." + strconv.Itoa(3*i+1)
+			c.P = 1
+			c.InstNorm = true
+			c.Act = "silu"
 		}
-		c.outH = (size+2*c.p-c.k)/c.s + 1
-		size, cin = c.outH, c.cout
+		c.OutH = (size+2*c.P-c.K)/c.S + 1
+		size, cin = c.OutH, c.Cout
 		ls = append(ls, c)
 	}
 	return ls
@@ -350,7 +367,7 @@ func encoderLayers(a *Arch) []convSpec {
 func encoderOutDim(a *Arch) int {
 	ls := encoderLayers(a)
 	last := ls[len(ls)-1]
-	return last.cout * last.outH * last.outH
+	return last.Cout * last.OutH * last.OutH
 }
 
 func resolveDecoders(ts map[string]*Tensor, a *Arch, h Hints) error {
@@ -517,20 +534,20 @@ func checkMLP(ts map[string]*Tensor, hd HeadArch, prefix string, in int) error {
 	return nil
 }
 
-func decoderLayers(a *Arch) []convSpec {
+func decoderLayers(a *Arch) []ConvSpec {
 	w := a.DecoderWidth
-	var ls []convSpec
+	var ls []ConvSpec
 	if a.Decoder == VisualCNNHa {
 		chans := []int{32 * w, 4 * w, 2 * w, w, 3}
 		ks := []int{5, 5, 6, 6}
 		size := 1
 		for i := 0; i < 4; i++ {
-			c := convSpec{prefix: "decoders.image.net." + strconv.Itoa(2*i+2), cin: chans[i], cout: chans[i+1], k: ks[i], s: 2, inH: size, transposed: true}
+			c := ConvSpec{Prefix: "decoders.image.net." + strconv.Itoa(2*i+2), Cin: chans[i], Cout: chans[i+1], K: ks[i], S: 2, InH: size, Transposed: true}
 			if i < 3 {
-				c.act = "relu"
+				c.Act = "relu"
 			}
-			c.outH = (size-1)*c.s - 2*c.p + c.k
-			size = c.outH
+			c.OutH = (size-1)*c.S - 2*c.P + c.K
+			size = c.OutH
 			ls = append(ls, c)
 		}
 		return ls
@@ -538,12 +555,12 @@ func decoderLayers(a *Arch) []convSpec {
 	chans := []int{8 * w, 4 * w, 2 * w, w, 3}
 	size := 4
 	for i := 0; i < 4; i++ {
-		c := convSpec{prefix: "decoders.image.net." + strconv.Itoa(3*i+2), cin: chans[i], cout: chans[i+1], k: 4, s: 2, p: 1, inH: size, transposed: true}
+		c := ConvSpec{Prefix: "decoders.image.net." + strconv.Itoa(3*i+2), Cin: chans[i], Cout: chans[i+1], K: 4, S: 2, P: 1, InH: size, Transposed: true}
 		if i < 3 {
-			c.instNorm, c.act = true, "silu"
+			c.InstNorm, c.Act = true, "silu"
 		}
-		c.outH = (size-1)*c.s - 2*c.p + c.k
-		size = c.outH
+		c.OutH = (size-1)*c.S - 2*c.P + c.K
+		size = c.OutH
 		ls = append(ls, c)
 	}
 	return ls
@@ -600,14 +617,14 @@ func resolveImageDecoder(ts map[string]*Tensor, a *Arch, h Hints) error {
 		return err
 	}
 	for _, l := range decoderLayers(a) {
-		if err := wantShape(ts, l.prefix+".weight", l.cin, l.cout, l.k, l.k); err != nil {
+		if err := wantShape(ts, l.Prefix+".weight", l.Cin, l.Cout, l.K, l.K); err != nil {
 			return err
 		}
-		if err := wantShape(ts, l.prefix+".bias", l.cout); err != nil {
+		if err := wantShape(ts, l.Prefix+".bias", l.Cout); err != nil {
 			return err
 		}
 	}
-	if out := decoderLayers(a)[3].outH; out != ImageSize {
+	if out := decoderLayers(a)[3].OutH; out != ImageSize {
 		return archErr("image decoder produces %dx%d images, want %d", out, out, ImageSize)
 	}
 	return nil

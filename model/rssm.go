@@ -11,6 +11,9 @@ import (
 // and safe to share; per-goroutine scratch space lives in a Runner.
 type Model struct {
 	Arch *Arch
+	// Tensors is the state_dict the model was built from (weights are shared, not copied);
+	// the bundle writer and the int8 quantiser read it.
+	Tensors map[string]*Tensor
 
 	encoder []convLayer
 	encOutH int
@@ -28,7 +31,7 @@ type Model struct {
 }
 
 type convLayer struct {
-	spec  convSpec
+	spec  ConvSpec
 	conv  Conv2d
 	convT ConvTranspose2d
 	g, b  []float32 // affine InstanceNorm parameters, nil if none
@@ -57,7 +60,7 @@ func New(ts map[string]*Tensor, h Hints) (*Model, error) {
 }
 
 func newFromArch(ts map[string]*Tensor, a *Arch) (*Model, error) {
-	m := &Model{Arch: a}
+	m := &Model{Arch: a, Tensors: ts}
 	get := func(key string) []float32 { return ts[key].Data }
 	lin := func(prefix string) Linear {
 		w := ts[prefix+".weight"]
@@ -68,12 +71,12 @@ func newFromArch(ts map[string]*Tensor, a *Arch) (*Model, error) {
 		return LayerNorm{N: len(g), G: g, B: get(prefix + ".bias")}
 	}
 	for _, s := range encoderLayers(a) {
-		l := convLayer{spec: s, conv: Conv2d{Cin: s.cin, Cout: s.cout, K: s.k, Stride: s.s, Pad: s.p, W: get(s.prefix + ".weight"), B: get(s.prefix + ".bias")}}
-		if s.norm != "" {
-			l.g, l.b = get(s.norm+".weight"), get(s.norm+".bias")
+		l := convLayer{spec: s, conv: Conv2d{Cin: s.Cin, Cout: s.Cout, K: s.K, Stride: s.S, Pad: s.P, W: get(s.Prefix + ".weight"), B: get(s.Prefix + ".bias")}}
+		if s.Norm != "" {
+			l.g, l.b = get(s.Norm+".weight"), get(s.Norm+".bias")
 		}
 		m.encoder = append(m.encoder, l)
-		m.encOutH = s.outH
+		m.encOutH = s.OutH
 	}
 	m.preMemory, m.preMemoryLN = lin("pre_memory.net.0"), ln("pre_memory.net.1")
 	m.gru, m.gruLN = lin("memory_cell.input_layer"), ln("memory_cell.norm")
@@ -82,7 +85,7 @@ func newFromArch(ts map[string]*Tensor, a *Arch) (*Model, error) {
 	if a.Decoder != "" {
 		m.decLinear = lin("decoders.image.net.0")
 		for _, s := range decoderLayers(a) {
-			m.decoder = append(m.decoder, convLayer{spec: s, convT: ConvTranspose2d{Cin: s.cin, Cout: s.cout, K: s.k, Stride: s.s, Pad: s.p, W: get(s.prefix + ".weight"), B: get(s.prefix + ".bias")}})
+			m.decoder = append(m.decoder, convLayer{spec: s, convT: ConvTranspose2d{Cin: s.Cin, Cout: s.Cout, K: s.K, Stride: s.S, Pad: s.P, W: get(s.Prefix + ".weight"), B: get(s.Prefix + ".bias")}})
 		}
 	}
 	for _, hd := range a.Heads {
@@ -130,8 +133,8 @@ func (s *State) Reset() {
 // StepOutput receives the distribution parameters of one step. Continuous models fill Mean/Std;
 // discrete models fill Logits (groups·classes, group-major).
 type StepOutput struct {
-	PriorMean, PriorStd         []float32
-	PosteriorMean, PosteriorStd []float32
+	PriorMean, PriorStd          []float32
+	PosteriorMean, PosteriorStd  []float32
 	PriorLogits, PosteriorLogits []float32
 	KL                           float32 // summed over stoch dimensions (groups for discrete)
 }
@@ -183,20 +186,20 @@ func (a *Arch) CheckAction(action []float32) error {
 type Runner struct {
 	m *Model
 
-	img      []float32 // [3][64][64] network input
-	actA     []float32 // encoder / decoder ping-pong buffers
-	actB     []float32
-	emb      []float32
-	preIn    []float32 // [stoch, action]
-	gruIn    []float32 // [x, h]
-	gates    []float32
-	hidden   []float32
-	postIn   []float32 // [h', emb]
-	headOut  []float32
-	feature  []float32
-	mlpA     []float32
-	mlpB     []float32
-	decoded  []float32 // [3][64][64] decoder mean
+	img     []float32 // [3][64][64] network input
+	actA    []float32 // encoder / decoder ping-pong buffers
+	actB    []float32
+	emb     []float32
+	preIn   []float32 // [stoch, action]
+	gruIn   []float32 // [x, h]
+	gates   []float32
+	hidden  []float32
+	postIn  []float32 // [h', emb]
+	headOut []float32
+	feature []float32
+	mlpA    []float32
+	mlpB    []float32
+	decoded []float32 // [3][64][64] decoder mean
 }
 
 // NewRunner allocates the scratch space for one goroutine.
@@ -204,10 +207,10 @@ func (m *Model) NewRunner() *Runner {
 	a := m.Arch
 	maxAct := 3 * ImageSize * ImageSize
 	for _, l := range m.encoder {
-		maxAct = max(maxAct, l.spec.cout*l.spec.outH*l.spec.outH)
+		maxAct = max(maxAct, l.spec.Cout*l.spec.OutH*l.spec.OutH)
 	}
 	for _, l := range m.decoder {
-		maxAct = max(maxAct, l.spec.cout*l.spec.outH*l.spec.outH)
+		maxAct = max(maxAct, l.spec.Cout*l.spec.OutH*l.spec.OutH)
 	}
 	if a.Decoder != "" {
 		maxAct = max(maxAct, m.decLinear.Out)
@@ -267,10 +270,10 @@ func (r *Runner) Encode(emb []float32, image []uint8) error {
 	for i := range m.encoder {
 		l := &m.encoder[i]
 		ho, wo := l.conv.Forward(out, in, h, h)
-		if l.spec.instNorm {
-			InstanceNorm(out, l.spec.cout, ho*wo, l.g, l.b)
+		if l.spec.InstNorm {
+			InstanceNorm(out, l.spec.Cout, ho*wo, l.g, l.b)
 		}
-		Activate(out[:l.spec.cout*ho*wo], l.spec.act)
+		Activate(out[:l.spec.Cout*ho*wo], l.spec.Act)
 		h = ho
 		if i == 0 {
 			in, out = out, r.actB
@@ -499,10 +502,10 @@ func (r *Runner) decodeCHW(feature []float32) {
 	for i := range m.decoder {
 		l := &m.decoder[i]
 		ho, wo := l.convT.Forward(out, in, h, h)
-		if l.spec.instNorm {
-			InstanceNorm(out, l.spec.cout, ho*wo, nil, nil)
+		if l.spec.InstNorm {
+			InstanceNorm(out, l.spec.Cout, ho*wo, nil, nil)
 		}
-		Activate(out[:l.spec.cout*ho*wo], l.spec.act)
+		Activate(out[:l.spec.Cout*ho*wo], l.spec.Act)
 		h = ho
 		in, out = out, in
 	}

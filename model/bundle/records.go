@@ -4,10 +4,10 @@ package bundle
 
 // Payload is the msgp-encoded body of a bundle file (after the fixed header).
 type Payload struct {
-	Kind       string       `msg:"kind"`        // KindFloat32 or KindInt8
-	ArchJSON   []byte       `msg:"arch_json"`   // the resolved model.Arch, JSON-encoded
-	Provenance Provenance   `msg:"provenance"`
-	Tensors    []TensorData `msg:"tensors"`
+	Kind       string            `msg:"kind"`      // KindFloat32 or KindInt8
+	ArchJSON   []byte            `msg:"arch_json"` // the resolved model.Arch, JSON-encoded
+	Provenance Provenance        `msg:"provenance"`
+	Tensors    []TensorData      `msg:"tensors"`
 	Meta       map[string]string `msg:"meta"` // free-form key/values (e.g. calibration method)
 }
 
