@@ -395,22 +395,22 @@ func (rebuildTensor) Call(args ...any) (any, error) {
 	}
 	offset, ok := args[1].(int)
 	if !ok || offset < 0 {
-		return nil, fmt.Errorf("%w: storage %q: bad storage_offset %v", ErrInvalidCheckpoint, st.key, args[1])
+		return nil, fmt.Errorf("%w: storage %q: bad storage_offset %s", ErrInvalidCheckpoint, st.key, brief(args[1]))
 	}
 	shape, err := intTuple(args[2], "size")
 	if err != nil {
-		return nil, fmt.Errorf("storage %q: %w", st.key, err)
+		return nil, fmt.Errorf("%w: storage %q: %w", ErrInvalidCheckpoint, st.key, err)
 	}
 	stride, err := intTuple(args[3], "stride")
 	if err != nil {
-		return nil, fmt.Errorf("storage %q: %w", st.key, err)
+		return nil, fmt.Errorf("%w: storage %q: %w", ErrInvalidCheckpoint, st.key, err)
 	}
 	if len(stride) != len(shape) {
 		return nil, fmt.Errorf("%w: storage %q: size %s with %d strides", ErrInvalidCheckpoint, st.key, ShapeString(shape), len(stride))
 	}
 	numel, err := checkedNumel(shape)
 	if err != nil {
-		return nil, fmt.Errorf("storage %q: %w", st.key, err)
+		return nil, fmt.Errorf("%w: storage %q: %w", ErrInvalidCheckpoint, st.key, err)
 	}
 	if err := checkExtent(st, offset, shape, stride, numel); err != nil {
 		return nil, err
@@ -442,16 +442,16 @@ const maxDims = 64
 func intTuple(v any, what string) ([]int, error) {
 	t, ok := v.(*types.Tuple)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is %T, not a tuple", ErrInvalidCheckpoint, what, v)
+		return nil, fmt.Errorf("%s is %T, not a tuple", what, v)
 	}
 	if t.Len() > maxDims {
-		return nil, fmt.Errorf("%w: %s has %d dimensions (max %d)", ErrInvalidCheckpoint, what, t.Len(), maxDims)
+		return nil, fmt.Errorf("%s has %d dimensions (max %d)", what, t.Len(), maxDims)
 	}
 	out := make([]int, t.Len())
 	for i := range out {
 		d, ok := t.Get(i).(int)
 		if !ok || d < 0 {
-			return nil, fmt.Errorf("%w: %s[%d] is %v, not a non-negative int", ErrInvalidCheckpoint, what, i, t.Get(i))
+			return nil, fmt.Errorf("%s[%d] is %s, not a non-negative int", what, i, brief(t.Get(i)))
 		}
 		out[i] = d
 	}
@@ -464,11 +464,11 @@ func checkedNumel(shape []int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d > maxTensorElements {
-			return 0, fmt.Errorf("%w: size %s: dimension %d exceeds %d", ErrInvalidCheckpoint, ShapeString(shape), d, maxTensorElements)
+			return 0, fmt.Errorf("size %s: dimension %d exceeds %d", ShapeString(shape), d, maxTensorElements)
 		}
 		n *= d // both ≤ 2^30 after the checks, so no overflow
 		if n > maxTensorElements {
-			return 0, fmt.Errorf("%w: size %s has more than %d elements", ErrInvalidCheckpoint, ShapeString(shape), maxTensorElements)
+			return 0, fmt.Errorf("size %s has more than %d elements", ShapeString(shape), maxTensorElements)
 		}
 	}
 	return n, nil
@@ -534,3 +534,17 @@ func (d *checkedDict) Set(k, v any) {
 
 // PyDictSet accepts the BUILD of a state_dict's {'_metadata': ...}; it carries no weights.
 func (d *checkedDict) PyDictSet(key, value any) error { return nil }
+
+// brief formats a pickled value for an error message, quoted if a string, and cut short.
+func brief(v any) string {
+	var s string
+	if str, ok := v.(string); ok {
+		s = fmt.Sprintf("%q", str)
+	} else {
+		s = fmt.Sprintf("%v (%T)", v, v)
+	}
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
