@@ -87,57 +87,6 @@ func gemmAVX2_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmVNNI_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
-// gemmVNNI_1x2 computes a block of 1 activation rows × 32 weight rows
-// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 1; i++ {
-//		for j := 0; j < 32; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_1x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_1x3 computes a block of 1 activation rows × 48 weight rows
-// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 1; i++ {
-//		for j := 0; j < 48; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_1x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_1x4 computes a block of 1 activation rows × 64 weight rows
-// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 1; i++ {
-//		for j := 0; j < 64; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_1x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
 // gemmVNNI_2x1 computes a block of 2 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -154,57 +103,6 @@ func gemmVNNI_1x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //
 //go:noescape
 func gemmVNNI_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_2x2 computes a block of 2 activation rows × 32 weight rows
-// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 2; i++ {
-//		for j := 0; j < 32; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_2x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_2x3 computes a block of 2 activation rows × 48 weight rows
-// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 2; i++ {
-//		for j := 0; j < 48; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_2x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_2x4 computes a block of 2 activation rows × 64 weight rows
-// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 2; i++ {
-//		for j := 0; j < 64; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_2x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
 // gemmVNNI_3x1 computes a block of 3 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
@@ -223,57 +121,6 @@ func gemmVNNI_2x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmVNNI_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
-// gemmVNNI_3x2 computes a block of 3 activation rows × 32 weight rows
-// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 3; i++ {
-//		for j := 0; j < 32; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_3x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_3x3 computes a block of 3 activation rows × 48 weight rows
-// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 3; i++ {
-//		for j := 0; j < 48; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_3x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_3x4 computes a block of 3 activation rows × 64 weight rows
-// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 3; i++ {
-//		for j := 0; j < 64; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_3x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
 // gemmVNNI_4x1 computes a block of 4 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -290,57 +137,6 @@ func gemmVNNI_3x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //
 //go:noescape
 func gemmVNNI_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_4x2 computes a block of 4 activation rows × 32 weight rows
-// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 4; i++ {
-//		for j := 0; j < 32; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_4x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_4x3 computes a block of 4 activation rows × 48 weight rows
-// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 4; i++ {
-//		for j := 0; j < 48; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_4x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_4x4 computes a block of 4 activation rows × 64 weight rows
-// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 4; i++ {
-//		for j := 0; j < 64; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_4x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
 // gemmVNNI_5x1 computes a block of 5 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
@@ -359,57 +155,6 @@ func gemmVNNI_4x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmVNNI_5x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
-// gemmVNNI_5x2 computes a block of 5 activation rows × 32 weight rows
-// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 5; i++ {
-//		for j := 0; j < 32; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_5x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_5x3 computes a block of 5 activation rows × 48 weight rows
-// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 5; i++ {
-//		for j := 0; j < 48; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_5x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
-// gemmVNNI_5x4 computes a block of 5 activation rows × 64 weight rows
-// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
-// The Go loop it implements, with W(j) the packed weight row j:
-//
-//	for i := 0; i < 5; i++ {
-//		for j := 0; j < 64; j++ {
-//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
-//			for p := 0; p < 4*kg; p++ {
-//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
-//			}
-//			c[i*ldc/4+j] = s
-//		}
-//	}
-//
-//go:noescape
-func gemmVNNI_5x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-
 // gemmVNNI_6x1 computes a block of 6 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -426,6 +171,193 @@ func gemmVNNI_5x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //
 //go:noescape
 func gemmVNNI_6x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_7x1 computes a block of 7 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 7; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_7x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_8x1 computes a block of 8 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 8; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_8x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_9x1 computes a block of 9 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 9; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_9x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_10x1 computes a block of 10 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 10; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_10x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_11x1 computes a block of 11 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 11; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_11x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_12x1 computes a block of 12 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 12; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_12x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_1x2 computes a block of 1 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_1x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_2x2 computes a block of 2 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_2x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_3x2 computes a block of 3 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_3x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_4x2 computes a block of 4 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_4x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_5x2 computes a block of 5 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 5; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_5x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
 // gemmVNNI_6x2 computes a block of 6 activation rows × 32 weight rows
 // (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
@@ -444,6 +376,193 @@ func gemmVNNI_6x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmVNNI_6x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
+// gemmVNNI_7x2 computes a block of 7 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 7; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_7x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_8x2 computes a block of 8 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 8; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_8x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_9x2 computes a block of 9 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 9; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_9x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_10x2 computes a block of 10 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 10; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_10x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_11x2 computes a block of 11 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 11; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_11x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_12x2 computes a block of 12 activation rows × 32 weight rows
+// (2 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 12; i++ {
+//		for j := 0; j < 32; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_12x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_1x3 computes a block of 1 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_1x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_2x3 computes a block of 2 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_2x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_3x3 computes a block of 3 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_3x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_4x3 computes a block of 4 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_4x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_5x3 computes a block of 5 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 5; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_5x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
 // gemmVNNI_6x3 computes a block of 6 activation rows × 48 weight rows
 // (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -460,6 +579,125 @@ func gemmVNNI_6x2(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //
 //go:noescape
 func gemmVNNI_6x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_7x3 computes a block of 7 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 7; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_7x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_8x3 computes a block of 8 activation rows × 48 weight rows
+// (3 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 8; i++ {
+//		for j := 0; j < 48; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_8x3(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_1x4 computes a block of 1 activation rows × 64 weight rows
+// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 64; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_1x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_2x4 computes a block of 2 activation rows × 64 weight rows
+// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 64; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_2x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_3x4 computes a block of 3 activation rows × 64 weight rows
+// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 64; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_3x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_4x4 computes a block of 4 activation rows × 64 weight rows
+// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 64; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_4x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmVNNI_5x4 computes a block of 5 activation rows × 64 weight rows
+// (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 5; i++ {
+//		for j := 0; j < 64; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmVNNI_5x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
 // gemmVNNI_6x4 computes a block of 6 activation rows × 64 weight rows
 // (4 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
@@ -496,52 +734,92 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 		switch mr<<4 | np {
 		case 1<<4 | 1:
 			gemmVNNI_1x1(a, lda, w, pstride, kg, c, ldc, corr)
-		case 1<<4 | 2:
-			gemmVNNI_1x2(a, lda, w, pstride, kg, c, ldc, corr)
-		case 1<<4 | 3:
-			gemmVNNI_1x3(a, lda, w, pstride, kg, c, ldc, corr)
-		case 1<<4 | 4:
-			gemmVNNI_1x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 2<<4 | 1:
 			gemmVNNI_2x1(a, lda, w, pstride, kg, c, ldc, corr)
-		case 2<<4 | 2:
-			gemmVNNI_2x2(a, lda, w, pstride, kg, c, ldc, corr)
-		case 2<<4 | 3:
-			gemmVNNI_2x3(a, lda, w, pstride, kg, c, ldc, corr)
-		case 2<<4 | 4:
-			gemmVNNI_2x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 3<<4 | 1:
 			gemmVNNI_3x1(a, lda, w, pstride, kg, c, ldc, corr)
-		case 3<<4 | 2:
-			gemmVNNI_3x2(a, lda, w, pstride, kg, c, ldc, corr)
-		case 3<<4 | 3:
-			gemmVNNI_3x3(a, lda, w, pstride, kg, c, ldc, corr)
-		case 3<<4 | 4:
-			gemmVNNI_3x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 4<<4 | 1:
 			gemmVNNI_4x1(a, lda, w, pstride, kg, c, ldc, corr)
-		case 4<<4 | 2:
-			gemmVNNI_4x2(a, lda, w, pstride, kg, c, ldc, corr)
-		case 4<<4 | 3:
-			gemmVNNI_4x3(a, lda, w, pstride, kg, c, ldc, corr)
-		case 4<<4 | 4:
-			gemmVNNI_4x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 5<<4 | 1:
 			gemmVNNI_5x1(a, lda, w, pstride, kg, c, ldc, corr)
-		case 5<<4 | 2:
-			gemmVNNI_5x2(a, lda, w, pstride, kg, c, ldc, corr)
-		case 5<<4 | 3:
-			gemmVNNI_5x3(a, lda, w, pstride, kg, c, ldc, corr)
-		case 5<<4 | 4:
-			gemmVNNI_5x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 6<<4 | 1:
 			gemmVNNI_6x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 7<<4 | 1:
+			gemmVNNI_7x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 8<<4 | 1:
+			gemmVNNI_8x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 9<<4 | 1:
+			gemmVNNI_9x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 10<<4 | 1:
+			gemmVNNI_10x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 11<<4 | 1:
+			gemmVNNI_11x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 12<<4 | 1:
+			gemmVNNI_12x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 1<<4 | 2:
+			gemmVNNI_1x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 2<<4 | 2:
+			gemmVNNI_2x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 3<<4 | 2:
+			gemmVNNI_3x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 4<<4 | 2:
+			gemmVNNI_4x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 5<<4 | 2:
+			gemmVNNI_5x2(a, lda, w, pstride, kg, c, ldc, corr)
 		case 6<<4 | 2:
 			gemmVNNI_6x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 7<<4 | 2:
+			gemmVNNI_7x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 8<<4 | 2:
+			gemmVNNI_8x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 9<<4 | 2:
+			gemmVNNI_9x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 10<<4 | 2:
+			gemmVNNI_10x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 11<<4 | 2:
+			gemmVNNI_11x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 12<<4 | 2:
+			gemmVNNI_12x2(a, lda, w, pstride, kg, c, ldc, corr)
+		case 1<<4 | 3:
+			gemmVNNI_1x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 2<<4 | 3:
+			gemmVNNI_2x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 3<<4 | 3:
+			gemmVNNI_3x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 4<<4 | 3:
+			gemmVNNI_4x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 5<<4 | 3:
+			gemmVNNI_5x3(a, lda, w, pstride, kg, c, ldc, corr)
 		case 6<<4 | 3:
 			gemmVNNI_6x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 7<<4 | 3:
+			gemmVNNI_7x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 8<<4 | 3:
+			gemmVNNI_8x3(a, lda, w, pstride, kg, c, ldc, corr)
+		case 1<<4 | 4:
+			gemmVNNI_1x4(a, lda, w, pstride, kg, c, ldc, corr)
+		case 2<<4 | 4:
+			gemmVNNI_2x4(a, lda, w, pstride, kg, c, ldc, corr)
+		case 3<<4 | 4:
+			gemmVNNI_3x4(a, lda, w, pstride, kg, c, ldc, corr)
+		case 4<<4 | 4:
+			gemmVNNI_4x4(a, lda, w, pstride, kg, c, ldc, corr)
+		case 5<<4 | 4:
+			gemmVNNI_5x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 6<<4 | 4:
 			gemmVNNI_6x4(a, lda, w, pstride, kg, c, ldc, corr)
 		}
 	}
+}
+
+// blockRows returns, for each block width np, the most activation rows
+// kind's kernels take: blockRows(kind)[np-1].
+func blockRows(kind kernelKind) []int {
+	switch kind {
+	case kindAVX2:
+		return []int{4}
+	case kindVNNI:
+		return []int{12, 12, 8, 6}
+	}
+	return nil
 }

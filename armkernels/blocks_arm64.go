@@ -127,3 +127,15 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 		}
 	}
 }
+
+// blockRows returns, for each block width np, the most activation rows
+// kind's kernels take: blockRows(kind)[np-1].
+func blockRows(kind kernelKind) []int {
+	switch kind {
+	case kindNEON:
+		return []int{2}
+	case kindSDOT:
+		return []int{4}
+	}
+	return nil
+}

@@ -4,13 +4,13 @@
 
 // func gemmAVX2_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 TEXT ·gemmAVX2_1x1(SB), NOSPLIT, $0-64
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), R8
 	MOVQ w+16(FP), BX
 	MOVQ kg+32(FP), CX
-	MOVL $0x00010001, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 loop:
@@ -39,13 +39,13 @@ loop:
 
 // func gemmAVX2_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 TEXT ·gemmAVX2_2x1(SB), NOSPLIT, $0-64
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), R8
 	MOVQ w+16(FP), BX
 	MOVQ kg+32(FP), CX
-	MOVL $0x00010001, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -89,14 +89,14 @@ loop:
 
 // func gemmAVX2_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 TEXT ·gemmAVX2_3x1(SB), NOSPLIT, $0-64
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), R8
 	MOVQ w+16(FP), BX
 	MOVQ kg+32(FP), CX
 	LEAQ (R8)(R8*1), R9
-	MOVL $0x00010001, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -155,6 +155,9 @@ loop:
 
 // func gemmAVX2_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 TEXT ·gemmAVX2_4x1(SB), NOSPLIT, $0-64
+	MOVL $0x00010001, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), R8
 	MOVQ w+16(FP), BX
@@ -162,9 +165,6 @@ TEXT ·gemmAVX2_4x1(SB), NOSPLIT, $0-64
 	LEAQ (R8)(R8*1), R9
 	LEAQ (SI)(R9*1), DI
 	ADDQ R8, DI
-	MOVL $0x00010001, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2

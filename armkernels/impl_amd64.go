@@ -10,10 +10,10 @@ var amd64Impls = detectAMD64(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasA
 func detectAMD64(avx2, vnni bool) []*Kernels {
 	var ks []*Kernels
 	if avx2 {
-		ks = append(ks, &Kernels{Name: "avx2", kind: kindAVX2, mr: 4, np: 1})
+		ks = append(ks, &Kernels{Name: "avx2", kind: kindAVX2, rows: blockRows(kindAVX2)})
 	}
 	if vnni {
-		ks = append(ks, &Kernels{Name: "avx512vnni", kind: kindVNNI, mr: 6, np: 4})
+		ks = append(ks, &Kernels{Name: "avx512vnni", kind: kindVNNI, rows: blockRows(kindVNNI)})
 	}
 	return ks
 }

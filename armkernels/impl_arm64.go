@@ -9,9 +9,9 @@ import "golang.org/x/sys/cpu"
 var arm64Impls = detectARM64(cpu.ARM64.HasASIMDDP)
 
 func detectARM64(dotprod bool) []*Kernels {
-	ks := []*Kernels{{Name: "neon", kind: kindNEON, mr: 2, np: 1}}
+	ks := []*Kernels{{Name: "neon", kind: kindNEON, rows: blockRows(kindNEON)}}
 	if dotprod {
-		ks = append(ks, &Kernels{Name: "sdot", kind: kindSDOT, mr: 4, np: 1})
+		ks = append(ks, &Kernels{Name: "sdot", kind: kindSDOT, rows: blockRows(kindSDOT)})
 	}
 	return ks
 }

@@ -32,8 +32,10 @@ type Kernels struct {
 	// Name identifies the implementation: ref, avx2, avx512vnni, neon, sdot.
 	Name string
 
-	kind   kernelKind
-	mr, np int // largest block: activation rows × panels of 16 weight rows
+	kind kernelKind
+	// rows[np-1] is the most activation rows of a block np panels of 16
+	// weight rows wide; len(rows) is the widest block.
+	rows []int
 }
 
 // Gemm computes c[i*ldc+j] = Σ_{p<K} a[i*lda+p] · W[j][p] exactly in int32,
@@ -75,23 +77,21 @@ func checkGemm(c []int32, ldc int, a []int8, lda, m int, w *Matrix) error {
 	return nil
 }
 
-// maxMR and maxNP bound the block sizes of every implementation; the tile
-// that catches a partial last panel is sized by them.
-const (
-	maxMR = 6
-	maxNP = 4
-)
+// maxBlock bounds mr·np of every block kernel (the accumulators that fit in
+// registers); the tile that catches a partial last panel is sized by it.
+const maxBlock = 24
 
 // gemmBlocked walks c in blocks of up to MR rows × NP panels. Panel blocks are
 // the outer loop so one block of weights stays in cache while every row block
 // streams past it. Columns past Rows in the last panel go to a stack tile.
 func (k *Kernels) gemmBlocked(c []int32, ldc int, a []int8, lda, m int, w *Matrix) {
-	MR, NP := k.mr, k.np
+	NP := len(k.rows)
 	pstride := w.kp * panelCols
 	kg := w.kp / kGroup
-	var tile [maxMR * maxNP * panelCols]int32
+	var tile [maxBlock * panelCols]int32
 	for p0 := 0; p0 < w.panels; p0 += NP {
 		np := min(NP, w.panels-p0)
+		MR := k.rows[np-1]
 		j0 := p0 * panelCols
 		cols := min(np*panelCols, w.Rows-j0)
 		wp := &w.data[p0*pstride]

@@ -110,7 +110,7 @@ func (gc gemmCase) check(t *testing.T, impl *Kernels, seed uint64) {
 }
 
 func TestGemmShapes(t *testing.T) {
-	ms := []int{1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 19}
+	ms := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 19, 24, 25}
 	rowsList := []int{1, 2, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 127, 128, 129, 193}
 	ks := []int{1, 2, 3, 4, 5, 8, 9, 13, 48, 64, 65}
 	for _, impl := range Implementations() {
@@ -363,4 +363,17 @@ func FuzzGemm(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBlockShapes(t *testing.T) {
+	for _, impl := range Implementations()[1:] {
+		if len(impl.rows) == 0 {
+			t.Errorf("%s: no block shapes", impl.Name)
+		}
+		for i, mr := range impl.rows {
+			if mr < 1 || mr*(i+1) > maxBlock {
+				t.Errorf("%s: %d rows × %d panels outside [1, %d] accumulators", impl.Name, mr, i+1, maxBlock)
+			}
+		}
+	}
 }
