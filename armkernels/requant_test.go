@@ -1,0 +1,144 @@
+package armkernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestQuantizeRow(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	cases := []struct {
+		name     string
+		src      []float32
+		invScale float32
+		want     []int8
+	}{
+		{"ties to even", []float32{0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5}, 1, []int8{0, 2, 2, 0, -2, -2, 126}},
+		{"near ties", []float32{0.49999997, 0.50000006, -2.5000002}, 1, []int8{0, 1, -3}},
+		{"scale", []float32{1, -1, 0.26}, 10, []int8{10, -10, 3}},
+		{"clamp", []float32{127.4, 127.5, 128, 1e30, -128, -1e30, inf, -inf}, 1, []int8{127, 127, 127, 127, -127, -127, 127, -127}},
+		{"nan", []float32{nan, 3}, 1, []int8{0, 3}},
+		{"empty", nil, 1, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make([]int8, len(tc.src))
+			QuantizeRow(got, tc.src, tc.invScale)
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("QuantizeRow(%v)[%d] = %d, want %d", tc.src[i], i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestQuantizeRowMatchesMath checks the magic-number rounding against
+// math.RoundToEven on random values across the whole int8 range.
+func TestQuantizeRowMatchesMath(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	src := make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(r.NormFloat64() * 60)
+		if i%4 == 0 {
+			src[i] = float32(r.IntN(300)-150) + 0.5 // exact ties
+		}
+	}
+	const inv = 1.25
+	got := make([]int8, len(src))
+	QuantizeRow(got, src, inv)
+	for i, x := range src {
+		want := math.RoundToEven(float64(x * inv))
+		want = math.Max(-127, math.Min(127, want))
+		if float64(got[i]) != want {
+			t.Fatalf("QuantizeRow(%v·%v) = %d, want %v", x, inv, got[i], want)
+		}
+	}
+}
+
+func TestDequantize(t *testing.T) {
+	acc := []int32{0, 100, -100, math.MaxInt32, math.MinInt32}
+	scale := []float32{1, 0.5, 0.5, 1, 1}
+	bias := []float32{1, -60, 10, 0, 0}
+	cases := []struct {
+		name string
+		relu bool
+		bias []float32
+	}{
+		{"bias", false, bias},
+		{"no bias", false, nil},
+		{"relu bias", true, bias},
+		{"relu no bias", true, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make([]float32, len(acc))
+			f := Dequantize
+			if tc.relu {
+				f = DequantizeReLU
+			}
+			f(got, acc, scale, 0.1, tc.bias)
+			for j := range acc {
+				want := float64(acc[j]) * 0.1 * float64(scale[j])
+				if tc.bias != nil {
+					want += float64(tc.bias[j])
+				}
+				if tc.relu {
+					want = math.Max(want, 0)
+				}
+				if math.Abs(float64(got[j])-want) > 1e-6*math.Max(1, math.Abs(want)) {
+					t.Errorf("[%d] = %v, want %v", j, got[j], want)
+				}
+			}
+		})
+	}
+}
+
+func TestRequantNoAlloc(t *testing.T) {
+	src, q := make([]float32, 300), make([]int8, 300)
+	acc, scale, dst := make([]int32, 300), make([]float32, 300), make([]float32, 300)
+	if n := testing.AllocsPerRun(10, func() {
+		QuantizeRow(q, src, 3)
+		Dequantize(dst, acc, scale, 1, src)
+		DequantizeReLU(dst, acc, scale, 1, nil)
+	}); n != 0 {
+		t.Errorf("requantisation allocates %v times", n)
+	}
+}
+
+func TestRequantLengthPanics(t *testing.T) {
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"quantize", func() { QuantizeRow(make([]int8, 2), make([]float32, 3), 1) }},
+		{"dequantize acc", func() { Dequantize(make([]float32, 3), make([]int32, 2), make([]float32, 3), 1, nil) }},
+		{"dequantize bias", func() { Dequantize(make([]float32, 3), make([]int32, 3), make([]float32, 3), 1, make([]float32, 1)) }},
+		{"relu scale", func() { DequantizeReLU(make([]float32, 3), make([]int32, 3), make([]float32, 4), 1, nil) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if r, _ := recover().(string); !strings.Contains(r, "armkernels:") {
+					t.Errorf("recovered %q, want an armkernels length message", r)
+				}
+			}()
+			tc.f()
+		})
+	}
+}
+
+func TestPackageDoc(t *testing.T) {
+	// The package doc lives in doc.go and says what the package owns.
+	b, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "// Package armkernels owns") {
+		t.Errorf("doc.go lacks the package comment saying what armkernels owns")
+	}
+}
