@@ -1,0 +1,187 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rssmd/rssmd/runtime/frame"
+)
+
+// ReplayConfig configures a Replay source.
+type ReplayConfig struct {
+	// Path of the .npz sequence (required unless Sequence is set).
+	Path string
+	// Sequence, if set, is played instead of reading Path.
+	Sequence *Sequence
+	// Rate in frames per second. 0 (the default) means "as fast as asked":
+	// every Next returns the following frame, none is skipped, which is what
+	// offline filtering and tests want. With Rate > 0 a goroutine publishes
+	// frames like a camera would, and a slow consumer skips frames.
+	Rate float64
+	// Loop restarts from frame 0 at the end instead of returning io.EOF.
+	// Seq keeps counting across loops.
+	Loop bool
+	// Now is the clock for Captured and Mono; nil means the real clock.
+	Now func() time.Time
+}
+
+// Replay plays a recorded sequence as a Source of RGB24 frames, with each
+// frame's pre_action in Frame.PreAction. Frames are views into the loaded
+// sequence, so replay never copies or allocates per frame.
+type Replay struct {
+	conf  ReplayConfig
+	seq   *Sequence
+	start time.Time
+
+	// Rate 0: state owned by the consumer.
+	pos  int
+	last Frame
+	have bool
+
+	// Rate > 0.
+	mb     *mailbox
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ended  atomic.Bool
+
+	frames atomic.Uint64
+	closed atomic.Bool
+}
+
+// NewReplay loads the sequence and, with Rate > 0, starts playing it.
+func NewReplay(conf ReplayConfig) (*Replay, error) {
+	if conf.Rate < 0 || conf.Rate > 1e6 {
+		return nil, fmt.Errorf("replay: Rate %v fps out of range [0, 1e6]", conf.Rate)
+	}
+	seq := conf.Sequence
+	if seq == nil {
+		if conf.Path == "" {
+			return nil, fmt.Errorf("replay: Path is empty")
+		}
+		var err error
+		if seq, err = LoadSequence(conf.Path); err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+	}
+	if conf.Now == nil {
+		conf.Now = time.Now
+	}
+	r := &Replay{conf: conf, seq: seq, start: conf.Now()}
+	if conf.Rate > 0 {
+		r.mb = newMailbox()
+		ctx, cancel := context.WithCancel(context.Background())
+		r.cancel = cancel
+		r.wg.Add(1)
+		go r.play(ctx)
+	}
+	return r, nil
+}
+
+// Sequence returns the sequence being played.
+func (r *Replay) Sequence() *Sequence { return r.seq }
+
+// frameAt builds frame number n (counting across loops); ok is false at the
+// end of a non-looping sequence.
+func (r *Replay) frameAt(n int) (Frame, bool) {
+	t := n
+	if r.conf.Loop {
+		t = n % r.seq.T
+	} else if n >= r.seq.T {
+		return Frame{}, false
+	}
+	now := r.conf.Now()
+	return Frame{
+		Frame: frame.Frame{
+			Data: r.seq.Image(t), Format: frame.RGB24,
+			Width: r.seq.W, Height: r.seq.H, Stride: r.seq.W * 3,
+		},
+		Seq:       uint64(n),
+		Captured:  now,
+		Mono:      now.Sub(r.start),
+		PreAction: r.seq.PreAction(t),
+	}, true
+}
+
+func (r *Replay) play(ctx context.Context) {
+	defer r.wg.Done()
+	period := time.Duration(float64(time.Second) / r.conf.Rate)
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		f, ok := r.frameAt(n)
+		if !ok {
+			r.ended.Store(true)
+			r.mb.close()
+			return
+		}
+		r.mb.publish(f)
+		r.frames.Add(1)
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Next returns the next frame (Rate 0) or the newest unseen one (Rate > 0);
+// io.EOF at the end of a non-looping sequence.
+func (r *Replay) Next(ctx context.Context) (Frame, error) {
+	if r.closed.Load() {
+		return Frame{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	if r.mb != nil {
+		f, err := r.mb.next(ctx)
+		if err == ErrClosed && r.ended.Load() && !r.closed.Load() {
+			return Frame{}, io.EOF
+		}
+		return f, err
+	}
+	f, ok := r.frameAt(r.pos)
+	if !ok {
+		return Frame{}, io.EOF
+	}
+	r.pos++
+	r.frames.Add(1)
+	r.last, r.have = f, true
+	return f, nil
+}
+
+// Latest returns the newest frame without blocking.
+func (r *Replay) Latest() (Frame, bool) {
+	if r.mb != nil {
+		return r.mb.take(false)
+	}
+	return r.last, r.have
+}
+
+// Stats reports frames played and, with Rate > 0, frames skipped.
+func (r *Replay) Stats() Stats {
+	s := Stats{Frames: r.frames.Load(), Connected: !r.closed.Load()}
+	if r.mb != nil {
+		s.Skipped = r.mb.skippedCount()
+	}
+	return s
+}
+
+// Close stops playback.
+func (r *Replay) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	if r.mb != nil {
+		r.cancel()
+		r.wg.Wait()
+		r.mb.close()
+	}
+	return nil
+}
+
+var _ Source = (*Replay)(nil)
