@@ -1,0 +1,64 @@
+# rssmd — what a developer does. `make help` lists the targets; CI calls the same ones.
+GO       ?= go
+BIN      ?= bin
+PY       ?= /usr/bin/python3
+PREFIX   ?= /usr/local
+SHARED   ?= ../shared
+# The built-in default for the main job: a small model and sequence committed in the repo.
+DEMO_MODEL ?= model/testdata/golden/cnnha-actions
+DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
+
+.PHONY: help build test test-unit test-race test-arm64 test-v4l2 vet bench fuzz build-arm64 \
+        goldens demo install clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build bin/rssmd for this machine
+	$(GO) build -o $(BIN)/rssmd ./nodes/rssmd
+
+demo: build ## the main job on the built-in default: filter a committed sequence, print the model
+	$(BIN)/rssmd inspect $(DEMO_MODEL)
+	$(BIN)/rssmd filter --model $(DEMO_MODEL) --in $(DEMO_SEQ) --out $(BIN)/demo-out.npz --rollout-start 8 --rollout-horizon 4
+
+vet: ## go vet, gofmt check, and the arm64/no-cgo cross builds
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) build ./...
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build ./...
+
+test-unit: ## unit and golden tests (uses $(SHARED)/testdata when present; CI=1 makes it required)
+	$(GO) test -count=1 ./...
+
+test-race: ## race detector on the concurrent packages
+	$(GO) test -count=1 -race $$($(GO) list ./runtime/... ./nodes/...)
+
+test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fails if the wrong kernel is picked)
+	sh armkernels/test-arm64.sh
+
+test-v4l2: ## real V4L2 capture from the vivid driver in a qemu-booted Debian kernel
+	sh runtime/capture/v4l2test/run.sh
+
+test: vet test-unit test-race test-arm64 test-v4l2 ## everything CI runs
+
+bench: ## benchmarks (model load/step, kernels, preprocessing)
+	$(GO) test -run XXX -bench . -benchtime 20x ./model/ ./armkernels/ ./runtime/...
+
+fuzz: ## run every fuzz target for a short while each
+	@for p in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$p $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
+	  done; done
+
+build-arm64: ## static arm64 binary without cgo (no V4L2), for the robot
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) build -o $(BIN)/rssmd-arm64 ./nodes/rssmd
+
+goldens: ## regenerate the PyTorch reference goldens (needs Debian python3-torch)
+	$(PY) tools/reference/make_goldens.py
+	$(PY) tools/reference/check_shared.py
+
+install: build ## install the binary and systemd units
+	install -D -m 0755 $(BIN)/rssmd $(DESTDIR)$(PREFIX)/bin/rssmd
+
+clean:
+	rm -rf $(BIN)
