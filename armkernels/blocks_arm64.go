@@ -36,6 +36,74 @@ func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
+// gemmI8MM_1x1 computes a block of 1 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s int32
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(a[i*lda+p]) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmI8MM_2x1 computes a block of 2 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s int32
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(a[i*lda+p]) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmI8MM_3x1 computes a block of 3 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s int32
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(a[i*lda+p]) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmI8MM_4x1 computes a block of 4 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 16; j++ {
+//			var s int32
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(a[i*lda+p]) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
 // gemmSDOT_1x1 computes a block of 1 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.2 dot product (SDOT, FEAT_DotProd).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -114,6 +182,17 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 		case 2<<4 | 1:
 			gemmNEON_2x1(a, lda, w, pstride, kg, c, ldc, corr)
 		}
+	case kindI8MM:
+		switch mr<<4 | np {
+		case 1<<4 | 1:
+			gemmI8MM_1x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 2<<4 | 1:
+			gemmI8MM_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 3<<4 | 1:
+			gemmI8MM_3x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 4<<4 | 1:
+			gemmI8MM_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+		}
 	case kindSDOT:
 		switch mr<<4 | np {
 		case 1<<4 | 1:
@@ -134,6 +213,8 @@ func blockRows(kind kernelKind) []int {
 	switch kind {
 	case kindNEON:
 		return []int{2}
+	case kindI8MM:
+		return []int{4}
 	case kindSDOT:
 		return []int{4}
 	}

@@ -25,6 +25,7 @@ const (
 	kindVNNI
 	kindNEON
 	kindSDOT
+	kindI8MM
 )
 
 // Kernels is one implementation of the GEMM primitive.

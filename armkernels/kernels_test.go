@@ -188,6 +188,9 @@ func TestGemmBadShapesPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if w.Stride() != 16 {
+		t.Fatalf("Stride() = %d, the cases below assume 16", w.Stride())
+	}
 	cases := []struct {
 		name        string
 		c           []int32
@@ -196,12 +199,12 @@ func TestGemmBadShapesPanic(t *testing.T) {
 		w           *Matrix
 		want        string
 	}{
-		{"nil matrix", make([]int32, 3), 3, 12, 1, make([]int8, 12), nil, "nil matrix"},
-		{"negative m", make([]int32, 3), 3, 12, -1, make([]int8, 12), w, "m = -1"},
-		{"lda below stride", make([]int32, 3), 3, 10, 1, make([]int8, 12), w, "lda 10"},
-		{"ldc below rows", make([]int32, 3), 2, 12, 1, make([]int8, 12), w, "ldc 2"},
-		{"short a", make([]int32, 6), 3, 12, 2, make([]int8, 23), w, "activations hold 23"},
-		{"short c", make([]int32, 5), 3, 12, 2, make([]int8, 24), w, "output holds 5"},
+		{"nil matrix", make([]int32, 3), 3, 16, 1, make([]int8, 16), nil, "nil matrix"},
+		{"negative m", make([]int32, 3), 3, 16, -1, make([]int8, 16), w, "m = -1"},
+		{"lda below stride", make([]int32, 3), 3, 10, 1, make([]int8, 16), w, "lda 10"},
+		{"ldc below rows", make([]int32, 3), 2, 16, 1, make([]int8, 16), w, "ldc 2"},
+		{"short a", make([]int32, 6), 3, 16, 2, make([]int8, 31), w, "activations hold 31"},
+		{"short c", make([]int32, 5), 3, 16, 2, make([]int8, 32), w, "output holds 5"},
 	}
 	for _, impl := range Implementations() {
 		for _, tc := range cases {
@@ -246,7 +249,7 @@ func TestPackMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Stride()%kGroup != 0 || m.Stride() < tc.k {
+			if m.Stride()%strideAlign != 0 || m.Stride() < tc.k {
 				t.Errorf("Stride %d for k %d", m.Stride(), tc.k)
 			}
 			for j := 0; j < tc.rows; j++ {

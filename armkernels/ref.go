@@ -15,6 +15,9 @@ import (
 const (
 	panelCols = 16
 	kGroup    = 4
+	// strideAlign is the activation stride granule: SMMLA consumes K in
+	// steps of 8 (two groups).
+	strideAlign = 8
 )
 
 // ErrRange reports a weight or shape outside what the kernels compute exactly.
@@ -53,7 +56,7 @@ func PackMatrix(rows, k int, w []int8) (*Matrix, error) {
 		}
 	}
 	m := &Matrix{Rows: rows, K: k}
-	m.kp = (k + kGroup - 1) / kGroup * kGroup
+	m.kp = (k + strideAlign - 1) / strideAlign * strideAlign
 	m.panels = (rows + panelCols - 1) / panelCols
 	m.data = make([]int8, m.panels*m.kp*panelCols)
 	m.corr = make([]int32, m.panels*panelCols)
@@ -71,7 +74,7 @@ func PackMatrix(rows, k int, w []int8) (*Matrix, error) {
 	return m, nil
 }
 
-// Stride returns the K padding the activations must use: K rounded up to 4.
+// Stride returns the K padding the activations must use: K rounded up to 8.
 // Activation rows passed to Gemm hold zeros in bytes [K, Stride).
 func (m *Matrix) Stride() int { return m.kp }
 

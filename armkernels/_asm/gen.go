@@ -36,6 +36,7 @@ func main() {
 		{"gemmAVX2", "kindAVX2", "amd64", "gemm_avx2_amd64.s", []int{4}, "AVX2 (VPMADDUBSW, VPSIGNB, VPABSB, VPMADDWD)", loopSigned, avx2},
 		{"gemmVNNI", "kindVNNI", "amd64", "gemm_vnni_amd64.s", []int{12, 12, 8, 6}, "AVX-512 F+BW+VNNI (VPDPBUSD on zmm)", loopOffset, vnni},
 		{"gemmNEON", "kindNEON", "arm64", "gemm_neon_arm64.s", []int{2}, "ARMv8 Advanced SIMD (SMULL, SMULL2, SADALP, ADDP)", loopSigned, neon},
+		{"gemmI8MM", "kindI8MM", "arm64", "gemm_i8mm_arm64.s", []int{4}, "ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM)", loopSigned, i8mm},
 		{"gemmSDOT", "kindSDOT", "arm64", "gemm_sdot_arm64.s", []int{4}, "ARMv8.2 dot product (SDOT, FEAT_DotProd)", loopSigned, sdot},
 	}
 	stubs := map[string]*bytes.Buffer{}
@@ -237,6 +238,22 @@ func addpW(d, n, m int) string {
 	return enc(0x4EA0BC00|m<<16|n<<5|d, "addp v%d.4s, v%d.4s, v%d.4s", d, n, m)
 }
 
+func smmlaW(d, n, m int) string {
+	return enc(0x4E80A400|m<<16|n<<5|d, "smmla v%d.4s, v%d.16b, v%d.16b", d, n, m)
+}
+func zip4sW(hi bool, d, n, m int) string {
+	if hi {
+		return enc(0x4E807800|m<<16|n<<5|d, "zip2 v%d.4s, v%d.4s, v%d.4s", d, n, m)
+	}
+	return enc(0x4E803800|m<<16|n<<5|d, "zip1 v%d.4s, v%d.4s, v%d.4s", d, n, m)
+}
+func zip2dW(hi bool, d, n, m int) string {
+	if hi {
+		return enc(0x4EC07800|m<<16|n<<5|d, "zip2 v%d.2d, v%d.2d, v%d.2d", d, n, m)
+	}
+	return enc(0x4EC03800|m<<16|n<<5|d, "zip1 v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+
 func enc(w int, mnemonic string, regs ...any) string {
 	return fmt.Sprintf("\tWORD $0x%08x // %s\n", w, fmt.Sprintf(mnemonic, regs...))
 }
@@ -310,6 +327,54 @@ func neon(b *bytes.Buffer, mr, np int) {
 			b.WriteString(addpW(26+v, 8*i+2*v, 8*i+2*v+1))
 		}
 		b.WriteString("\tVST1 [V26.S4, V27.S4, V28.S4, V29.S4], (R11)\n")
+		if i < mr-1 {
+			b.WriteString("\tADD R12, R11, R11\n")
+		}
+	}
+	b.WriteString("\tRET\n")
+}
+
+// i8mm: SMMLA multiplies a 2×8 block of activations (two rows, 8 k) by the
+// transpose of a 2×8 block of weights (two columns) into a 2×2 int32 tile.
+// The packed layout holds 4 k per column, so each iteration loads two
+// k-groups (V16..V19 and V20..V23) and ZIP1/ZIP2 on 32-bit lanes join them
+// into [col c k0..7, col c+1 k0..7]. Accumulator V(8p+q) is the tile of row
+// pair p and column pair q; ZIP1/ZIP2 on 64-bit lanes split the tiles back
+// into rows at the end. An odd last row is computed twice (its pointer
+// repeats) and stored once. Stride is a multiple of 8, so kg is even.
+func i8mm(b *bytes.Buffer, mr, np int) {
+	b.WriteString("\tMOVD a+0(FP), R0\n\tMOVD lda+8(FP), R8\n\tMOVD w+16(FP), R9\n\tMOVD kg+32(FP), R10\n\tLSR $1, R10, R10\n")
+	pairs := (mr + 1) / 2
+	for i := 1; i < 2*pairs; i++ {
+		if i < mr {
+			fmt.Fprintf(b, "\tADD R8, R%d, R%d\n", i-1, i)
+		} else {
+			fmt.Fprintf(b, "\tMOVD R%d, R%d\n", i-1, i)
+		}
+	}
+	for r := 0; r < 8*pairs; r++ {
+		fmt.Fprintf(b, "\tVEOR V%d.B16, V%d.B16, V%d.B16\n", r, r, r)
+	}
+	b.WriteString("loop:\n\tVLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]\n\tVLD1.P 64(R9), [V20.B16, V21.B16, V22.B16, V23.B16]\n")
+	for p := 0; p < pairs; p++ {
+		fmt.Fprintf(b, "\tMOVD.P 8(R%d), R6\n\tMOVD.P 8(R%d), R7\n\tVMOV R6, V%d.D[0]\n\tVMOV R7, V%d.D[1]\n", 2*p, 2*p+1, 24+p, 24+p)
+	}
+	for v := 0; v < 4; v++ {
+		t := 26 + 2*(v%2)
+		b.WriteString(zip4sW(false, t, 16+v, 20+v))
+		b.WriteString(zip4sW(true, t+1, 16+v, 20+v))
+		for p := 0; p < pairs; p++ {
+			b.WriteString(smmlaW(8*p+2*v, 24+p, t))
+			b.WriteString(smmlaW(8*p+2*v+1, 24+p, t+1))
+		}
+	}
+	arm64Epilogue(b)
+	for i := 0; i < mr; i++ {
+		p := i / 2
+		for v := 0; v < 4; v++ {
+			b.WriteString(zip2dW(i%2 == 1, 16+v, 8*p+2*v, 8*p+2*v+1))
+		}
+		b.WriteString("\tVST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R11)\n")
 		if i < mr-1 {
 			b.WriteString("\tADD R12, R11, R11\n")
 		}
