@@ -239,6 +239,13 @@ func hostileCases() []hostileCase {
 		{name: "non-string key", data: withPickle(dict(func(p *pk) {
 			p.int(3).tensor("FloatStorage", "0", 6, 0, []int{6}, []int{1})
 		}), six), wantErr: "not a string"},
+		{name: "key is a DAG of shared tuples (2^40 leaves)", data: withPickle(dict(func(p *pk) {
+			p.str("k")
+			for range 40 {
+				p.op('2', 0x86) // DUP, TUPLE2: (t, t)
+			}
+			p.tensor("FloatStorage", "0", 6, 0, []int{6}, []int{1})
+		}), six), wantErr: "not a string"},
 		{name: "top level is a list", data: withPickle(build(func(p *pk) { p.proto().op(']').stop() }), six), wantErr: "not a state_dict"},
 		{name: "int64 not exact in float32", data: withPickle(dict(func(p *pk) {
 			p.str("n").tensor("LongStorage", "0", 3, 0, []int{3}, []int{1})

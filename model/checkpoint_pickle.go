@@ -535,13 +535,18 @@ func (d *checkedDict) Set(k, v any) {
 // PyDictSet accepts the BUILD of a state_dict's {'_metadata': ...}; it carries no weights.
 func (d *checkedDict) PyDictSet(key, value any) error { return nil }
 
-// brief formats a pickled value for an error message, quoted if a string, and cut short.
+// brief formats a pickled value for an error message: scalars by value, cut short, and
+// containers by type only. Formatting a container with %v would call gopickle's String
+// methods, which expand a DAG of shared tuples exponentially.
 func brief(v any) string {
 	var s string
-	if str, ok := v.(string); ok {
-		s = fmt.Sprintf("%q", str)
-	} else {
-		s = fmt.Sprintf("%v (%T)", v, v)
+	switch v := v.(type) {
+	case string:
+		s = fmt.Sprintf("%q", v)
+	case int, float64, bool, nil:
+		s = fmt.Sprintf("%v", v)
+	default:
+		return fmt.Sprintf("(a %T)", v)
 	}
 	if len(s) > 80 {
 		s = s[:80] + "…"

@@ -10,13 +10,12 @@ import (
 	"testing"
 )
 
-// ckptSharedTestdata returns /work/shared/testdata (found as <repo root>/../shared/testdata),
-// skipping the test when it is absent, or failing when CI is set, since CI provides it.
-func ckptSharedTestdata(t testing.TB) string {
-	t.Helper()
+// findSharedTestdata locates /work/shared/testdata as <repo root>/../shared/testdata, the
+// repo root being the first folder above this package that holds go.mod.
+func findSharedTestdata() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", false
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -24,16 +23,27 @@ func ckptSharedTestdata(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
+			return "", false
 		}
 		dir = parent
 	}
 	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
+	if fi, err := os.Stat(td); err != nil || !fi.IsDir() {
+		return td, false
+	}
+	return td, true
+}
+
+// ckptSharedTestdata returns the shared testdata folder, skipping the test when it is absent,
+// or failing when CI is set, since CI provides it.
+func ckptSharedTestdata(t testing.TB) string {
+	t.Helper()
+	td, ok := findSharedTestdata()
+	if !ok {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("shared testdata missing in CI: %v", err)
+			t.Fatalf("shared testdata missing in CI (looked for %s)", td)
 		}
-		t.Skipf("shared testdata not available (%v)", err)
+		t.Skipf("shared testdata not available (looked for %s)", td)
 	}
 	return td
 }
