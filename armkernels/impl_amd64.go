@@ -19,3 +19,27 @@ func detectAMD64(avx2, vnni bool) []*Kernels {
 }
 
 func archImplementations() []*Kernels { return amd64Impls }
+
+var hasAVX512F = cpu.X86.HasAVX512F
+
+// quantizeAVX512 runs QuantizeRow on n&^15 values with AVX-512F
+// (VCVTPS2DQ in the default rounding mode, VPMOVSDB). The Go loop it implements:
+//
+//	for i := 0; i < n&^15; i++ {
+//		v := src[i] * invScale
+//		if v != v { v = 0 }
+//		dst[i] = int8(math.RoundToEven(min(max(v, -127), 127)))
+//	}
+//
+//go:noescape
+func quantizeAVX512(dst *int8, src *float32, n int, invScale float32)
+
+// quantizeBlocks quantises the longest prefix the asm handles and returns its length.
+func quantizeBlocks(dst []int8, src []float32, invScale float32) int {
+	n := len(src) &^ 15
+	if !hasAVX512F || n == 0 {
+		return 0
+	}
+	quantizeAVX512(&dst[0], &src[0], n, invScale)
+	return n
+}

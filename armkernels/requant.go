@@ -14,6 +14,13 @@ func QuantizeRow(dst []int8, src []float32, invScale float32) {
 	if len(dst) != len(src) {
 		panic(fmt.Sprintf("armkernels: QuantizeRow dst has %d values, src %d", len(dst), len(src)))
 	}
+	n := quantizeBlocks(dst, src, invScale)
+	quantizeGo(dst[n:], src[n:], invScale)
+}
+
+// quantizeGo is QuantizeRow in Go, for tails and machines without asm.
+func quantizeGo(dst []int8, src []float32, invScale float32) {
+	dst = dst[:len(src)]
 	for i, x := range src {
 		v := float32(x * invScale) // the conversion forbids fusing with the add below
 		switch {

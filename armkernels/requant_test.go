@@ -142,3 +142,28 @@ func TestPackageDoc(t *testing.T) {
 		t.Errorf("doc.go lacks the package comment saying what armkernels owns")
 	}
 }
+
+// TestQuantizeRowPaths compares QuantizeRow (asm blocks where the CPU has
+// them, Go tail) with the pure-Go loop on lengths around the 16-value block.
+func TestQuantizeRowPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.5, -0.5, 1.5, 126.5, -126.5, 127.5, 1e20, -1e20}
+	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(r.NormFloat64() * 100)
+			if r.IntN(3) == 0 {
+				src[i] = specials[r.IntN(len(specials))]
+			}
+		}
+		got, want := make([]int8, n+1), make([]int8, n+1)
+		got[n], want[n] = 99, 99 // guard
+		QuantizeRow(got[:n], src, 1)
+		quantizeGo(want[:n], src, 1)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("n=%d: [%d] = %d for %v, want %d", n, i, got[i], src[min(i, n-1)], want[i])
+			}
+		}
+	}
+}
