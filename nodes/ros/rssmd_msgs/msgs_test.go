@@ -138,10 +138,10 @@ func TestServiceMD5MatchesDefinition(t *testing.T) {
 // TestMD5AgainstGenmsg asks ROS's own genmsg (python3-genmsg, part of ros-core) for the sums,
 // when it is installed.
 func TestMD5AgainstGenmsg(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err == nil {
-		err = exec.Command(py, "-c", "import genmsg").Run()
-	}
+	// ROS's Python modules are in the system interpreter's path, which a python3 earlier on
+	// PATH (pyenv, venv) may not see.
+	py := "/usr/bin/python3"
+	err := exec.Command(py, "-c", "import genmsg").Run()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("python3 with genmsg needed in CI: %v", err)
