@@ -102,10 +102,10 @@ type device interface {
 
 // rawBuffer is one dequeued driver buffer.
 type rawBuffer struct {
-	index int
-	data  []byte // the mmap'ed bytes in use (bytesused)
-	seq   uint32
-	mono  time.Duration // CLOCK_MONOTONIC capture time
+	index  int
+	data   []byte // the mmap'ed bytes in use (bytesused)
+	seq    uint32
+	mono   time.Duration // CLOCK_MONOTONIC capture time
 	stride int
 }
 
