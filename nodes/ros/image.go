@@ -1,0 +1,174 @@
+package ros
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/jpeg"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/rssmd/rssmd/runtime/capture"
+	"github.com/rssmd/rssmd/runtime/frame"
+)
+
+// MaxImageSide bounds the width and height of an accepted input image (8K), so that a bogus
+// header cannot make us allocate or walk gigabytes.
+const MaxImageSide = 8192
+
+// ErrImage marks an input image that was refused.
+var ErrImage = errors.New("image refused")
+
+// ImageSource is the frame source fed by the ~image and ~image/compressed subscriptions: it
+// keeps only the newest frame, stamped with the message's header stamp. It implements the tick
+// loop's source (Latest, Stats). goroslib hands every callback a freshly decoded message that
+// nobody else touches, so an rgb8 or yuv422 frame is kept without a copy.
+type ImageSource struct {
+	now func() time.Time // stamp of messages that carry none
+
+	mu       sync.Mutex
+	latest   capture.Frame
+	have     bool
+	taken    uint64
+	stats    capture.Stats
+	rejected uint64
+	lastErr  error
+}
+
+// NewImageSource returns an empty source; now stamps messages with a zero header stamp (the
+// node's ROS time).
+func NewImageSource(now func() time.Time) *ImageSource {
+	if now == nil {
+		now = time.Now
+	}
+	return &ImageSource{now: now}
+}
+
+// Latest implements tick.Source.
+func (s *ImageSource) Latest() (capture.Frame, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.have {
+		s.taken = s.latest.Seq
+	}
+	return s.latest, s.have
+}
+
+// Stats implements tick.Source. Errors counts refused messages.
+func (s *ImageSource) Stats() capture.Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Rejected is the number of refused messages and the last reason.
+func (s *ImageSource) Rejected() (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejected, s.lastErr
+}
+
+func (s *ImageSource) refuse(err error) error {
+	s.mu.Lock()
+	s.rejected++
+	s.stats.Errors++
+	s.stats.LastError = err.Error()
+	s.lastErr = err
+	s.mu.Unlock()
+	return err
+}
+
+func (s *ImageSource) publish(f frame.Frame, stamp time.Time) {
+	if stamp.IsZero() || stamp.Unix() == 0 {
+		stamp = s.now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.have && s.latest.Seq != s.taken {
+		s.stats.Skipped++
+	}
+	s.stats.Frames++
+	s.stats.Connected = true
+	s.latest = capture.Frame{Frame: f, Seq: s.stats.Frames, Captured: stamp, Mono: time.Duration(nanotime())}
+	s.have = true
+}
+
+// HandleImage takes a sensor_msgs/Image (rgb8, bgr8, mono8, yuv422 = UYVY, yuv422_yuy2 =
+// YUYV). It converts bgr8 in place and mono8 into a new buffer; the message must not be used
+// by the caller afterwards.
+func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
+	w, h := int(m.Width), int(m.Height)
+	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide {
+		return s.refuse(fmt.Errorf("%w: size %dx%d, want 1..%d per side", ErrImage, w, h, MaxImageSide))
+	}
+	var (
+		format frame.PixelFormat
+		bpp    int
+	)
+	switch m.Encoding {
+	case "rgb8", "bgr8":
+		format, bpp = frame.RGB24, 3
+	case "mono8":
+		format, bpp = frame.RGB24, 1
+	case "yuv422", "uyvy":
+		format, bpp = frame.UYVY, 2
+	case "yuv422_yuy2", "yuyv":
+		format, bpp = frame.YUYV, 2
+	default:
+		return s.refuse(fmt.Errorf("%w: encoding %q (want rgb8, bgr8, mono8, yuv422)", ErrImage, m.Encoding))
+	}
+	if bpp == 2 && w%2 != 0 {
+		return s.refuse(fmt.Errorf("%w: %s needs an even width, got %d", ErrImage, m.Encoding, w))
+	}
+	step := int(m.Step)
+	if step < w*bpp || step > 4*w*bpp+64 {
+		return s.refuse(fmt.Errorf("%w: step %d for width %d of %s", ErrImage, step, w, m.Encoding))
+	}
+	if need := step*(h-1) + w*bpp; len(m.Data) < need {
+		return s.refuse(fmt.Errorf("%w: %d data bytes, %dx%d %s with step %d needs %d", ErrImage, len(m.Data), w, h, m.Encoding, step, need))
+	}
+	f := frame.Frame{Data: m.Data, Format: format, Width: w, Height: h, Stride: step}
+	switch m.Encoding {
+	case "bgr8":
+		for y := 0; y < h; y++ {
+			row := m.Data[y*step : y*step+3*w]
+			for i := 0; i+2 < len(row); i += 3 {
+				row[i], row[i+2] = row[i+2], row[i]
+			}
+		}
+	case "mono8":
+		rgb := make([]byte, 3*w*h)
+		for y := 0; y < h; y++ {
+			src, dst := m.Data[y*step:y*step+w], rgb[3*w*y:3*w*(y+1)]
+			for x, v := range src {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
+			}
+		}
+		f.Data, f.Stride = rgb, 3*w
+	}
+	s.publish(f, m.Header.Stamp)
+	return nil
+}
+
+// HandleCompressed takes a sensor_msgs/CompressedImage in JPEG.
+func (s *ImageSource) HandleCompressed(m *sensor_msgs.CompressedImage) error {
+	if !jpegFormat(m.Format) {
+		return s.refuse(fmt.Errorf("%w: compressed format %q (want jpeg)", ErrImage, m.Format))
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(m.Data))
+	if err != nil {
+		return s.refuse(fmt.Errorf("%w: jpeg header: %w", ErrImage, err))
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return s.refuse(fmt.Errorf("%w: jpeg size %dx%d", ErrImage, cfg.Width, cfg.Height))
+	}
+	s.publish(frame.Frame{Data: m.Data, Format: frame.MJPEG, Width: cfg.Width, Height: cfg.Height}, m.Header.Stamp)
+	return nil
+}
+
+// jpegFormat accepts the format strings image_transport's compressed plugin writes
+// ("jpeg", "rgb8; jpeg compressed bgr8", ...).
+func jpegFormat(f string) bool {
+	return f == "jpeg" || f == "jpg" || bytes.Contains([]byte(f), []byte("jpeg compressed"))
+}

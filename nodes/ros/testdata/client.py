@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""ROS client used by rssmd's integration tests: a plain rospy node, written against the ROS
+API only (no rssmd code). Message classes for types this machine has no package for are
+generated at run time by genpy from the definition the publisher sends in its connection
+header, as rosbag does.
+
+  client.py echo TOPIC N TIMEOUT      print N messages of TOPIC as JSON lines
+  client.py imagine SERVICE MD5 SRVFILE HORIZON ACTION_DIM IMAGES
+  client.py pub_image TOPIC ENCODING W H STAMP_SECS [COUNT]
+"""
+import json
+import sys
+import time
+
+import genpy
+import genpy.dynamic
+import rospy
+
+_classes = {}
+
+
+def decode(msg):
+    """Deserialise an AnyMsg with a class built from its connection header."""
+    hdr = msg._connection_header
+    typ = hdr["type"]
+    if typ not in _classes:
+        _classes[typ] = genpy.dynamic.generate_dynamic(typ, hdr["message_definition"])[typ]
+    out = _classes[typ]()
+    out.deserialize(msg._buff)
+    return typ, out
+
+
+def summary(typ, m):
+    d = {"type": typ}
+    if hasattr(m, "header"):
+        d["stamp"] = m.header.stamp.to_nsec()
+        d["frame_id"] = m.header.frame_id
+        d["seq"] = m.header.seq
+    for f in ("deter", "stoch_mean", "stoch_std", "prior_mean", "data"):
+        if hasattr(m, f):
+            d["len_" + f] = len(getattr(m, f))
+    for f in ("tick", "kl", "encoding", "width", "height", "is_first", "stale_action", "anomaly", "mse"):
+        if hasattr(m, f):
+            v = getattr(m, f)
+            d[f] = v if not isinstance(v, bytes) else v.decode()
+    if hasattr(m, "status"):
+        d["status"] = [{"name": s.name, "level": ord(s.level) if isinstance(s.level, bytes) else s.level,
+                        "values": {kv.key: kv.value for kv in s.values}} for s in m.status]
+    return d
+
+
+def echo(topic, n, timeout):
+    got = []
+
+    def cb(msg):
+        if len(got) < n:
+            got.append(summary(*decode(msg)))
+
+    rospy.Subscriber(topic, rospy.AnyMsg, cb)
+    end = time.time() + timeout
+    while len(got) < n and time.time() < end and not rospy.is_shutdown():
+        time.sleep(0.01)
+    for g in got:
+        print(json.dumps(g))
+    sys.stdout.flush()
+    return 0 if len(got) == n else 1
+
+
+def split_srv(path):
+    text = open(path).read()
+    req, res = text.split("\n---\n")
+    return req, res
+
+
+def imagine(service, md5, srvfile, horizon, action_dim, images):
+    req_def, res_def = split_srv(srvfile)
+    # Dependencies of the response, as ROS ships them.
+    deps = ("\n================================================================================\n"
+            "MSG: std_msgs/Header\nuint32 seq\ntime stamp\nstring frame_id\n"
+            "================================================================================\n"
+            "MSG: sensor_msgs/Image\nHeader header\nuint32 height\nuint32 width\nstring encoding\n"
+            "uint8 is_bigendian\nuint32 step\nuint8[] data\n")
+    Req = genpy.dynamic.generate_dynamic("rssmd_msgs/ImagineRequest", req_def)["rssmd_msgs/ImagineRequest"]
+    Res = genpy.dynamic.generate_dynamic("rssmd_msgs/ImagineResponse", res_def + deps)["rssmd_msgs/ImagineResponse"]
+
+    class Imagine(object):
+        _type = "rssmd_msgs/Imagine"
+        _md5sum = md5
+        _request_class = Req
+        _response_class = Res
+
+    rospy.wait_for_service(service, timeout=10)
+    call = rospy.ServiceProxy(service, Imagine)
+    r = call(Req(horizon=horizon, actions=[0.1] * (horizon * action_dim), images=images))
+    print(json.dumps({"success": r.success, "message": r.message, "len_deter": len(r.deter),
+                      "len_stoch_mean": len(r.stoch_mean), "images": len(r.images),
+                      "stamp": r.header.stamp.to_nsec(), "frame_id": r.header.frame_id,
+                      "image_stamps": [i.header.stamp.to_nsec() for i in r.images]}))
+    return 0
+
+
+def pub_image(topic, encoding, w, h, stamp_secs, count):
+    from sensor_msgs.msg import Image
+    pub = rospy.Publisher(topic, Image, queue_size=10)
+    end = time.time() + 10
+    while pub.get_num_connections() == 0 and time.time() < end:
+        time.sleep(0.05)
+    bpp = {"rgb8": 3, "bgr8": 3, "mono8": 1, "yuv422": 2, "yuv422_yuy2": 2}.get(encoding, 3)
+    for i in range(count):
+        m = Image()
+        m.header.stamp = rospy.Time.from_sec(stamp_secs + i * 0.05)
+        m.header.frame_id = "cam"
+        m.width, m.height, m.encoding, m.step = w, h, encoding, w * bpp
+        m.data = bytes((x * 7 + i) % 256 for x in range(w * h * bpp))
+        pub.publish(m)
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return 0
+
+
+def main():
+    rospy.init_node("rssmd_test_client", anonymous=True, disable_signals=True)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "echo":
+        return echo(args[0], int(args[1]), float(args[2]))
+    if cmd == "imagine":
+        return imagine(args[0], args[1], args[2], int(args[3]), int(args[4]), args[5] == "1")
+    if cmd == "pub_image":
+        return pub_image(args[0], args[1], int(args[2]), int(args[3]), float(args[4]),
+                         int(args[5]) if len(args) > 5 else 5)
+    print("unknown command " + cmd, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
