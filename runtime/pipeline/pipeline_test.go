@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rssmd/rssmd/runtime/record"
+	"github.com/rssmd/rssmd/runtime/tick"
+)
+
+const golden = "../../model/testdata/golden/cnnha-actions"
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// signalSink closes ready after n steps.
+type signalSink struct {
+	n     int
+	ready chan struct{}
+}
+
+func (s *signalSink) OnTick(r *tick.Result) {
+	s.n--
+	if s.n == 0 {
+		close(s.ready)
+	}
+}
+
+func metricValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("metric %s missing", name)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestReplayEndToEnd(t *testing.T) {
+	recPath := filepath.Join(t.TempDir(), "run.rec")
+	every := 2
+	conf := Config{
+		Model: golden, Source: "replay:" + filepath.Join(golden, "seq.npz"), Loop: true,
+		Rate: 100, Duration: Duration(time.Second), MetricsAddr: "127.0.0.1:0",
+		Record: recPath, RecordFrames: true, DecodeEvery: &every, ELBO: true,
+	}
+	sig := &signalSink{n: 10, ready: make(chan struct{})}
+	p, err := New(conf, Deps{Sinks: []tick.Sink{sig}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type out struct {
+		s   Summary
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		s, err := p.Run(context.Background())
+		done <- out{s, err}
+	}()
+	select {
+	case <-sig.ready:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no 10 steps within 5s")
+	}
+	resp, err := http.Get("http://" + p.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if v := metricValue(t, body, "rssmd_steps_total"); v < 10 {
+		t.Fatalf("rssmd_steps_total %v during the run, want ≥ 10", v)
+	}
+	if !strings.Contains(body, `rssmd_stage_seconds_count{stage="step"}`) || metricValue(t, body, "rssmd_prediction_mse") <= 0 {
+		t.Fatal("stage histogram or prediction MSE missing")
+	}
+	o := <-done
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	s := o.s
+	// 1 s at 100 Hz: about 100 ticks on a loaded 2-core machine; allow wide margins.
+	if s.Ticks < 50 || s.Ticks > 101 || s.Steps < 30 || s.Samples != int(s.Steps) {
+		t.Fatalf("ticks %d steps %d samples %d", s.Ticks, s.Steps, s.Samples)
+	}
+	if s.Decoded == 0 || !(s.MeanMSE > 0 && s.MeanMSE < 1) || s.MeanKL <= 0 || s.LatencyMedian <= 0 || s.LatencyP99 < s.LatencyMedian {
+		t.Fatalf("summary %+v", s)
+	}
+	if s.ActionsFresh == 0 || s.ActionsRejected != 0 {
+		t.Fatalf("replay actions: fresh %d rejected %d", s.ActionsFresh, s.ActionsRejected)
+	}
+	// The recording holds every step, fsynced at shutdown.
+	f, err := os.Open(recPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seq, err := record.ReadSequence(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(seq.T) != s.Steps || s.RecordWritten != s.Steps || s.RecordDropped != 0 || seq.Torn {
+		t.Fatalf("recording has %d records (torn %v), run had %d steps, written %d dropped %d", seq.T, seq.Torn, s.Steps, s.RecordWritten, s.RecordDropped)
+	}
+	// Metrics are shut down with the run.
+	if _, err := http.Get("http://" + p.MetricsAddr() + "/metrics"); err == nil {
+		t.Fatal("metrics still served after Run returned")
+	}
+}
+
+func TestReplayEndsRun(t *testing.T) {
+	p, err := New(Config{Model: golden, Source: "replay:" + filepath.Join(golden, "seq.npz"), Rate: 200, MetricsAddr: "off"}, Deps{}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	s, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 5*time.Second || s.Steps == 0 {
+		t.Fatalf("run of a finished replay took %v with %d steps", time.Since(start), s.Steps)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	neg := -1
+	tests := []struct {
+		name string
+		conf Config
+		want error
+	}{
+		{"int8", Config{Model: golden, Int8: true}, ErrInt8Unavailable},
+		{"no model", Config{Source: "replay:x"}, ErrConfig},
+		{"bad source", Config{Model: golden, Source: "camera0"}, ErrConfig},
+		{"bad kind", Config{Model: golden, Source: "http:x"}, ErrConfig},
+		{"bad policy", Config{Model: golden, ActionPolicy: "random"}, ErrConfig},
+		{"bad decode", Config{Model: golden, DecodeEvery: &neg}, ErrConfig},
+		{"bad filter", Config{Model: golden, Filter: "cubic"}, ErrConfig},
+		{"negative duration", Config{Model: golden, Duration: -1}, ErrConfig},
+	}
+	for _, tc := range tests {
+		if _, err := New(tc.conf, Deps{}, quiet()); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := New(Config{Model: golden, Source: "replay:/nonexistent.npz", MetricsAddr: "off"}, Deps{}, quiet()); err == nil {
+		t.Error("missing replay file accepted")
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.yaml": "model: m\nsource: replay:x.npz\nrate: 20\nduration: 2s\ndecode_every: 0\naction_max_age: 250ms\n",
+		"a.json": `{"model":"m","source":"replay:x.npz","rate":20,"duration":"2s","decode_every":0,"action_max_age":"250ms"}`,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Model != "m" || c.Rate != 20 || time.Duration(c.Duration) != 2*time.Second || c.DecodeEvery == nil || *c.DecodeEvery != 0 ||
+			time.Duration(c.ActionMaxAge) != 250*time.Millisecond {
+			t.Fatalf("%s: %+v", name, c)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("modle: typo\n"), 0o644)
+	if _, err := LoadConfig(bad); err == nil {
+		t.Fatal("unknown field accepted")
+	}
+}
