@@ -152,7 +152,7 @@ func (a *archive) record(name string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: record %q: %w", ErrInvalidCheckpoint, name, err)
 		}
-		if off < 0 || f.UncompressedSize64 > uint64(int64(len(a.data))-off) {
+		if off < 0 || off > int64(len(a.data)) || f.UncompressedSize64 > uint64(int64(len(a.data))-off) {
 			return nil, fmt.Errorf("%w: record %q (%d bytes at %d) runs past the end of the file (%d bytes)",
 				ErrInvalidCheckpoint, name, f.UncompressedSize64, off, len(a.data))
 		}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ckptFixtures are the small torch-written checkpoints under testdata/.
@@ -49,7 +50,7 @@ func FuzzReadCheckpoint(f *testing.F) {
 		f.Add(c.data(f))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ReadCheckpoint(data)
+		m, err := readWithDeadline(t, data)
 		checkReadResult(t, data, m, err)
 	})
 }
@@ -81,9 +82,30 @@ func FuzzCheckpointPickle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkl []byte) {
 		recs := append([]zipRecord{{"m/data.pkl", pkl}}, storages...)
 		data := ckptZip(t, zip.Store, recs...)
-		m, err := ReadCheckpoint(data)
+		m, err := readWithDeadline(t, data)
 		checkReadResult(t, data, m, err)
 	})
+}
+
+// readWithDeadline fails the input if ReadCheckpoint takes more than a few seconds: the
+// fuzzer has no per-input timeout of its own, and a slow input is a denial of service.
+func readWithDeadline(t *testing.T, data []byte) (map[string]*Tensor, error) {
+	type result struct {
+		m   map[string]*Tensor
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		m, err := ReadCheckpoint(data)
+		done <- result{m, err}
+	}()
+	select {
+	case r := <-done:
+		return r.m, r.err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("ReadCheckpoint still running after 5 s on a %d-byte input", len(data))
+		return nil, nil
+	}
 }
 
 // ckptRecords returns the records of a zip whose names contain part, renamed under "m/";
