@@ -240,6 +240,14 @@ func testEnv(t *testing.T, m *master, args ...string) *Env {
 
 func num(v any) float64 { f, _ := v.(float64); return f }
 
+// nsec reads a stamp the client printed as a decimal string of nanoseconds.
+func nsec(v any) int64 {
+	s, _ := v.(string)
+	var n int64
+	fmt.Sscan(s, &n)
+	return n
+}
+
 func TestIntegrationTopicsServicesRestart(t *testing.T) {
 	needROS(t)
 	m := startMaster(t)
@@ -271,8 +279,8 @@ func TestIntegrationTopicsServicesRestart(t *testing.T) {
 					want, ok = r.src.stamp(seq - 1)
 					want = want.Add(50 * time.Millisecond)
 				}
-				if !ok || int64(num(g["stamp"])) != want.UnixNano() {
-					t.Errorf("%s: stamp %v seq %d, want the capture stamp %v", tc.topic, int64(num(g["stamp"])), seq, want.UnixNano())
+				if !ok || nsec(g["stamp"]) != want.UnixNano() {
+					t.Errorf("%s: stamp %v seq %d, want the capture stamp %v", tc.topic, g["stamp"], seq, want.UnixNano())
 				}
 				for k, v := range tc.lens {
 					if int(num(g[k])) != v {
@@ -304,7 +312,7 @@ func TestIntegrationTopicsServicesRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		rej := r.node.Stats().ActionsRejected
-		for _, bad := range []string{"{data: [1.0]}", "{data: [" + strings.TrimSuffix(strings.Repeat("nan, ", a.ActionDim), ", ") + "]}"} {
+		for _, bad := range []string{"{data: [1.0]}", "{data: [" + strings.TrimSuffix(strings.Repeat(".nan, ", a.ActionDim), ", ") + "]}"} {
 			if _, err := m.run(20*time.Second, "rostopic", "pub", "-1", "/rssmd/action", "std_msgs/Float32MultiArray", bad); err != nil {
 				t.Fatal(err)
 			}
@@ -336,7 +344,7 @@ func TestIntegrationTopicsServicesRestart(t *testing.T) {
 			t.Errorf("imagine: %v", g)
 		}
 		st := g["image_stamps"].([]any)
-		if int64(num(st[4]))-int64(num(g["stamp"])) != int64(250*time.Millisecond) {
+		if len(st) != 5 || nsec(st[4])-nsec(g["stamp"]) != int64(250*time.Millisecond) {
 			t.Errorf("image stamps %v from %v, want +50ms steps", st, g["stamp"])
 		}
 	})
@@ -389,12 +397,11 @@ func TestIntegrationNamespaceRemapAndImages(t *testing.T) {
 		}
 	}
 	// The outputs carry the input's header stamps and live under the namespace.
-	msgs, err := m.py(20*time.Second, "echo", "/robot/wm/latent", "1", "10")
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("%v %v", msgs, err)
-	}
-	if st := int64(num(msgs[0]["stamp"])); st < 1_700_000_040e9 || st > 1_700_000_041e9 {
-		t.Errorf("latent stamp %d, want the last input image's (1700000040.x s)", st)
+	msgs := echoWhile(t, m, "/robot/wm/latent", func() {
+		m.py(30*time.Second, "pub_image", "/camera/image_raw", "rgb8", "80", "60", "1700000040", "20")
+	})
+	if st := nsec(msgs[0]["stamp"]); st < 1_700_000_040e9 || st > 1_700_000_041e9 {
+		t.Errorf("latent stamp %d, want an input image's (1700000040.x s)", st)
 	}
 	// Bad images are refused and counted, and the node keeps running.
 	for _, bad := range [][]string{{"rgb16", "8", "8"}, {"yuv422", "7", "8"}} {
@@ -405,7 +412,28 @@ func TestIntegrationNamespaceRemapAndImages(t *testing.T) {
 	if n, _ := r.node.images.Rejected(); n != 2 {
 		t.Errorf("rejected %d bad images, want 2", n)
 	}
-	if msgs, err := m.py(20*time.Second, "echo", "/robot/wm/latent", "1", "10"); err != nil || len(msgs) != 1 {
-		t.Errorf("node stopped publishing after bad input: %v", err)
+	echoWhile(t, m, "/robot/wm/latent", func() {
+		m.py(30*time.Second, "pub_image", "/camera/image_raw", "mono8", "32", "32", "1700000050", "20")
+	})
+}
+
+// echoWhile reads one message of topic while feed publishes the input that produces it.
+func echoWhile(t *testing.T, m *master, topic string, feed func()) []map[string]any {
+	t.Helper()
+	type result struct {
+		msgs []map[string]any
+		err  error
 	}
+	ch := make(chan result, 1)
+	go func() {
+		msgs, err := m.py(30*time.Second, "echo", topic, "1", "20")
+		ch <- result{msgs, err}
+	}()
+	time.Sleep(1500 * time.Millisecond) // let the subscriber register before the input flows
+	feed()
+	res := <-ch
+	if res.err != nil || len(res.msgs) != 1 {
+		t.Fatalf("%s: %v %v", topic, res.msgs, res.err)
+	}
+	return res.msgs
 }

@@ -33,7 +33,7 @@ def decode(msg):
 def summary(typ, m):
     d = {"type": typ}
     if hasattr(m, "header"):
-        d["stamp"] = m.header.stamp.to_nsec()
+        d["stamp"] = str(m.header.stamp.to_nsec())  # JSON numbers lose nanoseconds
         d["frame_id"] = m.header.frame_id
         d["seq"] = m.header.seq
     for f in ("deter", "stoch_mean", "stoch_std", "prior_mean", "data"):
@@ -94,8 +94,8 @@ def imagine(service, md5, srvfile, horizon, action_dim, images):
     r = call(Req(horizon=horizon, actions=[0.1] * (horizon * action_dim), images=images))
     print(json.dumps({"success": r.success, "message": r.message, "len_deter": len(r.deter),
                       "len_stoch_mean": len(r.stoch_mean), "images": len(r.images),
-                      "stamp": r.header.stamp.to_nsec(), "frame_id": r.header.frame_id,
-                      "image_stamps": [i.header.stamp.to_nsec() for i in r.images]}))
+                      "stamp": str(r.header.stamp.to_nsec()), "frame_id": r.header.frame_id,
+                      "image_stamps": [str(i.header.stamp.to_nsec()) for i in r.images]}))
     return 0
 
 
