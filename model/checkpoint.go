@@ -230,7 +230,7 @@ func (a *archive) persistentLoad(pid any) (any, error) {
 		return nil, fmt.Errorf("%w: persistent id is %T, not a 5-tuple ('storage', class, key, location, numel)", ErrInvalidCheckpoint, pid)
 	}
 	if tag, _ := t.Get(0).(string); tag != "storage" {
-		return nil, fmt.Errorf("%w: persistent id of kind %s, not 'storage'", ErrInvalidCheckpoint, brief(t.Get(0)))
+		return nil, fmt.Errorf("%w: persistent id of kind %s, not 'storage'", ErrInvalidCheckpoint, briefPickle(t.Get(0)))
 	}
 	cls, ok1 := t.Get(1).(*storageClass)
 	key, ok2 := t.Get(2).(string)
@@ -266,7 +266,7 @@ func materialize(root any, maxBytes int64) (map[string]*Tensor, error) {
 	switch d := root.(type) {
 	case *checkedDict:
 		if d.isDup {
-			return nil, fmt.Errorf("%w: state_dict has the key %s twice", ErrInvalidCheckpoint, brief(d.dup))
+			return nil, fmt.Errorf("%w: state_dict has the key %s twice", ErrInvalidCheckpoint, briefPickle(d.dup))
 		}
 		keys, vals = d.keys, d.vals
 	case *types.Dict:
@@ -285,7 +285,7 @@ func materialize(root any, maxBytes int64) (map[string]*Tensor, error) {
 		}
 		key, ok := keys[i].(string)
 		if !ok {
-			return nil, fmt.Errorf("%w: state_dict key %s is not a string", ErrInvalidCheckpoint, brief(keys[i]))
+			return nil, fmt.Errorf("%w: state_dict key %s is not a string", ErrInvalidCheckpoint, briefPickle(keys[i]))
 		}
 		if _, dup := out[key]; dup {
 			return nil, fmt.Errorf("%w: state_dict has the key %q twice", ErrInvalidCheckpoint, key)

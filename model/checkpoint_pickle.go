@@ -54,9 +54,9 @@ type scanResult struct {
 	dictModuleAt []int
 }
 
-// value is the scan's shadow of one stack item: whether it is a string literal, and where its
+// pickleValue is the scan's shadow of one stack item: whether it is a string literal, and where its
 // bytes are, so STACK_GLOBAL (protocol 4) can be vetted like GLOBAL.
-type value struct {
+type pickleValue struct {
 	lit bool
 	s   string
 	off int
@@ -65,9 +65,9 @@ type value struct {
 // scanPickle validates data.pkl without executing it. See the comment at the top of the file.
 func scanPickle(p []byte) (*scanResult, error) {
 	res := &scanResult{}
-	var stack []value // shadow of the unpickler's stack, all MARK levels together
-	var marks []int   // len(stack) at each open MARK
-	memo := make(map[uint32]value)
+	var stack []pickleValue // shadow of the unpickler's stack, all MARK levels together
+	var marks []int         // len(stack) at each open MARK
+	memo := make(map[uint32]pickleValue)
 
 	pos := 0
 	for {
@@ -105,7 +105,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 			}
 			return len(stack) - marks[len(marks)-1]
 		}
-		pop := func(n int) ([]value, error) {
+		pop := func(n int) ([]pickleValue, error) {
 			if level() < n {
 				return nil, fail("needs %d stack items, has %d", n, level())
 			}
@@ -113,7 +113,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 			stack = stack[:len(stack)-n]
 			return v, nil
 		}
-		push := func(v value) error {
+		push := func(v pickleValue) error {
 			if len(stack) >= maxPickleStackDepth {
 				return fail("stack deeper than %d", maxPickleStackDepth)
 			}
@@ -135,7 +135,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 			if _, err := pop(n); err != nil {
 				return err
 			}
-			return push(value{})
+			return push(pickleValue{})
 		}
 		put := func(i uint32) error {
 			if level() == 0 {
@@ -162,14 +162,14 @@ func scanPickle(p []byte) (*scanResult, error) {
 			if module == "collections" {
 				res.dictModuleAt = append(res.dictModuleAt, moduleAt)
 			}
-			return push(value{})
+			return push(pickleValue{})
 		}
 		str := func(n uint64) error {
 			b, err := need(n)
 			if err != nil {
 				return err
 			}
-			return push(value{lit: true, s: string(b), off: pos - len(b)})
+			return push(pickleValue{lit: true, s: string(b), off: pos - len(b)})
 		}
 
 		var err error
@@ -205,7 +205,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 		case '1': // POP_MARK
 			_, err = popMark()
 		case '2': // DUP
-			var v []value
+			var v []pickleValue
 			if v, err = pop(1); err == nil {
 				top := v[0]
 				if err = push(top); err == nil {
@@ -213,14 +213,14 @@ func scanPickle(p []byte) (*scanResult, error) {
 				}
 			}
 		case 'N', 0x88, 0x89, ')', ']', '}': // NONE, NEWTRUE, NEWFALSE, EMPTY_TUPLE/LIST/DICT
-			err = push(value{})
+			err = push(pickleValue{})
 		case 'K', 'M', 'J', 'G': // BININT1, BININT2, BININT, BINFLOAT
 			if _, err = need(uint64(fixedArgLen[op])); err == nil {
-				err = push(value{})
+				err = push(pickleValue{})
 			}
 		case 'I', 'F': // INT, FLOAT as text (protocol 0); gopickle parses them with strconv
 			if _, _, err = line(); err == nil {
-				err = push(value{})
+				err = push(pickleValue{})
 			}
 		case 0x8a: // LONG1: gopickle indexes the last byte (0 bytes would panic); >8 is a big.Int
 			var b []byte
@@ -228,7 +228,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 				if b[0] == 0 || b[0] > 8 {
 					err = fail("LONG1 of %d bytes (want 1..8)", b[0])
 				} else if _, err = need(uint64(b[0])); err == nil {
-					err = push(value{})
+					err = push(pickleValue{})
 				}
 			}
 		case 'X', 'T': // BINUNICODE, BINSTRING: 4-byte length
@@ -254,7 +254,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 				}
 			}
 		case 0x93: // STACK_GLOBAL: module and name are the top two items; they must be literals
-			var v []value
+			var v []pickleValue
 			if v, err = pop(2); err == nil {
 				if !v[0].lit || !v[1].lit {
 					err = fail("STACK_GLOBAL whose module and name are not string literals")
@@ -276,7 +276,7 @@ func scanPickle(p []byte) (*scanResult, error) {
 				if op == 'd' && n%2 != 0 {
 					err = fail("DICT with an odd number (%d) of items", n)
 				} else {
-					err = push(value{})
+					err = push(pickleValue{})
 				}
 			}
 		case 'e', 'u': // APPENDS, SETITEMS: the list or dict sits below the MARK
@@ -395,7 +395,7 @@ func (rebuildTensor) Call(args ...any) (any, error) {
 	}
 	offset, ok := args[1].(int)
 	if !ok || offset < 0 {
-		return nil, fmt.Errorf("%w: storage %q: bad storage_offset %s", ErrInvalidCheckpoint, st.key, brief(args[1]))
+		return nil, fmt.Errorf("%w: storage %q: bad storage_offset %s", ErrInvalidCheckpoint, st.key, briefPickle(args[1]))
 	}
 	shape, err := intTuple(args[2], "size")
 	if err != nil {
@@ -451,7 +451,7 @@ func intTuple(v any, what string) ([]int, error) {
 	for i := range out {
 		d, ok := t.Get(i).(int)
 		if !ok || d < 0 {
-			return nil, fmt.Errorf("%s[%d] is %s, not a non-negative int", what, i, brief(t.Get(i)))
+			return nil, fmt.Errorf("%s[%d] is %s, not a non-negative int", what, i, briefPickle(t.Get(i)))
 		}
 		out[i] = d
 	}
@@ -535,10 +535,10 @@ func (d *checkedDict) Set(k, v any) {
 // PyDictSet accepts the BUILD of a state_dict's {'_metadata': ...}; it carries no weights.
 func (d *checkedDict) PyDictSet(key, value any) error { return nil }
 
-// brief formats a pickled value for an error message: scalars by value, cut short, and
+// briefPickle formats a pickled value for an error message: scalars by value, cut short, and
 // containers by type only. Formatting a container with %v would call gopickle's String
 // methods, which expand a DAG of shared tuples exponentially.
-func brief(v any) string {
+func briefPickle(v any) string {
 	var s string
 	switch v := v.(type) {
 	case string:

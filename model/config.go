@@ -187,7 +187,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if n, ok := wm.get("min_std"); ok {
 		w.MinStdSet = true
-		if !isNull(n) {
+		if !yamlNull(n) {
 			v := p.float(n, "world_model.min_std")
 			if v < 0 {
 				p.fail("world_model.min_std", "negative (%g)", v)
@@ -196,7 +196,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 	}
 
-	if envNode, ok := root.get("env"); ok && !isNull(envNode) {
+	if envNode, ok := root.get("env"); ok && !yamlNull(envNode) {
 		env := p.mapping(envNode, "env")
 		c.Env = EnvConfig{
 			Class:        p.str(env, "class"),
@@ -274,20 +274,20 @@ func (p *cfgParser) fail(field, format string, args ...any) {
 	}
 }
 
-// deref follows aliases (bounded, although yaml.v3 already refuses alias cycles).
-func deref(n *yaml.Node) *yaml.Node {
+// yamlDeref follows aliases (bounded, although yaml.v3 already refuses alias cycles).
+func yamlDeref(n *yaml.Node) *yaml.Node {
 	for i := 0; i < 16 && n != nil && n.Kind == yaml.AliasNode; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
-func isNull(n *yaml.Node) bool {
-	n = deref(n)
+func yamlNull(n *yaml.Node) bool {
+	n = yamlDeref(n)
 	return n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-func describe(n *yaml.Node) string {
+func yamlDescribe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -306,18 +306,18 @@ func describe(n *yaml.Node) string {
 // mapping indexes a mapping node; null gives an empty mapping.
 func (p *cfgParser) mapping(n *yaml.Node, path string) cfgMap {
 	m := cfgMap{path: path, keys: map[string]*yaml.Node{}}
-	n = deref(n)
-	if isNull(n) {
+	n = yamlDeref(n)
+	if yamlNull(n) {
 		return m
 	}
 	if n.Kind != yaml.MappingNode {
-		p.fail(nonEmpty(path), "want a mapping, got %s", describe(n))
+		p.fail(cfgPathName(path), "want a mapping, got %s", yamlDescribe(n))
 		return m
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := deref(n.Content[i])
+		k := yamlDeref(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
-			p.fail(nonEmpty(path), "a key is %s, not a scalar", describe(k))
+			p.fail(cfgPathName(path), "a key is %s, not a scalar", yamlDescribe(k))
 			return m
 		}
 		if _, dup := m.keys[k.Value]; dup {
@@ -330,7 +330,7 @@ func (p *cfgParser) mapping(n *yaml.Node, path string) cfgMap {
 	return m
 }
 
-func nonEmpty(path string) string {
+func cfgPathName(path string) string {
 	if path == "" {
 		return "top level"
 	}
@@ -340,12 +340,12 @@ func nonEmpty(path string) string {
 // str reads a scalar as text; null and absent give "".
 func (p *cfgParser) str(m cfgMap, key string) string {
 	n, ok := m.get(key)
-	if !ok || isNull(n) {
+	if !ok || yamlNull(n) {
 		return ""
 	}
-	n = deref(n)
+	n = yamlDeref(n)
 	if n.Kind != yaml.ScalarNode {
-		p.fail(m.field(key), "want a string, got %s", describe(n))
+		p.fail(m.field(key), "want a string, got %s", yamlDescribe(n))
 		return ""
 	}
 	return n.Value
@@ -359,23 +359,23 @@ func (p *cfgParser) boolean(m cfgMap, key string) bool {
 
 func (p *cfgParser) optBool(m cfgMap, key string) *bool {
 	n, ok := m.get(key)
-	if !ok || isNull(n) {
+	if !ok || yamlNull(n) {
 		return nil
 	}
-	n = deref(n)
+	n = yamlDeref(n)
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
-		p.fail(m.field(key), "want true or false, got %s", describe(n))
+		p.fail(m.field(key), "want true or false, got %s", yamlDescribe(n))
 		return nil
 	}
 	return &b
 }
 
 func (p *cfgParser) intNode(n *yaml.Node, field string) int {
-	n = deref(n)
+	n = yamlDeref(n)
 	var v int
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
-		p.fail(field, "want an integer, got %s", describe(n))
+		p.fail(field, "want an integer, got %s", yamlDescribe(n))
 		return 0
 	}
 	return v
@@ -384,7 +384,7 @@ func (p *cfgParser) intNode(n *yaml.Node, field string) int {
 // size reads a non-negative integer no larger than maxConfigDim; absent or null gives 0.
 func (p *cfgParser) size(m cfgMap, key string) int {
 	n, ok := m.get(key)
-	if !ok || isNull(n) {
+	if !ok || yamlNull(n) {
 		return 0
 	}
 	v := p.intNode(n, m.field(key))
@@ -396,10 +396,10 @@ func (p *cfgParser) size(m cfgMap, key string) int {
 }
 
 func (p *cfgParser) float(n *yaml.Node, field string) float64 {
-	n = deref(n)
+	n = yamlDeref(n)
 	var v float64
 	if tag := n.ShortTag(); n.Kind != yaml.ScalarNode || (tag != "!!float" && tag != "!!int") || n.Decode(&v) != nil {
-		p.fail(field, "want a number, got %s", describe(n))
+		p.fail(field, "want a number, got %s", yamlDescribe(n))
 		return 0
 	}
 	return v
@@ -408,12 +408,12 @@ func (p *cfgParser) float(n *yaml.Node, field string) float64 {
 // intList reads a list of integers in [minValue, maxConfigDim]; absent or null gives nil.
 func (p *cfgParser) intList(m cfgMap, key string, minValue int) []int {
 	n, ok := m.get(key)
-	if !ok || isNull(n) {
+	if !ok || yamlNull(n) {
 		return nil
 	}
-	n = deref(n)
+	n = yamlDeref(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) > 8 {
-		p.fail(m.field(key), "want a list of at most 8 integers, got %s", describe(n))
+		p.fail(m.field(key), "want a list of at most 8 integers, got %s", yamlDescribe(n))
 		return nil
 	}
 	out := make([]int, len(n.Content))
