@@ -128,7 +128,7 @@ type Camera struct {
 	once   sync.Once
 
 	frames, dropped, errs, reconnects atomic.Uint64
-	connected                         atomic.Bool
+	connected, closed                 atomic.Bool
 	lastErr                           atomic.Pointer[string]
 
 	// Owned by the loop goroutine.
@@ -287,7 +287,12 @@ func (c *Camera) count(raw uint32) {
 }
 
 // Next returns the newest frame not returned before, waiting for it.
-func (c *Camera) Next(ctx context.Context) (Frame, error) { return c.mb.next(ctx) }
+func (c *Camera) Next(ctx context.Context) (Frame, error) {
+	if c.closed.Load() {
+		return Frame{}, ErrClosed
+	}
+	return c.mb.next(ctx)
+}
 
 // Latest returns the newest frame without waiting.
 func (c *Camera) Latest() (Frame, bool) { return c.mb.take(false) }
@@ -308,6 +313,7 @@ func (c *Camera) Stats() Stats {
 // stay readable (they live in the mailbox, not in driver memory).
 func (c *Camera) Close() error {
 	c.once.Do(func() {
+		c.closed.Store(true)
 		c.cancel()
 		c.wg.Wait()
 		c.mb.close()
