@@ -88,6 +88,33 @@ chmod +x "$IRD/init"
 t2=$(now)
 log "built test binary in $(dt "$t0" "$t1")s, initramfs ($(du -h "$WORK/initramfs.cpio.gz" | cut -f1)) in $(dt "$t1" "$t2")s"
 
+# Boot the uncompressed kernel when we can extract it (the idea of the
+# kernel's scripts/extract-vmlinux: find the compressed payload by its magic
+# and decompress it): under emulation this skips the in-guest decompression.
+# It needs CONFIG_PVH (qemu boots an ELF vmlinux through the PVH entry).
+# V4L2TEST_BOOT=bzimage forces the compressed image.
+extract_vmlinux() {
+	for spec in 'fd377a585a00:xz -dc --single-stream' '1f8b0800:gzip -dc' '28b52ffd:zstd -qdc' '02214c18:lz4 -dc'; do
+		magic=${spec%%:*}
+		cmd=${spec#*:}
+		command -v "${cmd%% *}" >/dev/null || continue
+		pat=$(printf '%s' "$magic" | sed 's/../\\x&/g')
+		for off in $(LC_ALL=C grep -aboP "$pat" "$1" 2>/dev/null | cut -d: -f1 | head -n 3); do
+			tail -c "+$((off + 1))" "$1" | $cmd >"$2" 2>/dev/null
+			if [ "$(head -c 4 "$2" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then return 0; fi
+		done
+	done
+	return 1
+}
+BOOT=${V4L2TEST_BOOT:-auto}
+if [ "$BOOT" != bzimage ] && grep -qs '^CONFIG_PVH=y' "/boot/config-$KVER" && extract_vmlinux "$KIMG" "$WORK/vmlinux"; then
+	KIMG=$WORK/vmlinux
+	log "booting the extracted vmlinux ($(du -h "$KIMG" | cut -f1))"
+elif [ "$BOOT" = vmlinux ]; then
+	log "could not extract vmlinux from $KIMG"; exit 2
+fi
+t2=$(now)
+
 # Software emulation by default: a /dev/kvm node may exist where KVM does not
 # work (nested virtualisation), and the VM then hangs in the BIOS.
 ACCEL=${V4L2TEST_ACCEL:-tcg}
