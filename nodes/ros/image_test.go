@@ -1,0 +1,152 @@
+package ros
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/jpeg"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/sensor_msgs"
+	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
+	"github.com/rssmd/rssmd/runtime/frame"
+)
+
+func img(enc string, w, h, step, n int) *sensor_msgs.Image {
+	return &sensor_msgs.Image{
+		Header: std_msgs.Header{Stamp: time.Unix(100, 5)}, Encoding: enc,
+		Width: uint32(w), Height: uint32(h), Step: uint32(step), Data: make([]byte, n),
+	}
+}
+
+func TestHandleImage(t *testing.T) {
+	tests := []struct {
+		name   string
+		m      *sensor_msgs.Image
+		format frame.PixelFormat
+		bad    bool
+	}{
+		{"rgb8", img("rgb8", 4, 2, 12, 24), frame.RGB24, false},
+		{"rgb8 padded rows", img("rgb8", 4, 2, 16, 28), frame.RGB24, false},
+		{"bgr8", img("bgr8", 4, 2, 12, 24), frame.RGB24, false},
+		{"mono8", img("mono8", 4, 2, 4, 8), frame.RGB24, false},
+		{"yuv422", img("yuv422", 4, 2, 8, 16), frame.UYVY, false},
+		{"yuv422_yuy2", img("yuv422_yuy2", 4, 2, 8, 16), frame.YUYV, false},
+		{"unknown encoding", img("rgb16", 4, 2, 24, 48), 0, true},
+		{"short data", img("rgb8", 4, 2, 12, 23), 0, true},
+		{"step below width", img("rgb8", 4, 2, 11, 24), 0, true},
+		{"absurd step", img("rgb8", 4, 2, 1 << 30, 24), 0, true},
+		{"zero size", img("rgb8", 0, 2, 0, 0), 0, true},
+		{"huge size", img("rgb8", 1 << 20, 1 << 20, 3 << 20, 10), 0, true},
+		{"odd yuv width", img("yuv422", 3, 2, 6, 12), 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewImageSource(nil)
+			err := s.HandleImage(tt.m)
+			if tt.bad {
+				if !errors.Is(err, ErrImage) {
+					t.Fatalf("err = %v, want ErrImage", err)
+				}
+				if n, _ := s.Rejected(); n != 1 {
+					t.Errorf("rejected = %d", n)
+				}
+				if _, ok := s.Latest(); ok {
+					t.Error("a refused image became a frame")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := s.Latest()
+			if !ok || f.Format != tt.format || !f.Captured.Equal(time.Unix(100, 5)) || f.Seq != 1 {
+				t.Fatalf("frame %+v ok=%v", f, ok)
+			}
+			// The preprocessing package must accept what we hand it.
+			p, err := frame.NewPreprocessor(frame.Config{Format: f.Format, Width: f.Width, Height: f.Height})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Process(make([]byte, 64*64*3), f.Frame); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestHandleImageConverts(t *testing.T) {
+	s := NewImageSource(nil)
+	m := img("bgr8", 2, 1, 6, 6)
+	copy(m.Data, []byte{1, 2, 3, 4, 5, 6})
+	if err := s.HandleImage(m); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := s.Latest()
+	if !bytes.Equal(f.Data[:6], []byte{3, 2, 1, 6, 5, 4}) {
+		t.Errorf("bgr8 → %v", f.Data[:6])
+	}
+	m = img("mono8", 2, 1, 2, 2)
+	copy(m.Data, []byte{7, 9})
+	if err := s.HandleImage(m); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = s.Latest()
+	if !bytes.Equal(f.Data, []byte{7, 7, 7, 9, 9, 9}) || f.Seq != 2 {
+		t.Errorf("mono8 → %v seq %d", f.Data, f.Seq)
+	}
+}
+
+func TestHandleCompressed(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 80, 48)), nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(7, 0)
+	tests := []struct {
+		name, format string
+		data         []byte
+		bad          bool
+	}{
+		{"jpeg", "jpeg", buf.Bytes(), false},
+		{"image_transport format", "rgb8; jpeg compressed bgr8", buf.Bytes(), false},
+		{"png", "png", buf.Bytes(), true},
+		{"garbage", "jpeg", []byte("not a jpeg"), true},
+		{"empty", "jpeg", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewImageSource(func() time.Time { return now })
+			err := s.HandleCompressed(&sensor_msgs.CompressedImage{Format: tt.format, Data: tt.data})
+			if tt.bad != (err != nil) {
+				t.Fatalf("err = %v", err)
+			}
+			if tt.bad {
+				return
+			}
+			f, ok := s.Latest()
+			// A zero header stamp takes the node's time.
+			if !ok || f.Format != frame.MJPEG || f.Width != 80 || f.Height != 48 || !f.Captured.Equal(now) {
+				t.Errorf("frame %+v", f)
+			}
+		})
+	}
+}
+
+func FuzzHandleImage(f *testing.F) {
+	f.Add("rgb8", uint32(4), uint32(2), uint32(12), []byte("012345678901234567890123"))
+	f.Add("yuv422", uint32(2), uint32(1), uint32(4), []byte("0123"))
+	f.Fuzz(func(t *testing.T, enc string, w, h, step uint32, data []byte) {
+		s := NewImageSource(nil)
+		if s.HandleImage(&sensor_msgs.Image{Encoding: enc, Width: w, Height: h, Step: step, Data: data}) != nil {
+			return
+		}
+		fr, _ := s.Latest()
+		p, err := frame.NewPreprocessor(frame.Config{Format: fr.Format, Width: fr.Width, Height: fr.Height})
+		if err != nil {
+			return
+		}
+		_ = p.Process(make([]byte, 64*64*3), fr.Frame)
+	})
+}
