@@ -36,9 +36,9 @@ func TestHandleImage(t *testing.T) {
 		{"unknown encoding", img("rgb16", 4, 2, 24, 48), 0, true},
 		{"short data", img("rgb8", 4, 2, 12, 23), 0, true},
 		{"step below width", img("rgb8", 4, 2, 11, 24), 0, true},
-		{"absurd step", img("rgb8", 4, 2, 1 << 30, 24), 0, true},
+		{"absurd step", img("rgb8", 4, 2, 1<<30, 24), 0, true},
 		{"zero size", img("rgb8", 0, 2, 0, 0), 0, true},
-		{"huge size", img("rgb8", 1 << 20, 1 << 20, 3 << 20, 10), 0, true},
+		{"huge size", img("rgb8", 1<<20, 1<<20, 3<<20, 10), 0, true},
 		{"odd yuv width", img("yuv422", 3, 2, 6, 12), 0, true},
 	}
 	for _, tt := range tests {
