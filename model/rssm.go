@@ -331,6 +331,9 @@ func (r *Runner) PosteriorStep(s *State, action []float32, image []uint8, isFirs
 	if err := a.CheckAction(action); err != nil {
 		return err
 	}
+	if len(image) != ImageValues {
+		return fmt.Errorf("%w: %d bytes, want %d (64x64 RGB)", ErrImageSize, len(image), ImageValues)
+	}
 	if isFirst {
 		s.Reset()
 	}

@@ -88,8 +88,11 @@ func WriteFile(path string, p *Payload) error {
 // Decode parses a bundle held in memory, verifying magic, version, length and checksum
 // before decoding anything.
 func Decode(data []byte) (*Payload, error) {
-	if len(data) < headerSize || !IsBundle(data) {
+	if !IsBundle(data) {
 		return nil, ErrNotBundle
+	}
+	if len(data) < headerSize {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrCorrupt, len(data), headerSize)
 	}
 	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
 		return nil, fmt.Errorf("%w: file has version %d, this rssmd reads %d", ErrVersion, v, Version)

@@ -1,0 +1,140 @@
+// Package goldentest holds the helpers tests use to compare filter outputs with golden files
+// and to find the shared test data. It is imported only by tests.
+package goldentest
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/rssmd/rssmd/model"
+	"github.com/rssmd/rssmd/model/seqio"
+)
+
+// RepoRoot returns the repository root (the folder holding go.mod).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate goldentest source")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// SharedTestdata returns ../shared/testdata next to the repo. Outside CI a missing folder
+// skips the test; in CI (env CI set) it fails, because CI provides it.
+func SharedTestdata(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "..", "shared", "testdata")
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must provide %s: %v", p, err)
+		}
+		t.Skipf("shared test data not present at %s (a fresh clone has none; CI provides it)", p)
+	}
+	return p
+}
+
+// ReadGolden reads a golden .npz.
+func ReadGolden(t testing.TB, path string) map[string]*seqio.Array {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := seqio.ReadArrays(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// Tolerances are the golden README's: states and statistics within State × the array's
+// largest magnitude, images within Image (absolute, [0,1] units), and kl / *_loglik / elbo
+// within Scalar relative or ScalarAbs absolute.
+type Tolerances struct {
+	State, Image, Scalar, ScalarAbs float64
+}
+
+// Float32Tolerances are the tolerances a faithful float32 implementation meets.
+var Float32Tolerances = Tolerances{State: 1e-4, Image: 1e-3, Scalar: 1e-3, ScalarAbs: 0.05}
+
+// Class says which tolerance class an output key belongs to.
+func Class(key string) string {
+	switch {
+	case key == "recon" || key == "rollout_image":
+		return "image"
+	case key == "kl" || key == "elbo" || strings.HasSuffix(key, "_loglik"):
+		return "scalar"
+	default:
+		return "state"
+	}
+}
+
+// Compare checks every golden array against the output with tol, and that the output has no
+// keys the golden set lacks.
+func Compare(t *testing.T, got []model.NamedArray, want map[string]*seqio.Array, tol Tolerances) {
+	t.Helper()
+	gotBy := map[string]model.NamedArray{}
+	for _, a := range got {
+		gotBy[a.Name] = a
+	}
+	for key, w := range want {
+		g, ok := gotBy[key]
+		if !ok {
+			t.Errorf("output lacks %q", key)
+			continue
+		}
+		if len(g.Data) != len(w.F32) || !sameShape(g.Shape, w.Shape) {
+			t.Errorf("%s: shape %v, golden has %v", key, g.Shape, w.Shape)
+			continue
+		}
+		var maxMag, maxErr float64
+		worst := 0
+		for i := range w.F32 {
+			maxMag = math.Max(maxMag, math.Abs(float64(w.F32[i])))
+			if e := math.Abs(float64(g.Data[i] - w.F32[i])); e > maxErr || math.IsNaN(e) {
+				maxErr, worst = e, i
+			}
+		}
+		switch Class(key) {
+		case "image":
+			if !(maxErr <= tol.Image) {
+				t.Errorf("%s: max abs error %.3g at %d (got %v, want %v), tolerance %g", key, maxErr, worst, g.Data[worst], w.F32[worst], tol.Image)
+			}
+		case "scalar":
+			for i := range w.F32 {
+				e := math.Abs(float64(g.Data[i] - w.F32[i]))
+				if !(e <= tol.ScalarAbs || e <= tol.Scalar*math.Abs(float64(w.F32[i]))) {
+					t.Errorf("%s[%d]: got %v, want %v (tolerance %g relative or %g absolute)", key, i, g.Data[i], w.F32[i], tol.Scalar, tol.ScalarAbs)
+					break
+				}
+			}
+		default:
+			if !(maxErr <= tol.State*maxMag) {
+				t.Errorf("%s: max abs error %.3g at %d (got %v, want %v) exceeds %g × max magnitude %.3g", key, maxErr, worst, g.Data[worst], w.F32[worst], tol.State, maxMag)
+			}
+		}
+		t.Logf("%-16s max err %.3g (max magnitude %.3g)", key, maxErr, maxMag)
+	}
+	for _, g := range got {
+		if _, ok := want[g.Name]; !ok {
+			t.Errorf("output has %q, which the golden set does not", g.Name)
+		}
+	}
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
