@@ -40,7 +40,9 @@ func runRun(env *Env) error {
 	fs.DurationVar(&actionMaxAge, "action-max-age", 500*time.Millisecond, "older actions are stale (zeros)")
 	fs.DurationVar(&maxFrameAge, "max-frame-age", 100*time.Millisecond, "older frames are flagged stale")
 	fs.IntVar(&c.RealtimePriority, "rt-priority", 0, "SCHED_FIFO priority 1..99 for the control thread (0: off)")
-	if err := parse(fs, env.Args); err != nil {
+	rosFlag := fs.Bool("ros", false, "run as a ROS node (also when ROS_MASTER_URI is set or name:=value arguments are given)")
+	args, rosArgs := splitROSArgs(env.Args)
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	c.Duration, c.ActionMaxAge, c.MaxFrameAge = pipeline.Duration(duration), pipeline.Duration(actionMaxAge), pipeline.Duration(maxFrameAge)
@@ -57,6 +59,11 @@ func runRun(env *Env) error {
 		fmt.Fprintln(env.Stderr, "rssmd run: --model and --source are required (or set them in --config)")
 		fs.Usage()
 		return errUsage
+	}
+	if wantROS(*rosFlag, rosArgs) {
+		s, err := runROS(env, c, rosArgs)
+		printSummary(env.Stdout, s)
+		return err
 	}
 	p, err := pipeline.New(c, pipeline.Deps{}, env.Log)
 	if err != nil {

@@ -29,6 +29,8 @@ func freeAddr(t *testing.T) string {
 }
 
 func runEnv(ctx context.Context, args ...string) (*Env, *bytes.Buffer, *bytes.Buffer) {
+	// These tests run without ROS even where CI exports ROS_MASTER_URI.
+	os.Unsetenv("ROS_MASTER_URI")
 	var out, errb bytes.Buffer
 	return &Env{Ctx: ctx, Args: args, Stdout: &out, Stderr: &errb,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out, &errb
