@@ -6,6 +6,7 @@
 package bundle
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -29,7 +30,14 @@ const (
 	KindInt8    = "int8"
 )
 
-const headerSize = 8 + 4 + 4 + 8 + 4 + 4 // magic, version, flags, payload length, crc, reserved
+// The file is: a 64-byte header (magic, version, payload length, data length, CRC-32C of
+// everything after the header), the msgp payload, zero padding to a multiple of dataAlign, and
+// the data section holding every tensor's elements at dataAlign-aligned offsets. Loading
+// reads the file once into memory and tensors alias it (no per-tensor copy).
+const (
+	headerSize = 64
+	dataAlign  = 64
+)
 
 // maxPayload bounds what a reader will accept (4 GiB): the published models are at most
 // ~620 MB as float32.
@@ -47,23 +55,44 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // IsBundle reports whether the first bytes of a file are a bundle's magic.
 func IsBundle(prefix []byte) bool { return bytes.HasPrefix(prefix, []byte(Magic)) }
 
-// Encode writes p as a bundle file to w.
+// Encode writes p as a bundle file to w. The tensors' Offset and Size are (re)assigned.
 func Encode(w io.Writer, p *Payload) error {
+	var off int64
+	for i := range p.Tensors {
+		t := &p.Tensors[i]
+		t.Offset, t.Size = off, int64(len(t.Data))
+		off = alignUp(off + t.Size)
+	}
 	body, err := p.MarshalMsg(nil)
 	if err != nil {
 		return fmt.Errorf("encode bundle payload: %w", err)
+	}
+	pad := make([]byte, alignUp(int64(len(body)))-int64(len(body)))
+	crc := crc32.Update(0, castagnoli, body)
+	crc = crc32.Update(crc, castagnoli, pad)
+	var zeros [dataAlign]byte
+	for _, t := range p.Tensors {
+		crc = crc32.Update(crc, castagnoli, t.Data)
+		crc = crc32.Update(crc, castagnoli, zeros[:alignUp(t.Size)-t.Size])
 	}
 	var hdr [headerSize]byte
 	copy(hdr[:8], Magic)
 	binary.LittleEndian.PutUint32(hdr[8:], Version)
 	binary.LittleEndian.PutUint64(hdr[16:], uint64(len(body)))
-	binary.LittleEndian.PutUint32(hdr[24:], crc32.Checksum(body, castagnoli))
-	if _, err := w.Write(hdr[:]); err != nil {
-		return err
+	binary.LittleEndian.PutUint64(hdr[24:], uint64(off))
+	binary.LittleEndian.PutUint32(hdr[32:], crc)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.Write(hdr[:])
+	bw.Write(body)
+	bw.Write(pad)
+	for _, t := range p.Tensors {
+		bw.Write(t.Data)
+		bw.Write(zeros[:alignUp(t.Size)-t.Size])
 	}
-	_, err = w.Write(body)
-	return err
+	return bw.Flush()
 }
+
+func alignUp(n int64) int64 { return (n + dataAlign - 1) / dataAlign * dataAlign }
 
 // WriteFile writes p to path atomically (temp file + rename), so a crash never leaves a
 // half-written bundle under the final name.
@@ -85,8 +114,8 @@ func WriteFile(path string, p *Payload) error {
 	return os.Rename(tmp, path)
 }
 
-// Decode parses a bundle held in memory, verifying magic, version, length and checksum
-// before decoding anything.
+// Decode parses a bundle held in memory, verifying magic, version, lengths and checksum
+// before decoding anything. The returned tensors alias data.
 func Decode(data []byte) (*Payload, error) {
 	if !IsBundle(data) {
 		return nil, ErrNotBundle
@@ -97,24 +126,32 @@ func Decode(data []byte) (*Payload, error) {
 	if v := binary.LittleEndian.Uint32(data[8:]); v != Version {
 		return nil, fmt.Errorf("%w: file has version %d, this rssmd reads %d", ErrVersion, v, Version)
 	}
-	n := binary.LittleEndian.Uint64(data[16:])
-	if n > maxPayload || n != uint64(len(data)-headerSize) {
-		return nil, fmt.Errorf("%w: header says %d payload bytes, file has %d (truncated or padded)", ErrCorrupt, n, len(data)-headerSize)
+	bodyLen := binary.LittleEndian.Uint64(data[16:])
+	dataLen := binary.LittleEndian.Uint64(data[24:])
+	rest := uint64(len(data) - headerSize)
+	if bodyLen > maxPayload || dataLen > maxPayload || uint64(alignUp(int64(bodyLen)))+dataLen != rest {
+		return nil, fmt.Errorf("%w: header says %d payload + %d data bytes, file has %d after the header (truncated or padded)", ErrCorrupt, bodyLen, dataLen, rest)
 	}
-	body := data[headerSize:]
-	if got, want := crc32.Checksum(body, castagnoli), binary.LittleEndian.Uint32(data[24:]); got != want {
+	if got, want := crc32.Checksum(data[headerSize:], castagnoli), binary.LittleEndian.Uint32(data[32:]); got != want {
 		return nil, fmt.Errorf("%w: checksum %08x, header says %08x", ErrCorrupt, got, want)
 	}
+	body := data[headerSize : headerSize+bodyLen]
+	section := data[headerSize+alignUp(int64(bodyLen)):]
 	var p Payload
-	rest, err := p.UnmarshalMsg(body)
+	left, err := p.UnmarshalMsg(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes after the payload", ErrCorrupt, len(rest))
+	if len(left) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes after the payload", ErrCorrupt, len(left))
 	}
 	for i := range p.Tensors {
-		if err := p.Tensors[i].check(); err != nil {
+		t := &p.Tensors[i]
+		if t.Offset < 0 || t.Size < 0 || t.Offset%dataAlign != 0 || t.Offset > int64(len(section)) || t.Size > int64(len(section))-t.Offset {
+			return nil, fmt.Errorf("%w: tensor %q claims bytes %d+%d of a %d-byte data section", ErrCorrupt, t.Name, t.Offset, t.Size, len(section))
+		}
+		t.Data = section[t.Offset : t.Offset+t.Size : t.Offset+t.Size]
+		if err := t.check(); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +160,7 @@ func Decode(data []byte) (*Payload, error) {
 
 // ReadFile reads and verifies a bundle file.
 func ReadFile(path string) (*Payload, error) {
-	data, err := os.ReadFile(path)
+	data, err := readAligned(path)
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +199,14 @@ func (t *TensorData) check() error {
 	return nil
 }
 
-// Float32 returns the tensor's values. It copies so callers own aligned memory.
+// Float32 returns the tensor's values, aliasing the file's memory when it is suitably aligned
+// (the data section is 64-byte aligned when the file was read with ReadFile), else a copy.
 func (t *TensorData) Float32() ([]float32, error) {
 	if t.Dtype != "f32" {
 		return nil, fmt.Errorf("tensor %q is %s, not f32", t.Name, t.Dtype)
+	}
+	if nativeLittle && len(t.Data) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), len(t.Data)/4), nil
 	}
 	out := make([]float32, len(t.Data)/4)
 	if nativeLittle {
@@ -227,6 +268,32 @@ func FromInt32(name string, shape []int, v []int32) TensorData {
 		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
 	}
 	return TensorData{Name: name, Dtype: "i32", Shape: shape, Data: b}
+}
+
+// readAligned reads a whole file into memory whose start is 64-byte aligned, so the data
+// section (at a multiple of 64 from the start) is too.
+func readAligned(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	n := fi.Size()
+	if n > maxPayload*2 {
+		return nil, fmt.Errorf("%w: %d bytes is larger than any model", ErrCorrupt, n)
+	}
+	words := make([]uint64, (n+dataAlign+7)/8)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)
+	skip := (dataAlign - int(uintptr(unsafe.Pointer(unsafe.SliceData(raw))))%dataAlign) % dataAlign
+	buf := raw[skip : skip+int(n)]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 var nativeLittle = func() bool {

@@ -21,10 +21,14 @@ type Provenance struct {
 	Parent       string `msg:"parent"`        // for derived bundles (int8): sha256 of the float32 source
 }
 
-// TensorData is one named tensor: little-endian raw elements of Dtype.
+// TensorData is one named tensor: little-endian raw elements of Dtype. The elements are not
+// in the msgp payload but in the file's aligned data section, at Offset, so that loading
+// aliases them instead of copying.
 type TensorData struct {
-	Name  string `msg:"name"`
-	Dtype string `msg:"dtype"` // "f32", "i8" or "i32"
-	Shape []int  `msg:"shape"`
-	Data  []byte `msg:"data"`
+	Name   string `msg:"name"`
+	Dtype  string `msg:"dtype"` // "f32", "i8" or "i32"
+	Shape  []int  `msg:"shape"`
+	Offset int64  `msg:"offset"` // byte offset in the data section, a multiple of dataAlign
+	Size   int64  `msg:"size"`   // bytes
+	Data   []byte `msg:"-"`      // the elements (set by the writer's caller and by Decode)
 }

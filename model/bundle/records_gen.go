@@ -254,9 +254,9 @@ func (z *Provenance) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *TensorData) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 4
+	// map header, size 5
 	// string "name"
-	o = append(o, 0x84, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
+	o = append(o, 0x85, 0xa4, 0x6e, 0x61, 0x6d, 0x65)
 	o = msgp.AppendString(o, z.Name)
 	// string "dtype"
 	o = append(o, 0xa5, 0x64, 0x74, 0x79, 0x70, 0x65)
@@ -267,9 +267,12 @@ func (z *TensorData) MarshalMsg(b []byte) (o []byte, err error) {
 	for za0001 := range z.Shape {
 		o = msgp.AppendInt(o, z.Shape[za0001])
 	}
-	// string "data"
-	o = append(o, 0xa4, 0x64, 0x61, 0x74, 0x61)
-	o = msgp.AppendBytes(o, z.Data)
+	// string "offset"
+	o = append(o, 0xa6, 0x6f, 0x66, 0x66, 0x73, 0x65, 0x74)
+	o = msgp.AppendInt64(o, z.Offset)
+	// string "size"
+	o = append(o, 0xa4, 0x73, 0x69, 0x7a, 0x65)
+	o = msgp.AppendInt64(o, z.Size)
 	return
 }
 
@@ -322,10 +325,16 @@ func (z *TensorData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 			}
-		case "data":
-			z.Data, bts, err = msgp.ReadBytesBytes(bts, z.Data)
+		case "offset":
+			z.Offset, bts, err = msgp.ReadInt64Bytes(bts)
 			if err != nil {
-				err = msgp.WrapError(err, "Data")
+				err = msgp.WrapError(err, "Offset")
+				return
+			}
+		case "size":
+			z.Size, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Size")
 				return
 			}
 		default:
@@ -342,6 +351,6 @@ func (z *TensorData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *TensorData) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.Name) + 6 + msgp.StringPrefixSize + len(z.Dtype) + 6 + msgp.ArrayHeaderSize + (len(z.Shape) * (msgp.IntSize)) + 5 + msgp.BytesPrefixSize + len(z.Data)
+	s = 1 + 5 + msgp.StringPrefixSize + len(z.Name) + 6 + msgp.StringPrefixSize + len(z.Dtype) + 6 + msgp.ArrayHeaderSize + (len(z.Shape) * (msgp.IntSize)) + 7 + msgp.Int64Size + 5 + msgp.Int64Size
 	return
 }
