@@ -1,0 +1,117 @@
+// Package calibration turns recorded frames and actions into the activation scales of the
+// int8 model (quant/): an explicit float32 observer pass over calibration sequences, range
+// selection per activation point (percentile or MSE-optimal clipping), and an accuracy report
+// of the int8 model against float32 on held-out sequences.
+package calibration
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rssmd/rssmd/model"
+	"github.com/rssmd/rssmd/quant"
+)
+
+// DefaultMethod is the range method chosen by measurement on the shared walker model (see
+// quant/doc.go for the numbers).
+const DefaultMethod = MethodMSE
+
+// Options tune calibration.
+type Options struct {
+	// Method is the range method: MethodMSE (default), MethodPercentile or MethodMax.
+	Method string
+	// DecodeEvery observes the image decoder on every n-th step only (0 or 1: every step);
+	// the float32 decoder costs several times a filter step.
+	DecodeEvery int
+}
+
+// Observe runs the float32 model over the sequences and returns one histogram per
+// quantisation point.
+func Observe(fm *model.Model, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
+	if len(seqs) == 0 {
+		return nil, fmt.Errorf("calibration: no calibration sequences")
+	}
+	t, err := newTapper(fm)
+	if err != nil {
+		return nil, err
+	}
+	obs := newObservers(fm.Arch)
+	for i, s := range seqs {
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("calibration sequence %d: %w", i, err)
+		}
+		if err := t.observeSequence(obs, s, decodeEvery); err != nil {
+			return nil, fmt.Errorf("calibration sequence %d: %w", i, err)
+		}
+	}
+	return obs, nil
+}
+
+// Scales turns histograms into activation scales (clip/127) by method.
+func Scales(obs map[string]*Histogram, method string) (map[string]float32, error) {
+	names := make([]string, 0, len(obs))
+	for k := range obs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	scales := map[string]float32{}
+	for _, k := range names {
+		c, err := obs[k].Clip(method)
+		if err != nil {
+			return nil, err
+		}
+		if !(c > 0) {
+			// A point that was always zero: any scale represents it exactly.
+			c = 1
+		}
+		scales[k] = float32(c / 127)
+	}
+	return scales, nil
+}
+
+// Calibrate observes the float model on seqs, chooses ranges by method and returns the int8
+// model, with the method and data recorded in its Meta.
+func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Model, error) {
+	method := opt.Method
+	if method == "" {
+		method = DefaultMethod
+	}
+	obs, err := Observe(fm, seqs, opt.DecodeEvery)
+	if err != nil {
+		return nil, err
+	}
+	scales, err := Scales(obs, method)
+	if err != nil {
+		return nil, err
+	}
+	qm, err := quant.Quantize(fm, scales)
+	if err != nil {
+		return nil, err
+	}
+	steps := 0
+	for _, s := range seqs {
+		steps += s.T
+	}
+	qm.Meta["calibration_method"] = method
+	qm.Meta["calibration_steps"] = fmt.Sprint(steps)
+	return qm, nil
+}
+
+// describeScales formats scales for logs.
+func describeScales(s map[string]float32) string {
+	names := make([]string, 0, len(s))
+	for k := range s {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s=%.4g ", k, s[k]*127)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func quantizeWith(fm *model.Model, scales map[string]float32) (*quant.Model, error) {
+	return quant.Quantize(fm, scales)
+}

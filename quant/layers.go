@@ -1,0 +1,213 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rssmd/rssmd/armkernels"
+	"github.com/rssmd/rssmd/model"
+)
+
+// quantizeWeights quantises rows×k float weights per row (output channel), symmetric, with
+// scale max|w|/127. An all-zero row gets scale 1 so dequantisation stays finite.
+func quantizeWeights(w []float32, rows, k int) (q []int8, scale []float32) {
+	q = make([]int8, rows*k)
+	scale = make([]float32, rows)
+	for j := 0; j < rows; j++ {
+		row := w[j*k : (j+1)*k]
+		var mx float32
+		for _, v := range row {
+			mx = max(mx, float32(math.Abs(float64(v))))
+		}
+		s := mx / 127
+		if s == 0 {
+			s = 1
+		}
+		scale[j] = s
+		armkernels.QuantizeRow(q[j*k:(j+1)*k], row, 1/s)
+	}
+	return q, scale
+}
+
+// seg is one column range of a Linear whose input has its own activation scale: concat inputs
+// such as [x, h] of the GRU mix values of very different ranges, and one scale for both would
+// waste most of int8's levels on the narrower part (see doc.go).
+type seg struct {
+	off, n   int
+	point    string // activation-scale point of the input columns
+	q        []int8 // [out][n], kept for the bundle
+	rowScale []float32
+	w        *armkernels.Matrix
+	inv      float32   // 1 / activation scale
+	mul      []float32 // activation scale · rowScale[j]
+}
+
+// qlinear is y = W·x + b with W int8 per output row and per input segment, x quantised on the fly.
+type qlinear struct {
+	name    string // state-dict prefix
+	in, out int
+	segs    []seg
+	bias    []float32
+}
+
+func (l *qlinear) setScales(scales map[string]float32) error {
+	for i := range l.segs {
+		s := &l.segs[i]
+		a, ok := scales[s.point]
+		if !ok || !(a > 0) || math.IsInf(float64(a), 0) {
+			return fmt.Errorf("%s: activation scale %q missing or not positive (%v)", l.name, s.point, a)
+		}
+		s.inv = 1 / a
+		s.mul = make([]float32, l.out)
+		for j := range s.mul {
+			s.mul[j] = a * s.rowScale[j]
+		}
+	}
+	return nil
+}
+
+func (l *qlinear) pack() error {
+	for i := range l.segs {
+		s := &l.segs[i]
+		w, err := armkernels.PackMatrix(l.out, s.n, s.q)
+		if err != nil {
+			return fmt.Errorf("%s: %w", l.name, err)
+		}
+		s.w = w
+	}
+	return nil
+}
+
+// maxStride is the widest padded segment, the size of the activation scratch it needs.
+func (l *qlinear) maxStride() int {
+	m := 0
+	for i := range l.segs {
+		m = max(m, l.segs[i].w.Stride())
+	}
+	return m
+}
+
+// forward computes y (out values) from x (in values). qa and acc are scratch of at least
+// maxStride and out values.
+func (l *qlinear) forward(k *armkernels.Kernels, y, x []float32, qa []int8, acc []int32) {
+	y = y[:l.out]
+	acc = acc[:l.out]
+	for si := range l.segs {
+		s := &l.segs[si]
+		st := s.w.Stride()
+		armkernels.QuantizeRow(qa[:s.n], x[s.off:s.off+s.n], s.inv)
+		clear(qa[s.n:st])
+		k.Gemm(acc, l.out, qa[:st], st, 1, s.w)
+		mul := s.mul[:len(y)]
+		if si == 0 {
+			b := l.bias[:len(y)]
+			for j, a := range acc {
+				y[j] = float32(float32(a)*mul[j]) + b[j]
+			}
+			continue
+		}
+		for j, a := range acc {
+			y[j] += float32(a) * mul[j]
+		}
+	}
+}
+
+// newQLinear quantises a float Linear split at the given column boundaries.
+func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string) *qlinear {
+	out, in := w.Shape[0], w.Shape[1]
+	l := &qlinear{name: name, in: in, out: out, bias: b.Data}
+	bounds := append(append([]int{0}, cuts...), in)
+	for i := range points {
+		off, n := bounds[i], bounds[i+1]-bounds[i]
+		sub := make([]float32, out*n)
+		for j := 0; j < out; j++ {
+			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
+		}
+		q, sc := quantizeWeights(sub, out, n)
+		l.segs = append(l.segs, seg{off: off, n: n, point: points[i], q: q, rowScale: sc})
+	}
+	return l
+}
+
+// qconv is an encoder conv as a GEMM over im2col patches of an int8 HWC input. Weight rows are
+// reordered to [Cout][ky][kx][Cin] so a patch row is k runs of k·Cin contiguous input bytes.
+type qconv struct {
+	spec     model.ConvSpec
+	q        []int8 // [Cout][K·K·Cin]
+	rowScale []float32
+	w        *armkernels.Matrix
+	bias     []float32
+	g, b     []float32 // affine InstanceNorm, nil if none
+	inPoint  string
+	inScale  float32
+	mul      []float32
+	outInv   float32 // 1/scale of the next layer's input; 0 for the last layer
+	inStride int     // bytes per input pixel (Cin rounded up to 4 for the layer before)
+}
+
+func newQConv(spec model.ConvSpec, w, b *model.Tensor, point string) *qconv {
+	k, cin, cout := spec.K, spec.Cin, spec.Cout
+	kk := k * k * cin
+	re := make([]float32, cout*kk)
+	for co := 0; co < cout; co++ {
+		for ci := 0; ci < cin; ci++ {
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					re[co*kk+(ky*k+kx)*cin+ci] = w.Data[((co*cin+ci)*k+ky)*k+kx]
+				}
+			}
+		}
+	}
+	q, sc := quantizeWeights(re, cout, kk)
+	return &qconv{spec: spec, q: q, rowScale: sc, bias: b.Data, inPoint: point}
+}
+
+// qdeconv is a transposed conv as a GEMM over input pixels: rows [ky][kx][Cout] × Cin, then an
+// exact int32 col2im scatter; all rows of one output channel share its weight scale, so the
+// scatter can sum in int32 and dequantise once per output value.
+type qdeconv struct {
+	spec     model.ConvSpec
+	q        []int8 // [K·K·Cout][Cin]
+	rowScale []float32
+	w        *armkernels.Matrix
+	bias     []float32
+	inPoint  string
+	inScale  float32
+	mul      []float32 // per output channel
+	outInv   float32
+}
+
+func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {
+	k, cin, cout := spec.K, spec.Cin, spec.Cout
+	// Per output channel scale over all of its (ci, ky, kx) weights.
+	sc := make([]float32, cout)
+	for ci := 0; ci < cin; ci++ {
+		for co := 0; co < cout; co++ {
+			for t := 0; t < k*k; t++ {
+				sc[co] = max(sc[co], float32(math.Abs(float64(w.Data[(ci*cout+co)*k*k+t]))))
+			}
+		}
+	}
+	for co := range sc {
+		sc[co] /= 127
+		if sc[co] == 0 {
+			sc[co] = 1
+		}
+	}
+	rows := k * k * cout
+	q := make([]int8, rows*cin)
+	tmp := make([]float32, 1)
+	one := make([]int8, 1)
+	for ci := 0; ci < cin; ci++ {
+		for co := 0; co < cout; co++ {
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					tmp[0] = w.Data[((ci*cout+co)*k+ky)*k+kx]
+					armkernels.QuantizeRow(one, tmp, 1/sc[co])
+					q[((ky*k+kx)*cout+co)*cin+ci] = one[0]
+				}
+			}
+		}
+	}
+	return &qdeconv{spec: spec, q: q, rowScale: sc, bias: b.Data, inPoint: point}
+}

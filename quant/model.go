@@ -1,0 +1,388 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/rssmd/rssmd/model"
+)
+
+// Activation-scale points: the places where a float activation is quantised to int8. Each has
+// one per-tensor symmetric scale chosen by calibration (package calibration).
+const (
+	PointDeter      = "deter"        // h, wherever it feeds a quantised layer (GRU, prior, posterior, decoder)
+	PointEmb        = "emb"          // the encoder output, posterior input
+	PointGRUX       = "gru.x"        // SiLU(LN(pre_memory)) output, GRU input
+	PointPriorHid   = "prior.hidden" // SiLU(LN(·)) of the prior MLP, its head's input
+	PointPostHid    = "post.hidden"  // same for the posterior MLP
+	PointStoch      = "stoch"        // the stochastic state, decoder input
+	pointEncPrefix  = "enc."         // enc.i: input of encoder conv i (enc.0 is the image, fixed)
+	pointDecPrefix  = "dec."         // dec.i: input of decoder transposed conv i
+	scaleTensorName = "act_scale/"
+)
+
+// EncPoint and DecPoint name the input of encoder conv i and decoder layer i.
+func EncPoint(i int) string { return pointEncPrefix + strconv.Itoa(i) }
+
+// DecPoint names the input of decoder transposed conv i.
+func DecPoint(i int) string { return pointDecPrefix + strconv.Itoa(i) }
+
+// Points lists the activation points calibration must give a scale for (the image input is
+// fixed by its known range and is not listed).
+func Points(a *model.Arch) []string {
+	p := []string{PointDeter, PointEmb, PointGRUX, PointPriorHid, PointPostHid}
+	for i := 1; i < len(model.EncoderLayers(a)); i++ {
+		p = append(p, EncPoint(i))
+	}
+	if a.Decoder != "" {
+		p = append(p, PointStoch)
+		for i := range model.DecoderLayers(a) {
+			p = append(p, DecPoint(i))
+		}
+	}
+	return p
+}
+
+// imageScale is the scale of the encoder's input: [0,1] for cnn_ha, [-0.5,0.5] for
+// dreamer_resnet, both known exactly, so no calibration is needed.
+func imageScale(a *model.Arch) float32 {
+	if a.Encoder == model.VisualDreamerResnet {
+		return 0.5 / 127
+	}
+	return 1.0 / 127
+}
+
+// Model is an int8 RSSMO world model: packed int8 weights, float32 biases, norms and the
+// float parts, and the calibrated activation scales. It is immutable and safe to share;
+// per-goroutine scratch lives in a Runner.
+type Model struct {
+	Arch   *model.Arch
+	Scales map[string]float32 // activation scale per point (see Points)
+	// Meta is carried into the bundle (calibration method, data, ...).
+	Meta map[string]string
+
+	floats map[string]*model.Tensor // float tensors the int8 model keeps, by state-dict name
+
+	enc      []*qconv
+	preMem   model.Linear
+	preMemLN model.LayerNorm
+	gru      *qlinear
+	gruLN    model.LayerNorm
+	prior    qmlp1
+	post     qmlp1
+	decLin   *qlinear
+	dec      []*qdeconv
+	heads    []fhead
+}
+
+type qmlp1 struct {
+	in   *qlinear
+	norm model.LayerNorm
+	head *qlinear
+}
+
+// fhead is a float32 decoder head (is_terminal, reward): small, off the filter path.
+type fhead struct {
+	arch   model.HeadArch
+	layers []model.Linear
+	norms  []*model.LayerNorm
+}
+
+// source supplies the weights a Model is built from: either a float model being quantised or
+// an int8 bundle being loaded, so both go through one constructor.
+type source interface {
+	float(name string, shape ...int) (*model.Tensor, error)
+	linear(name string, out, in int, cuts []int, points []string) (*qlinear, error)
+	conv(spec model.ConvSpec, point string) (*qconv, error)
+	deconv(spec model.ConvSpec, point string) (*qdeconv, error)
+}
+
+// floatSource quantises the weights of a float32 model.
+type floatSource struct{ ts map[string]*model.Tensor }
+
+func (s floatSource) float(name string, shape ...int) (*model.Tensor, error) {
+	return getTensor(s.ts, name, shape...)
+}
+
+func (s floatSource) linear(name string, out, in int, cuts []int, points []string) (*qlinear, error) {
+	w, err := getTensor(s.ts, name+".weight", out, in)
+	if err != nil {
+		return nil, err
+	}
+	b, err := getTensor(s.ts, name+".bias", out)
+	if err != nil {
+		return nil, err
+	}
+	return newQLinear(name, w, b, cuts, points), nil
+}
+
+func (s floatSource) conv(spec model.ConvSpec, point string) (*qconv, error) {
+	w, err := getTensor(s.ts, spec.Prefix+".weight", spec.Cout, spec.Cin, spec.K, spec.K)
+	if err != nil {
+		return nil, err
+	}
+	b, err := getTensor(s.ts, spec.Prefix+".bias", spec.Cout)
+	if err != nil {
+		return nil, err
+	}
+	return newQConv(spec, w, b, point), nil
+}
+
+func (s floatSource) deconv(spec model.ConvSpec, point string) (*qdeconv, error) {
+	w, err := getTensor(s.ts, spec.Prefix+".weight", spec.Cin, spec.Cout, spec.K, spec.K)
+	if err != nil {
+		return nil, err
+	}
+	b, err := getTensor(s.ts, spec.Prefix+".bias", spec.Cout)
+	if err != nil {
+		return nil, err
+	}
+	return newQDeconv(spec, w, b, point), nil
+}
+
+func getTensor(ts map[string]*model.Tensor, name string, shape ...int) (*model.Tensor, error) {
+	t, ok := ts[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: missing tensor %q", model.ErrArch, name)
+	}
+	if len(t.Shape) != len(shape) {
+		return nil, fmt.Errorf("%w: tensor %q has shape %s, want %s", model.ErrArch, name, model.ShapeString(t.Shape), model.ShapeString(shape))
+	}
+	for i := range shape {
+		if t.Shape[i] != shape[i] {
+			return nil, fmt.Errorf("%w: tensor %q has shape %s, want %s", model.ErrArch, name, model.ShapeString(t.Shape), model.ShapeString(shape))
+		}
+	}
+	if len(t.Data) != t.NumElements() {
+		return nil, fmt.Errorf("%w: tensor %q holds %d values for shape %s", model.ErrArch, name, len(t.Data), model.ShapeString(t.Shape))
+	}
+	return t, nil
+}
+
+// Quantize builds the int8 model of a float32 model with the given activation scales (one per
+// entry of Points; calibration.Calibrate chooses them).
+func Quantize(fm *model.Model, scales map[string]float32) (*Model, error) {
+	if fm == nil || fm.Arch == nil {
+		return nil, fmt.Errorf("quantize: nil model")
+	}
+	return build(fm.Arch, floatSource{fm.Tensors}, scales)
+}
+
+// build constructs and packs a Model; every weight goes through src.
+func build(a *model.Arch, src source, scales map[string]float32) (*Model, error) {
+	m := &Model{Arch: a, Scales: map[string]float32{}, Meta: map[string]string{}, floats: map[string]*model.Tensor{}}
+	for k, v := range scales {
+		m.Scales[k] = v
+	}
+	m.Scales[EncPoint(0)] = imageScale(a)
+	for _, p := range Points(a) {
+		v, ok := m.Scales[p]
+		if !ok {
+			return nil, fmt.Errorf("quantize: no activation scale for %q", p)
+		}
+		if !(v > 0) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("quantize: activation scale %q = %v, want a positive finite value", p, v)
+		}
+	}
+	H, S, M, A, E := a.Deter, a.Stoch, a.Hidden, a.ActionDim, a.EmbDim
+	flt := func(name string, shape ...int) []float32 {
+		if m.floats == nil {
+			return nil
+		}
+		t, err := src.float(name, shape...)
+		if err != nil {
+			m.floats = nil
+			m.Meta["error"] = err.Error()
+			return nil
+		}
+		m.floats[name] = t
+		return t.Data
+	}
+	lnorm := func(prefix string, n int) model.LayerNorm {
+		return model.LayerNorm{N: n, G: flt(prefix+".weight", n), B: flt(prefix+".bias", n)}
+	}
+	var err error
+	lin := func(name string, out, in int, cuts []int, points ...string) *qlinear {
+		if err != nil {
+			return nil
+		}
+		var l *qlinear
+		l, err = src.linear(name, out, in, cuts, points)
+		return l
+	}
+
+	// Encoder.
+	specs := model.EncoderLayers(a)
+	for i, sp := range specs {
+		c, cerr := src.conv(sp, EncPoint(i))
+		if cerr != nil {
+			return nil, cerr
+		}
+		if sp.Norm != "" {
+			c.g, c.b = flt(sp.Norm+".weight", sp.Cout), flt(sp.Norm+".bias", sp.Cout)
+		}
+		m.enc = append(m.enc, c)
+	}
+	// Transition. pre_memory stays float: it is (S+A)×M, a few tens of kMACs (doc.go).
+	out := 2 * S
+	if a.Discrete {
+		out = S
+	}
+	m.preMem = model.Linear{In: S + A, Out: M, W: flt("pre_memory.net.0.weight", M, S+A), B: flt("pre_memory.net.0.bias", M)}
+	m.preMemLN = lnorm("pre_memory.net.1", M)
+	m.gru = lin("memory_cell.input_layer", 3*H, M+H, []int{M}, PointGRUX, PointDeter)
+	m.gruLN = lnorm("memory_cell.norm", 3*H)
+	m.prior = qmlp1{
+		in:   lin("prior_net.net.0", M, H, nil, PointDeter),
+		norm: lnorm("prior_net.net.1", M),
+		head: lin("prior_net.net.3", out, M, nil, PointPriorHid),
+	}
+	m.post = qmlp1{
+		in:   lin("posterior_net.net.0", M, H+E, []int{H}, PointDeter, PointEmb),
+		norm: lnorm("posterior_net.net.1", M),
+		head: lin("posterior_net.net.3", out, M, nil, PointPostHid),
+	}
+	if a.Decoder != "" {
+		c, side := model.DecoderSeed(a)
+		m.decLin = lin("decoders.image.net.0", c*side*side, H+S, []int{H}, PointDeter, PointStoch)
+		for i, sp := range model.DecoderLayers(a) {
+			d, derr := src.deconv(sp, DecPoint(i))
+			if derr != nil {
+				return nil, derr
+			}
+			m.dec = append(m.dec, d)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, hd := range a.Heads {
+		h := fhead{arch: hd}
+		linear, norm := model.HeadLayout(hd)
+		prefix := model.HeadPrefix(hd)
+		in := a.FeatureDim()
+		for i, li := range linear {
+			o := hd.Width
+			if i == len(linear)-1 {
+				o = hd.Out
+			}
+			p := prefix + strconv.Itoa(li)
+			h.layers = append(h.layers, model.Linear{In: in, Out: o, W: flt(p+".weight", o, in), B: flt(p+".bias", o)})
+			if i < len(norm) {
+				if norm[i] >= 0 {
+					n := lnorm(prefix+strconv.Itoa(norm[i]), o)
+					h.norms = append(h.norms, &n)
+				} else {
+					h.norms = append(h.norms, nil)
+				}
+			}
+			in = o
+		}
+		m.heads = append(m.heads, h)
+	}
+	if m.floats == nil {
+		return nil, fmt.Errorf("quantize: %s", m.Meta["error"])
+	}
+	// Record the biases of quantised layers as float tensors too, for the bundle.
+	for _, l := range m.linears() {
+		m.floats[l.name+".bias"] = &model.Tensor{Shape: []int{l.out}, Data: l.bias}
+	}
+	for _, c := range m.enc {
+		m.floats[c.spec.Prefix+".bias"] = &model.Tensor{Shape: []int{c.spec.Cout}, Data: c.bias}
+	}
+	for _, d := range m.dec {
+		m.floats[d.spec.Prefix+".bias"] = &model.Tensor{Shape: []int{d.spec.Cout}, Data: d.bias}
+	}
+	if err := m.pack(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) linears() []*qlinear {
+	ls := []*qlinear{m.gru, m.prior.in, m.prior.head, m.post.in, m.post.head}
+	if m.decLin != nil {
+		ls = append(ls, m.decLin)
+	}
+	return ls
+}
+
+// pack packs every int8 matrix for the kernels and derives the requantisation multipliers.
+func (m *Model) pack() error {
+	for _, l := range m.linears() {
+		if err := l.pack(); err != nil {
+			return err
+		}
+		if err := l.setScales(m.Scales); err != nil {
+			return err
+		}
+	}
+	var err error
+	for i, c := range m.enc {
+		sp := c.spec
+		if c.w, err = packRows(sp.Prefix, sp.Cout, sp.K*sp.K*sp.Cin, c.q); err != nil {
+			return err
+		}
+		c.inScale = m.Scales[c.inPoint]
+		c.mul = scaled(c.rowScale, c.inScale)
+		c.outInv = 0
+		if i+1 < len(m.enc) {
+			c.outInv = 1 / m.Scales[m.enc[i+1].inPoint]
+		}
+	}
+	for i, d := range m.dec {
+		sp := d.spec
+		if d.w, err = packRows(sp.Prefix, sp.K*sp.K*sp.Cout, sp.Cin, d.q); err != nil {
+			return err
+		}
+		d.inScale = m.Scales[d.inPoint]
+		d.mul = scaled(d.rowScale, d.inScale)
+		d.outInv = 0
+		if i+1 < len(m.dec) {
+			d.outInv = 1 / m.Scales[m.dec[i+1].inPoint]
+		}
+	}
+	return nil
+}
+
+func scaled(rowScale []float32, s float32) []float32 {
+	out := make([]float32, len(rowScale))
+	for j, r := range rowScale {
+		out[j] = s * r
+	}
+	return out
+}
+
+// ScaleNames returns the model's activation-scale points in sorted order.
+func (m *Model) ScaleNames() []string {
+	names := make([]string, 0, len(m.Scales))
+	for k := range m.Scales {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// MACs returns the multiply-accumulates of one filter step (encoder + transition + prior +
+// posterior) and of one decode, counted from the architecture as the int8 kernels run them.
+func MACs(a *model.Arch) (filter, decode int64) {
+	for _, sp := range model.EncoderLayers(a) {
+		filter += int64(sp.OutH*sp.OutH) * int64(sp.Cout) * int64(sp.Cin*sp.K*sp.K)
+	}
+	H, S, M, E := int64(a.Deter), int64(a.Stoch), int64(a.Hidden), int64(a.EmbDim)
+	out := 2 * S
+	if a.Discrete {
+		out = S
+	}
+	filter += (S+int64(a.ActionDim))*M + 3*H*(M+H) + M*H + out*M + M*(H+E) + out*M
+	if a.Decoder != "" {
+		c, side := model.DecoderSeed(a)
+		decode += int64(c*side*side) * (H + S)
+		for _, sp := range model.DecoderLayers(a) {
+			decode += int64(sp.InH*sp.InH) * int64(sp.Cin) * int64(sp.Cout*sp.K*sp.K)
+		}
+	}
+	return filter, decode
+}

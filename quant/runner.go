@@ -1,0 +1,645 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/rssmd/rssmd/armkernels"
+	"github.com/rssmd/rssmd/model"
+)
+
+func packRows(name string, rows, k int, q []int8) (*armkernels.Matrix, error) {
+	w, err := armkernels.PackMatrix(rows, k, q)
+	if err != nil {
+		return nil, fmt.Errorf("pack %s: %w", name, err)
+	}
+	return w, nil
+}
+
+// roundMagic is 1.5·2²³: adding and subtracting it rounds a float32 below 2²² in magnitude to
+// the nearest integer, ties to even (as armkernels.QuantizeRow does).
+const roundMagic = 12582912
+
+// q8 quantises v·inv to int8 in [-127, 127]; NaN becomes 0.
+func q8(v, inv float32) int8 {
+	v = float32(v * inv)
+	switch {
+	case v >= 127:
+		return 127
+	case v <= -127:
+		return -127
+	case v != v:
+		return 0
+	}
+	return int8(float32(v+roundMagic) - roundMagic)
+}
+
+// Runner evaluates a Model with its own scratch space and kernels. It is not safe for
+// concurrent use; create one per goroutine. After NewRunner no method allocates.
+type Runner struct {
+	m *Model
+	k *armkernels.Kernels
+
+	lut     [256]int8 // image byte → int8 encoder input
+	qa      []int8    // int8 activations (HWC, rows padded to the next layer's stride)
+	qb      []int8
+	patches []int8
+	acc     []int32
+	iout    []int32 // transposed-conv scatter target
+	fbuf    []float32
+	stats   []float64
+
+	emb     []float32
+	preIn   []float32
+	gruIn   []float32 // [x, h]
+	gates   []float32
+	hidden  []float32
+	postIn  []float32 // [h', emb]
+	headOut []float32
+	feature []float32
+	mlpA    []float32
+	mlpB    []float32
+	decoded []float32 // HWC decoder mean
+}
+
+var _ model.Stepper = (*Runner)(nil)
+
+// NewRunner allocates the scratch space for one goroutine. k selects the kernels; nil means
+// armkernels.Default().
+func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
+	if k == nil {
+		k = armkernels.Default()
+	}
+	a := m.Arch
+	r := &Runner{m: m, k: k}
+	var maxQ, maxP, maxAcc, maxI, maxF, maxC int
+	maxQ = model.ImageValues
+	for _, c := range m.enc {
+		sp := c.spec
+		P := sp.OutH * sp.OutH
+		maxQ = max(maxQ, P*sp.Cout)
+		maxP = max(maxP, P*c.w.Stride())
+		maxAcc = max(maxAcc, P*sp.Cout)
+		maxF = max(maxF, P*sp.Cout)
+		maxC = max(maxC, sp.Cout)
+	}
+	for _, d := range m.dec {
+		sp := d.spec
+		P := sp.InH * sp.InH
+		maxQ = max(maxQ, P*d.w.Stride())
+		maxAcc = max(maxAcc, P*d.w.Rows)
+		maxI = max(maxI, sp.OutH*sp.OutH*sp.Cout)
+		maxF = max(maxF, sp.OutH*sp.OutH*sp.Cout)
+		maxC = max(maxC, sp.Cout)
+	}
+	for _, l := range m.linears() {
+		maxP = max(maxP, l.maxStride())
+		maxAcc = max(maxAcc, l.out)
+		maxF = max(maxF, l.out)
+	}
+	maxHead := 1
+	for _, h := range a.Heads {
+		maxHead = max(maxHead, h.Width, h.Out)
+	}
+	out := 2 * a.Stoch
+	if a.Discrete {
+		out = a.Stoch
+	}
+	r.qa, r.qb = make([]int8, maxQ), make([]int8, maxQ)
+	r.patches = make([]int8, maxP)
+	r.acc = make([]int32, maxAcc)
+	r.iout = make([]int32, maxI)
+	r.fbuf = make([]float32, maxF)
+	r.stats = make([]float64, 2*maxC)
+	r.emb = make([]float32, a.EmbDim)
+	r.preIn = make([]float32, a.Stoch+a.ActionDim)
+	r.gruIn = make([]float32, a.Hidden+a.Deter)
+	r.gates = make([]float32, 3*a.Deter)
+	r.hidden = make([]float32, a.Hidden)
+	r.postIn = make([]float32, a.Deter+a.EmbDim)
+	r.headOut = make([]float32, out)
+	r.feature = make([]float32, a.FeatureDim())
+	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
+	r.decoded = make([]float32, model.ImageValues)
+	inv := 1 / imageScale(a)
+	for p := range r.lut {
+		v := float32(p) / 255
+		if a.Encoder == model.VisualDreamerResnet {
+			v -= 0.5
+		}
+		r.lut[p] = q8(v, inv)
+	}
+	return r
+}
+
+// Model returns the model the runner evaluates.
+func (r *Runner) Model() *Model { return r.m }
+
+// Kernels returns the kernels the runner uses.
+func (r *Runner) Kernels() *armkernels.Kernels { return r.k }
+
+// Arch returns the model's architecture.
+func (r *Runner) Arch() *model.Arch { return r.m.Arch }
+
+// Encode computes the embedding of a 64x64 RGB frame (HWC uint8) into emb (EmbDim values,
+// in PyTorch's CHW flatten order).
+func (r *Runner) Encode(emb []float32, image []uint8) error {
+	if len(image) != model.ImageValues {
+		return fmt.Errorf("%w: %d bytes, want %d (64x64 RGB)", model.ErrImageSize, len(image), model.ImageValues)
+	}
+	if len(emb) < r.m.Arch.EmbDim {
+		return fmt.Errorf("embedding buffer holds %d values, want %d", len(emb), r.m.Arch.EmbDim)
+	}
+	in := r.qa[:model.ImageValues]
+	for i, p := range image {
+		in[i] = r.lut[p]
+	}
+	out := r.qb
+	for i, c := range r.m.enc {
+		r.conv(c, out, in, emb, i == len(r.m.enc)-1)
+		in, out = out, in
+	}
+	return nil
+}
+
+// im2col writes one patch row per output pixel: k runs of the k·Cin input bytes under each
+// kernel row (zeros where the kernel hangs over the padding).
+func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec) {
+	k, s, p, cin, h, ho := sp.K, sp.S, sp.P, sp.Cin, sp.InH, sp.OutH
+	run := k * cin
+	for oy := 0; oy < ho; oy++ {
+		for ox := 0; ox < ho; ox++ {
+			row := dst[(oy*ho+ox)*lda : (oy*ho+ox)*lda+k*run]
+			x0 := ox*s - p
+			for ky := 0; ky < k; ky++ {
+				iy := oy*s + ky - p
+				d := row[ky*run : (ky+1)*run]
+				if iy < 0 || iy >= h {
+					clear(d)
+					continue
+				}
+				if x0 >= 0 && x0+k <= h {
+					copy(d, in[(iy*h+x0)*cin:(iy*h+x0+k)*cin])
+					continue
+				}
+				for kx := 0; kx < k; kx++ {
+					ix := x0 + kx
+					dd := d[kx*cin : (kx+1)*cin]
+					if ix < 0 || ix >= h {
+						clear(dd)
+					} else {
+						copy(dd, in[(iy*h+ix)*cin:(iy*h+ix+1)*cin])
+					}
+				}
+			}
+		}
+	}
+}
+
+// conv runs one encoder layer: int8 HWC in → int8 HWC out (or, for the last layer, the float
+// embedding in CHW order).
+func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
+	sp := &c.spec
+	P, C := sp.OutH*sp.OutH, sp.Cout
+	lda := c.w.Stride()
+	im2col(r.patches, lda, in, sp)
+	acc := r.acc[:P*C]
+	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
+	mul, bias := c.mul[:C], c.bias[:C]
+	if !sp.InstNorm && sp.Act == "relu" && !last {
+		o := out[:P*C]
+		inv := c.outInv
+		for i := 0; i < P; i++ {
+			a := acc[i*C : (i+1)*C]
+			d := o[i*C : (i+1)*C]
+			for j, v := range a {
+				f := float32(float32(v)*mul[j]) + bias[j]
+				d[j] = q8(max(f, 0), inv)
+			}
+		}
+		return
+	}
+	f := r.fbuf[:P*C]
+	for i := 0; i < P; i++ {
+		a := acc[i*C : (i+1)*C]
+		d := f[i*C : (i+1)*C]
+		for j, v := range a {
+			d[j] = float32(float32(v)*mul[j]) + bias[j]
+		}
+	}
+	if sp.InstNorm {
+		instanceNormHWC(f, P, C, c.g, c.b, r.stats)
+	}
+	model.Activate(f, sp.Act)
+	if last {
+		for i := 0; i < P; i++ {
+			for j := 0; j < C; j++ {
+				emb[j*P+i] = f[i*C+j]
+			}
+		}
+		return
+	}
+	o := out[:P*C]
+	for i, v := range f {
+		o[i] = q8(v, c.outInv)
+	}
+}
+
+// instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased
+// variance, eps 1e-5, statistics in float64 as model.InstanceNorm); g, b nil = no affine.
+func instanceNormHWC(x []float32, n, c int, g, b []float32, stats []float64) {
+	mean, vr := stats[:c], stats[c:2*c]
+	clear(mean)
+	clear(vr)
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*c : (i+1)*c] {
+			mean[j] += float64(v)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*c : (i+1)*c] {
+			d := float64(v) - mean[j]
+			vr[j] += d * d
+		}
+	}
+	for j := range vr {
+		vr[j] = 1 / math.Sqrt(vr[j]/float64(n)+1e-5) // now the inverse std
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*c : (i+1)*c]
+		for j, v := range row {
+			y := float32((float64(v) - mean[j]) * vr[j])
+			if g != nil {
+				y = y*g[j] + b[j]
+			}
+			row[j] = y
+		}
+	}
+}
+
+// transition runs pre_memory (float) and the LNGRUCell with an int8 GEMM and float gating,
+// writing h' into s.Deter.
+func (r *Runner) transition(s *model.State, action []float32) {
+	m, a := r.m, r.m.Arch
+	copy(r.preIn, s.Stoch)
+	copy(r.preIn[a.Stoch:], action)
+	x := r.gruIn[:a.Hidden]
+	m.preMem.Forward(x, r.preIn)
+	m.preMemLN.Forward(x, x)
+	model.Activate(x, "silu")
+	copy(r.gruIn[a.Hidden:], s.Deter)
+	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
+	m.gruLN.Forward(r.gates, r.gates)
+	H := a.Deter
+	g := r.gates[:3*H]
+	d := s.Deter[:H]
+	for i := range d {
+		z := model.Sigmoid(g[i])
+		rr := model.Sigmoid(g[H+i])
+		c := float32(math.Tanh(float64(rr * g[2*H+i])))
+		d[i] = (1-z)*c + z*d[i]
+	}
+}
+
+func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
+	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
+	n.norm.Forward(r.hidden, r.hidden)
+	model.Activate(r.hidden, "silu")
+	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
+	return r.headOut
+}
+
+func (r *Runner) gaussian(out, mean, std []float32) {
+	S := r.m.Arch.Stoch
+	copy(mean, out[:S])
+	for i := 0; i < S; i++ {
+		std[i] = model.StdFromRaw(out[S+i], r.m.Arch.MinStd)
+	}
+}
+
+// PosteriorStep is one filtering step (spec §3.2), as model.Runner.PosteriorStep.
+func (r *Runner) PosteriorStep(s *model.State, action []float32, image []uint8, isFirst bool, out *model.StepOutput, noise model.Noise) error {
+	a := r.m.Arch
+	if err := a.CheckAction(action); err != nil {
+		return err
+	}
+	if err := checkState(a, s); err != nil {
+		return err
+	}
+	if isFirst {
+		s.Reset()
+	}
+	if err := r.Encode(r.emb, image); err != nil {
+		return err
+	}
+	r.transition(s, action)
+	prior := r.runMLP1(&r.m.prior, s.Deter)
+	if a.Discrete {
+		copy(out.PriorLogits, prior)
+	} else {
+		r.gaussian(prior, out.PriorMean, out.PriorStd)
+	}
+	copy(r.postIn, s.Deter)
+	copy(r.postIn[a.Deter:], r.emb)
+	post := r.runMLP1(&r.m.post, r.postIn)
+	if a.Discrete {
+		copy(out.PosteriorLogits, post)
+		out.KL = model.DiscreteKL(out.PosteriorLogits, out.PriorLogits, a.Groups, a.Classes)
+		sampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
+		return nil
+	}
+	r.gaussian(post, out.PosteriorMean, out.PosteriorStd)
+	var kl float64
+	for i := range out.PosteriorMean {
+		kl += float64(model.GaussianKL(out.PosteriorMean[i], out.PosteriorStd[i], out.PriorMean[i], out.PriorStd[i]))
+	}
+	out.KL = float32(kl)
+	sampleGaussian(s.Stoch, out.PosteriorMean, out.PosteriorStd, noise)
+	return nil
+}
+
+// PriorStep is one open-loop step (spec §3.3), as model.Runner.PriorStep.
+func (r *Runner) PriorStep(s *model.State, action []float32, out *model.StepOutput, noise model.Noise) error {
+	a := r.m.Arch
+	if err := a.CheckAction(action); err != nil {
+		return err
+	}
+	if err := checkState(a, s); err != nil {
+		return err
+	}
+	r.transition(s, action)
+	prior := r.runMLP1(&r.m.prior, s.Deter)
+	if a.Discrete {
+		copy(out.PriorLogits, prior)
+		sampleDiscrete(s.Stoch, out.PriorLogits, a.Groups, a.Classes, noise)
+		return nil
+	}
+	r.gaussian(prior, out.PriorMean, out.PriorStd)
+	sampleGaussian(s.Stoch, out.PriorMean, out.PriorStd, noise)
+	return nil
+}
+
+func checkState(a *model.Arch, s *model.State) error {
+	if len(s.Deter) != a.Deter || len(s.Stoch) != a.Stoch {
+		return fmt.Errorf("state has deter %d / stoch %d values, model has %d / %d", len(s.Deter), len(s.Stoch), a.Deter, a.Stoch)
+	}
+	return nil
+}
+
+func sampleGaussian(dst, mean, std []float32, noise model.Noise) {
+	if noise == nil {
+		copy(dst, mean)
+		return
+	}
+	for i := range dst {
+		dst[i] = mean[i] + std[i]*float32(noise.NormFloat64())
+	}
+}
+
+// sampleDiscrete writes a one-hot per group: the argmax (first on ties) or a categorical
+// draw, as the float model does.
+func sampleDiscrete(dst, logits []float32, groups, classes int, noise model.Noise) {
+	clear(dst)
+	for g := 0; g < groups; g++ {
+		l := logits[g*classes : (g+1)*classes]
+		pick := 0
+		if noise == nil {
+			for k := 1; k < classes; k++ {
+				if l[k] > l[pick] {
+					pick = k
+				}
+			}
+		} else {
+			mx := l[0]
+			for _, v := range l[1:] {
+				mx = max(mx, v)
+			}
+			var sum float64
+			for _, v := range l {
+				sum += math.Exp(float64(v - mx))
+			}
+			u := noise.Float64() * sum
+			pick = classes - 1
+			for k, v := range l {
+				u -= math.Exp(float64(v - mx))
+				if u < 0 {
+					pick = k
+					break
+				}
+			}
+		}
+		dst[g*classes+pick] = 1
+	}
+}
+
+// Feature writes concat(deter, stoch) into r's feature buffer and returns it.
+func (r *Runner) Feature(deter, stoch []float32) []float32 {
+	copy(r.feature, deter)
+	copy(r.feature[len(deter):], stoch)
+	return r.feature
+}
+
+// Decode writes the image decoder mean for concat(deter, stoch) into img (HWC float32 in
+// [0,1] units, unclamped).
+func (r *Runner) Decode(img []float32, deter, stoch []float32) error {
+	if r.m.Arch.Decoder == "" {
+		return errors.New("model has no image decoder")
+	}
+	if len(img) < model.ImageValues {
+		return fmt.Errorf("%w: decode buffer holds %d values, want %d", model.ErrImageSize, len(img), model.ImageValues)
+	}
+	if len(deter) != r.m.Arch.Deter || len(stoch) != r.m.Arch.Stoch {
+		return fmt.Errorf("decode: deter %d / stoch %d values, model has %d / %d", len(deter), len(stoch), r.m.Arch.Deter, r.m.Arch.Stoch)
+	}
+	r.decode(img[:model.ImageValues], r.Feature(deter, stoch))
+	return nil
+}
+
+// decode runs the int8 image decoder into img (HWC).
+func (r *Runner) decode(img []float32, feature []float32) {
+	m := r.m
+	c, side := model.DecoderSeed(m.Arch)
+	n := side * side
+	lin := r.fbuf[:c*n]
+	m.decLin.forward(r.k, lin, feature, r.patches, r.acc)
+	// CHW (PyTorch's reshape) → HWC rows padded to the first layer's stride.
+	d0 := m.dec[0]
+	st := d0.w.Stride()
+	in := r.qa[:n*st]
+	clear(in)
+	for ch := 0; ch < c; ch++ {
+		for p := 0; p < n; p++ {
+			in[p*st+ch] = q8(lin[ch*n+p], 1/d0.inScale)
+		}
+	}
+	out := r.qb
+	for i, d := range m.dec {
+		var next *qdeconv
+		if i+1 < len(m.dec) {
+			next = m.dec[i+1]
+		}
+		r.deconv(d, next, out, in, img)
+		in, out = out, in
+	}
+}
+
+// deconv runs one transposed conv: GEMM over input pixels, int32 scatter, then the epilogue
+// into the next layer's int8 input (rows padded to its stride) or, for the last layer, the
+// image.
+func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32) {
+	sp := &d.spec
+	h, ho, k, s, p, C := sp.InH, sp.OutH, sp.K, sp.S, sp.P, sp.Cout
+	rows := d.w.Rows
+	lda := d.w.Stride()
+	acc := r.acc[:h*h*rows]
+	r.k.Gemm(acc, rows, in[:h*h*lda], lda, h*h, d.w)
+	io := r.iout[:ho*ho*C]
+	clear(io)
+	for iy := 0; iy < h; iy++ {
+		for ix := 0; ix < h; ix++ {
+			src := acc[(iy*h+ix)*rows : (iy*h+ix+1)*rows]
+			x0 := ix*s - p
+			kx0, kx1 := max(0, -x0), min(k, ho-x0)
+			for ky := 0; ky < k; ky++ {
+				oy := iy*s + ky - p
+				if oy < 0 || oy >= ho || kx0 >= kx1 {
+					continue
+				}
+				sr := src[(ky*k+kx0)*C : (ky*k+kx1)*C]
+				dst := io[(oy*ho+x0+kx0)*C : (oy*ho+x0+kx1)*C]
+				for j, v := range sr {
+					dst[j] += v
+				}
+			}
+		}
+	}
+	P := ho * ho
+	mul, bias := d.mul[:C], d.bias[:C]
+	if next == nil {
+		sig := r.m.Arch.DecoderSigmoid
+		for i := 0; i < P; i++ {
+			a := io[i*C : (i+1)*C]
+			o := img[i*C : (i+1)*C]
+			for j, v := range a {
+				f := float32(float32(v)*mul[j]) + bias[j]
+				if sig {
+					o[j] = model.Sigmoid(f)
+				} else {
+					o[j] = f + 0.5
+				}
+			}
+		}
+		return
+	}
+	st := next.w.Stride()
+	o := out[:P*st]
+	inv := d.outInv
+	if !sp.InstNorm && sp.Act == "relu" {
+		for i := 0; i < P; i++ {
+			a := io[i*C : (i+1)*C]
+			row := o[i*st : (i+1)*st]
+			for j, v := range a {
+				f := float32(float32(v)*mul[j]) + bias[j]
+				row[j] = q8(max(f, 0), inv)
+			}
+			clear(row[C:])
+		}
+		return
+	}
+	f := r.fbuf[:P*C]
+	for i, v := range io {
+		j := i % C
+		f[i] = float32(float32(v)*mul[j]) + bias[j]
+	}
+	if sp.InstNorm {
+		instanceNormHWC(f, P, C, nil, nil, r.stats)
+	}
+	model.Activate(f, sp.Act)
+	for i := 0; i < P; i++ {
+		row := o[i*st : (i+1)*st]
+		for j := 0; j < C; j++ {
+			row[j] = q8(f[i*C+j], inv)
+		}
+		clear(row[C:])
+	}
+}
+
+// Head evaluates non-image decoder head i (float32) on concat(deter, stoch).
+func (r *Runner) Head(i int, deter, stoch []float32) []float32 {
+	h := &r.m.heads[i]
+	x := r.Feature(deter, stoch)
+	bufs := [2][]float32{r.mlpA, r.mlpB}
+	for l := range h.layers {
+		y := bufs[l%2][:h.layers[l].Out]
+		h.layers[l].Forward(y, x)
+		if l < len(h.layers)-1 {
+			if h.norms[l] != nil {
+				h.norms[l].Forward(y, y)
+			}
+			model.Activate(y, h.arch.Activation)
+		}
+		x = y
+	}
+	if h.arch.Kind == model.HeadBinary {
+		model.Activate(x, "sigmoid")
+	}
+	return x
+}
+
+// Evaluate computes the per-step ELBO terms, as model.Runner.Evaluate, with the int8 decoder.
+func (r *Runner) Evaluate(deter, stochMean []float32, image []uint8, targets []float32, kl float32, recon []float32, out *model.Likelihood) error {
+	a := r.m.Arch
+	if len(image) != model.ImageValues {
+		return fmt.Errorf("%w: %d bytes, want %d", model.ErrImageSize, len(image), model.ImageValues)
+	}
+	if len(deter) != a.Deter || len(stochMean) != a.Stoch {
+		return fmt.Errorf("evaluate: deter %d / stoch %d values, model has %d / %d", len(deter), len(stochMean), a.Deter, a.Stoch)
+	}
+	if len(out.Heads) < len(a.Heads) {
+		return fmt.Errorf("likelihood has %d head slots, model has %d heads", len(out.Heads), len(a.Heads))
+	}
+	var elbo float64
+	if a.Decoder != "" {
+		r.decode(r.decoded, r.Feature(deter, stochMean))
+		var sse float64
+		for i, mu := range r.decoded {
+			x := float32(image[i]) / 255
+			d := float64(x - mu)
+			sse += d * d
+		}
+		if recon != nil {
+			copy(recon, r.decoded)
+		}
+		out.Recon = float32(-0.5 * sse)
+		elbo += -0.5 * sse
+	}
+	for i, h := range a.Heads {
+		t := float32(math.NaN())
+		if i < len(targets) {
+			t = targets[i]
+		}
+		if math.IsNaN(float64(t)) {
+			out.Heads[i] = t
+			continue
+		}
+		y := r.Head(i, deter, stochMean)
+		var ll float64
+		if h.Kind == model.HeadBinary {
+			ll = float64(model.BernoulliLogProb(y[0], t))
+		} else {
+			for _, mu := range y {
+				d := float64(t - mu)
+				ll += -0.5 * d * d
+			}
+		}
+		out.Heads[i] = float32(ll)
+		elbo += ll
+	}
+	out.KL = kl
+	out.ELBO = float32(elbo - float64(kl))
+	return nil
+}
