@@ -92,6 +92,7 @@ func (w *World) capsule(ax, ay, bx, by, radius float64, r, g, b int) {
 	x1 := min(W-1, int(math.Ceil(max(ax, bx)+radius+1)))
 	y0 := max(0, int(math.Floor(min(ay, by)-radius-1)))
 	y1 := min(H-1, int(math.Ceil(max(ay, by)+radius+1)))
+	w.markDirty(x0, y0, x1+1, y1+1)
 	dx, dy := bx-ax, by-ay
 	l2 := dx*dx + dy*dy
 	inv := 0.0
@@ -143,6 +144,7 @@ func (w *World) drawOccluder() {
 	r := w.occluderRect()
 	W, H := w.conf.Width, w.conf.Height
 	sq := max(2, H/30)
+	w.markDirty(max(0, r.X), max(0, r.Y), min(W, r.X+r.W), min(H, r.Y+r.H))
 	for y := max(0, r.Y); y < min(H, r.Y+r.H); y++ {
 		for x := max(0, r.X); x < min(W, r.X+r.W); x++ {
 			i := 3 * (y*W + x)

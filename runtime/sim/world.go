@@ -74,8 +74,14 @@ type World struct {
 	dist   Disturbances
 	rng    rng
 
-	bg  []byte // the static room, RGB24
-	rgb []byte // frame being composed, RGB24
+	bg     []byte // the static room, RGB24
+	bgYUYV []byte // the static room, YUYV
+	rgb    []byte // frame being composed, RGB24
+	// dirty is the box of rgb that differs from bg in the frame being
+	// composed; only it needs converting to YUYV.
+	dx0, dy0, dx1, dy1 int
+	yLUT, cLUT         [256]byte // light gain applied in YUV space
+	lutGain            int
 	// geometry in pixels
 	baseX, baseY, l1, l2, r1, r2 float64
 }
@@ -116,6 +122,8 @@ func NewWorld(conf WorldConfig) (*World, error) {
 	w.l1, w.l2 = linkLen1*h, linkLen2*h
 	w.r1, w.r2 = 0.045*h, 0.035*h
 	w.drawRoom()
+	w.bgYUYV = make([]byte, conf.Width*conf.Height*2)
+	rgbToYUYV(w.bgYUYV, w.bg, 256)
 	w.Reset(conf.Seed)
 	return w, nil
 }
@@ -199,6 +207,7 @@ func (w *World) Render(dst []byte) error {
 		return fmt.Errorf("%w: %d bytes, want %d", ErrBuffer, len(dst), w.FrameLen())
 	}
 	copy(w.rgb, w.bg)
+	w.dx0, w.dy0, w.dx1, w.dy1 = w.conf.Width, w.conf.Height, 0, 0
 	w.drawArm()
 	if w.dist.Occluder {
 		w.drawOccluder()
@@ -217,8 +226,41 @@ func (w *World) Render(dst []byte) error {
 		}
 		return nil
 	}
-	rgbToYUYV(dst, w.rgb, gain)
+	// YUYV: the cached room, then only the changed box converted.
+	copy(dst, w.bgYUYV)
+	if w.dx1 > w.dx0 && w.dy1 > w.dy0 {
+		W := w.conf.Width
+		x0, x1 := w.dx0&^1, min(W, (w.dx1+1)&^1)
+		for y := w.dy0; y < w.dy1; y++ {
+			rgbToYUYV(dst[2*(y*W+x0):2*(y*W+x1)], w.rgb[3*(y*W+x0):3*(y*W+x1)], 256)
+		}
+	}
+	if gain != 256 {
+		w.applyGainYUYV(dst[:w.FrameLen()], gain)
+	}
 	return nil
+}
+
+// applyGainYUYV scales brightness in YUV space (luma above black and chroma
+// around grey scale together), which equals scaling RGB except where RGB
+// would clip.
+func (w *World) applyGainYUYV(b []byte, gain int) {
+	if w.lutGain != gain {
+		for i := range 256 {
+			w.yLUT[i] = clamp8(16 + ((i-16)*gain+128)>>8)
+			w.cLUT[i] = clamp8(128 + ((i-128)*gain+128)>>8)
+		}
+		w.lutGain = gain
+	}
+	for i := 0; i+1 < len(b); i += 2 {
+		b[i], b[i+1] = w.yLUT[b[i]], w.cLUT[b[i+1]]
+	}
+}
+
+// markDirty grows the changed box by [x0,x1)x[y0,y1) (already clipped).
+func (w *World) markDirty(x0, y0, x1, y1 int) {
+	w.dx0, w.dy0 = min(w.dx0, x0), min(w.dy0, y0)
+	w.dx1, w.dy1 = max(w.dx1, x1), max(w.dy1, y1)
 }
 
 // Points returns the image positions of the shoulder, elbow and hand.
