@@ -1,15 +1,19 @@
 package frame
 
-// Specialised bilinear path for the packed formats: exactly two taps per axis
-// (a single tap becomes two with weight 0), with all byte offsets of a column
-// in one struct so the inner loop reads one cache line of tables per pixel.
+// Specialised bilinear path for the packed formats: exactly two taps per
+// axis, read through one small fixed-size window per row so that the
+// compiler checks bounds once per window instead of once per byte.
 
-// bcol is one output column: byte offsets within a row of the three samples
-// of its left (0) and right (1) source pixel, and their Q14 weights.
+// bcol is one output column. For YUYV/UYVY, p is the byte offset of the
+// 4-byte pair holding the left tap; if split, the right tap is in the next
+// pair (window of 8 bytes), else both taps are the two pixels of that pair
+// (window of 4; a single tap is a pair with a zero weight). For RGB24, p is
+// the offset of the left of two adjacent pixels (window of 6). w0 and w1 are
+// the Q14 weights of the left and right pixel of the window.
 type bcol struct {
-	a0, b0, c0 int32
-	a1, b1, c1 int32
-	w0, w1     int32
+	p      int32
+	split  bool
+	w0, w1 int32
 }
 
 // brow is one output row: source rows and Q14 weights.
@@ -18,7 +22,8 @@ type brow struct {
 	w0, w1 int32
 }
 
-// twoTaps flattens an axis with at most two taps per output into pairs.
+// twoTaps returns the (at most two) taps of output i; ok is false when the
+// axis has more (Area downscaling).
 func twoTaps(a axis, i int) (p0, p1, w0, w1 int32, ok bool) {
 	s, e := a.start[i], a.start[i+1]
 	switch e - s {
@@ -31,28 +36,38 @@ func twoTaps(a axis, i int) (p0, p1, w0, w1 int32, ok bool) {
 }
 
 // initBilinear builds the two-tap tables when every output has at most two
-// taps per axis (always true for Bilinear, and for Area when not downscaling).
+// taps per axis (always for Bilinear; for Area when not downscaling).
 func (p *Preprocessor) initBilinear() {
-	if p.conf.Format == MJPEG {
+	c := p.conf
+	if c.Format == MJPEG || c.Width < 2 {
 		return
 	}
-	cols := make([]bcol, p.conf.OutWidth)
+	cols := make([]bcol, c.OutWidth)
 	for i := range cols {
 		x0, x1, w0, w1, ok := twoTaps(p.xs, i)
 		if !ok {
 			return
 		}
-		j0, j1 := p.xs.start[i], p.xs.start[i]+1
-		if x1 == x0 {
-			j1 = j0
+		if c.Format == RGB24 {
+			// Window of two adjacent pixels; a single tap at the right edge
+			// becomes the right pixel of the window ending there.
+			if x1 == x0 && x0 == int32(c.Width-1) {
+				x0, w0, w1 = x0-1, 0, w0
+			}
+			cols[i] = bcol{p: 3 * x0, w0: w0, w1: w1}
+			continue
 		}
-		cols[i] = bcol{
-			a0: p.off0[j0], b0: p.off1[j0], c0: p.off2[j0],
-			a1: p.off0[j1], b1: p.off1[j1], c1: p.off2[j1],
-			w0: w0, w1: w1,
+		pair := 4 * (x0 >> 1)
+		switch {
+		case x1 == x0+1 && x0&1 == 1:
+			cols[i] = bcol{p: pair, split: true, w0: w0, w1: w1}
+		case x0&1 == 0: // x1 == x0+1 (same pair) or x1 == x0 (w1 == 0)
+			cols[i] = bcol{p: pair, w0: w0, w1: w1}
+		default: // single tap on the odd pixel of a pair
+			cols[i] = bcol{p: pair, w0: 0, w1: w0}
 		}
 	}
-	rows := make([]brow, p.conf.OutHeight)
+	rows := make([]brow, c.OutHeight)
 	for i := range rows {
 		y0, y1, w0, w1, ok := twoTaps(p.ys, i)
 		if !ok {
@@ -63,15 +78,7 @@ func (p *Preprocessor) initBilinear() {
 	p.bcols, p.brows = cols, rows
 }
 
-// Rounding of the two-stage blend: rows are blended to Q8 (rounded), then
-// the vertical blend is Q22 and fits in int32.
-const (
-	hHalf  = 1 << (wBits - 1)
-	vShift = 8 + wBits
-	vHalf  = 1 << (vShift - 1)
-)
-
-func (p *Preprocessor) bilinearYUV(dst, data []byte, stride int) {
+func (p *Preprocessor) bilinearYUYV(dst, data []byte, stride int) {
 	t := limitedTables
 	cols := p.bcols
 	o := 0
@@ -80,20 +87,58 @@ func (p *Preprocessor) bilinearYUV(dst, data []byte, stride int) {
 		row1 := data[int(r.y1)*stride:]
 		for _, c := range cols {
 			var r00, g00, b00, r01, g01, b01, r10, g10, b10, r11, g11, b11 int32
-			if c.b0 == c.b1 {
-				// Both taps in one YUYV pair (always so at 640→64): share
-				// the chroma lookups.
-				cr, cg, cb := t.chroma(row0[c.b0], row0[c.c0])
-				r00, g00, b00 = t.withLuma(row0[c.a0], cr, cg, cb)
-				r01, g01, b01 = t.withLuma(row0[c.a1], cr, cg, cb)
-				cr, cg, cb = t.chroma(row1[c.b0], row1[c.c0])
-				r10, g10, b10 = t.withLuma(row1[c.a0], cr, cg, cb)
-				r11, g11, b11 = t.withLuma(row1[c.a1], cr, cg, cb)
+			if c.split { // Y0 U0 [Y V0] | [Y U1] Y V1
+				q0 := row0[c.p : c.p+8 : c.p+8]
+				q1 := row1[c.p : c.p+8 : c.p+8]
+				r00, g00, b00 = t.rgbQ8(q0[2], q0[1], q0[3])
+				r01, g01, b01 = t.rgbQ8(q0[4], q0[5], q0[7])
+				r10, g10, b10 = t.rgbQ8(q1[2], q1[1], q1[3])
+				r11, g11, b11 = t.rgbQ8(q1[4], q1[5], q1[7])
+			} else { // Y0 U Y1 V: the two pixels share chroma
+				q0 := row0[c.p : c.p+4 : c.p+4]
+				q1 := row1[c.p : c.p+4 : c.p+4]
+				cr, cg, cb := t.chroma(q0[1], q0[3])
+				r00, g00, b00 = t.withLuma(q0[0], cr, cg, cb)
+				r01, g01, b01 = t.withLuma(q0[2], cr, cg, cb)
+				cr, cg, cb = t.chroma(q1[1], q1[3])
+				r10, g10, b10 = t.withLuma(q1[0], cr, cg, cb)
+				r11, g11, b11 = t.withLuma(q1[2], cr, cg, cb)
+			}
+			d := dst[o : o+3 : o+3]
+			d[0] = blend4(r00, r01, r10, r11, c.w0, c.w1, r.w0, r.w1)
+			d[1] = blend4(g00, g01, g10, g11, c.w0, c.w1, r.w0, r.w1)
+			d[2] = blend4(b00, b01, b10, b11, c.w0, c.w1, r.w0, r.w1)
+			o += 3
+		}
+	}
+}
+
+// bilinearUYVY is bilinearYUYV with the UYVY byte order (U Y0 V Y1).
+func (p *Preprocessor) bilinearUYVY(dst, data []byte, stride int) {
+	t := limitedTables
+	cols := p.bcols
+	o := 0
+	for _, r := range p.brows {
+		row0 := data[int(r.y0)*stride:]
+		row1 := data[int(r.y1)*stride:]
+		for _, c := range cols {
+			var r00, g00, b00, r01, g01, b01, r10, g10, b10, r11, g11, b11 int32
+			if c.split { // U0 Y0 V0 [Y] | [U1 Y] V1 Y
+				q0 := row0[c.p : c.p+8 : c.p+8]
+				q1 := row1[c.p : c.p+8 : c.p+8]
+				r00, g00, b00 = t.rgbQ8(q0[3], q0[0], q0[2])
+				r01, g01, b01 = t.rgbQ8(q0[5], q0[4], q0[6])
+				r10, g10, b10 = t.rgbQ8(q1[3], q1[0], q1[2])
+				r11, g11, b11 = t.rgbQ8(q1[5], q1[4], q1[6])
 			} else {
-				r00, g00, b00 = t.rgbQ8(row0[c.a0], row0[c.b0], row0[c.c0])
-				r01, g01, b01 = t.rgbQ8(row0[c.a1], row0[c.b1], row0[c.c1])
-				r10, g10, b10 = t.rgbQ8(row1[c.a0], row1[c.b0], row1[c.c0])
-				r11, g11, b11 = t.rgbQ8(row1[c.a1], row1[c.b1], row1[c.c1])
+				q0 := row0[c.p : c.p+4 : c.p+4]
+				q1 := row1[c.p : c.p+4 : c.p+4]
+				cr, cg, cb := t.chroma(q0[0], q0[2])
+				r00, g00, b00 = t.withLuma(q0[1], cr, cg, cb)
+				r01, g01, b01 = t.withLuma(q0[3], cr, cg, cb)
+				cr, cg, cb = t.chroma(q1[0], q1[2])
+				r10, g10, b10 = t.withLuma(q1[1], cr, cg, cb)
+				r11, g11, b11 = t.withLuma(q1[3], cr, cg, cb)
 			}
 			d := dst[o : o+3 : o+3]
 			d[0] = blend4(r00, r01, r10, r11, c.w0, c.w1, r.w0, r.w1)
@@ -111,22 +156,22 @@ func (p *Preprocessor) bilinearRGB(dst, data []byte, stride int) {
 		row0 := data[int(r.y0)*stride:]
 		row1 := data[int(r.y1)*stride:]
 		for _, c := range cols {
-			p00 := row0[c.a0 : c.a0+3 : c.a0+3]
-			p01 := row0[c.a1 : c.a1+3 : c.a1+3]
-			p10 := row1[c.a0 : c.a0+3 : c.a0+3]
-			p11 := row1[c.a1 : c.a1+3 : c.a1+3]
+			q0 := row0[c.p : c.p+6 : c.p+6]
+			q1 := row1[c.p : c.p+6 : c.p+6]
 			d := dst[o : o+3 : o+3]
 			for k := range 3 {
-				d[k] = blend4(int32(p00[k])<<8, int32(p01[k])<<8, int32(p10[k])<<8, int32(p11[k])<<8, c.w0, c.w1, r.w0, r.w1)
+				d[k] = blend4(int32(q0[k])<<8, int32(q0[k+3])<<8, int32(q1[k])<<8, int32(q1[k+3])<<8, c.w0, c.w1, r.w0, r.w1)
 			}
 			o += 3
 		}
 	}
 }
 
-// blend4 mixes four Q8 samples with Q14 weights and rounds to a byte.
+// blend4 mixes four Q8 samples with Q14 weights and rounds to a byte. The
+// arithmetic is 64-bit (free on amd64 and arm64) so nothing is rounded
+// before the end.
 func blend4(v00, v01, v10, v11, wx0, wx1, wy0, wy1 int32) uint8 {
-	h0 := (v00*wx0 + v01*wx1 + hHalf) >> wBits
-	h1 := (v10*wx0 + v11*wx1 + hHalf) >> wBits
-	return uint8((h0*wy0 + h1*wy1 + vHalf) >> vShift)
+	h0 := int64(v00)*int64(wx0) + int64(v01)*int64(wx1)
+	h1 := int64(v10)*int64(wx0) + int64(v11)*int64(wx1)
+	return uint8((h0*int64(wy0) + h1*int64(wy1) + accHalf) >> accShift)
 }

@@ -2,8 +2,9 @@ package frame
 
 import "math"
 
-// yuvTables hold one YCbCr→RGB matrix as per-byte lookups in Q16 fixed
-// point, so converting a pixel is five loads and four adds.
+// yuvTables hold one YCbCr→RGB matrix as per-byte lookups in Q8 fixed
+// point (the fraction is kept so rounding happens once, after resampling), so
+// converting a pixel is five loads, four adds and the clamps.
 type yuvTables struct {
 	y, rv, gu, gv, bu [256]int32
 }
@@ -33,7 +34,7 @@ var (
 
 func makeTables(yScale, yOff, cScale float64) *yuvTables {
 	t := new(yuvTables)
-	const one = 1 << 16
+	const one = 1 << 8
 	for i := range 256 {
 		c := float64(i) - 128
 		t.y[i] = int32(math.Round((float64(i) - yOff) * yScale * one))
@@ -48,11 +49,11 @@ func makeTables(yScale, yOff, cScale float64) *yuvTables {
 // q8Max is 255 in the Q8 fixed point the resampler accumulates in.
 const q8Max = 255 << 8
 
-// clampQ8 turns a Q16 channel value into Q8 clamped to [0, 255].
+// clampQ8 clamps a Q8 channel value to [0, 255].
 func clampQ8(v int32) int32 {
 	// min/max compile to conditional moves: no mispredicted branches on
 	// noisy out-of-gamut pixels.
-	return max(0, min((v+1<<7)>>8, q8Max))
+	return max(0, min(v, q8Max))
 }
 
 // rgbQ8 converts one YCbCr sample to RGB in Q8, keeping the fraction so that
@@ -62,7 +63,7 @@ func (t *yuvTables) rgbQ8(y, u, v byte) (r, g, b int32) {
 	return clampQ8(l + t.rv[v]), clampQ8(l - t.gu[u] - t.gv[v]), clampQ8(l + t.bu[u])
 }
 
-// chroma returns the chroma terms of R, G and B (Q16) for one (U, V) pair,
+// chroma returns the chroma terms of R, G and B (Q8) for one (U, V) pair,
 // which the two pixels of a YUYV pair share.
 func (t *yuvTables) chroma(u, v byte) (cr, cg, cb int32) {
 	return t.rv[v], -t.gu[u] - t.gv[v], t.bu[u]

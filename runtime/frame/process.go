@@ -37,8 +37,10 @@ func (p *Preprocessor) Process(dst []uint8, src Frame) error {
 	switch {
 	case p.bcols != nil && c.Format == RGB24:
 		p.bilinearRGB(dst, src.Data, stride)
+	case p.bcols != nil && c.Format == YUYV:
+		p.bilinearYUYV(dst, src.Data, stride)
 	case p.bcols != nil:
-		p.bilinearYUV(dst, src.Data, stride)
+		p.bilinearUYVY(dst, src.Data, stride)
 	case c.Format == RGB24:
 		p.resampleRGB(dst, src.Data, stride)
 	default:
