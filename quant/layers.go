@@ -142,7 +142,9 @@ type qconv struct {
 	inScale  float32
 	mul      []float32
 	outInv   float32 // 1/scale of the next layer's input; 0 for the last layer
-	inStride int     // bytes per input pixel (Cin rounded up to 4 for the layer before)
+	// mulq, biasq fold outInv into mul and bias for the fused ReLU requantisation; nil when
+	// the layer's epilogue is not a plain ReLU into another int8 layer.
+	mulq, biasq []float32
 }
 
 func newQConv(spec model.ConvSpec, w, b *model.Tensor, point string) *qconv {
@@ -175,6 +177,8 @@ type qdeconv struct {
 	inScale  float32
 	mul      []float32 // per output channel
 	outInv   float32
+	mulq     []float32 // as qconv
+	biasq    []float32
 }
 
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {

@@ -327,9 +327,12 @@ func (m *Model) pack() error {
 		}
 		c.inScale = m.Scales[c.inPoint]
 		c.mul = scaled(c.rowScale, c.inScale)
-		c.outInv = 0
+		c.outInv, c.mulq, c.biasq = 0, nil, nil
 		if i+1 < len(m.enc) {
 			c.outInv = 1 / m.Scales[m.enc[i+1].inPoint]
+			if !sp.InstNorm && sp.Act == "relu" {
+				c.mulq, c.biasq = foldRequant(c.mul, c.bias, c.outInv, sp.K*sp.K*sp.Cin)
+			}
 		}
 	}
 	for i, d := range m.dec {
@@ -339,12 +342,31 @@ func (m *Model) pack() error {
 		}
 		d.inScale = m.Scales[d.inPoint]
 		d.mul = scaled(d.rowScale, d.inScale)
-		d.outInv = 0
+		d.outInv, d.mulq, d.biasq = 0, nil, nil
 		if i+1 < len(m.dec) {
 			d.outInv = 1 / m.Scales[m.dec[i+1].inPoint]
+			if !sp.InstNorm && sp.Act == "relu" {
+				// The scatter sums up to ⌈K/S⌉² products per output.
+				t := (sp.K + sp.S - 1) / sp.S
+				d.mulq, d.biasq = foldRequant(d.mul, d.bias, d.outInv, t*t*sp.Cin)
+			}
 		}
 	}
 	return nil
+}
+
+// foldRequant folds the next layer's inverse scale into the multipliers and biases of a
+// ReLU requantisation, or returns nils (the general float path) when a value could reach
+// 2³⁰ in units of the output's levels, where reluRequant's int32 conversion would overflow.
+func foldRequant(mul, bias []float32, outInv float32, k int) (mulq, biasq []float32) {
+	mulq, biasq = scaled(mul, outInv), scaled(bias, outInv)
+	bound := 127.0 * 127 * float64(k)
+	for j := range mulq {
+		if bound*math.Abs(float64(mulq[j]))+math.Abs(float64(biasq[j])) >= 1<<30 {
+			return nil, nil
+		}
+	}
+	return mulq, biasq
 }
 
 func scaled(rowScale []float32, s float32) []float32 {

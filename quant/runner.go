@@ -207,17 +207,8 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	acc := r.acc[:P*C]
 	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
 	mul, bias := c.mul[:C], c.bias[:C]
-	if !sp.InstNorm && sp.Act == "relu" && !last {
-		o := out[:P*C]
-		inv := c.outInv
-		for i := 0; i < P; i++ {
-			a := acc[i*C : (i+1)*C]
-			d := o[i*C : (i+1)*C]
-			for j, v := range a {
-				f := float32(float32(v)*mul[j]) + bias[j]
-				d[j] = q8(max(f, 0), inv)
-			}
-		}
+	if c.mulq != nil {
+		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq)
 		return
 	}
 	f := r.fbuf[:P*C]
@@ -243,6 +234,24 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	o := out[:P*C]
 	for i, v := range f {
 		o[i] = q8(v, c.outInv)
+	}
+}
+
+// reluRequant writes out = q8(max(acc·mulq + biasq, 0)) over rows of c channels, with the
+// next layer's inverse scale folded into mulq and biasq. Values are non-negative, so
+// rounding is int32(v + 0.5) (half up, where QuantizeRow rounds half to even: the difference
+// is at most one level on exact ties).
+func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32) {
+	mulq, biasq = mulq[:c], biasq[:c]
+	for i := 0; i+c <= len(out); i += c {
+		a := acc[i : i+c]
+		d := out[i : i+c]
+		for j, v := range a {
+			// Clamp in integers (branch-free); Go's float min/max carry NaN and ±0 rules that
+			// cost branches. |f| < 2³¹ is guaranteed by maxFold at load time.
+			q := int32(float32(v)*mulq[j] + biasq[j] + 0.5)
+			d[j] = int8(min(max(q, 0), 127))
+		}
 	}
 }
 
@@ -289,26 +298,26 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	copy(r.preIn[a.Stoch:], action)
 	x := r.gruIn[:a.Hidden]
 	m.preMem.Forward(x, r.preIn)
-	m.preMemLN.Forward(x, x)
-	model.Activate(x, "silu")
+	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
+	silu(x)
 	copy(r.gruIn[a.Hidden:], s.Deter)
 	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
-	m.gruLN.Forward(r.gates, r.gates)
+	layerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
 	H := a.Deter
 	g := r.gates[:3*H]
 	d := s.Deter[:H]
 	for i := range d {
-		z := model.Sigmoid(g[i])
-		rr := model.Sigmoid(g[H+i])
-		c := float32(math.Tanh(float64(rr * g[2*H+i])))
+		z := sigmoid32(g[i])
+		rr := sigmoid32(g[H+i])
+		c := tanh32(rr * g[2*H+i])
 		d[i] = (1-z)*c + z*d[i]
 	}
 }
 
 func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
 	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
-	n.norm.Forward(r.hidden, r.hidden)
-	model.Activate(r.hidden, "silu")
+	layerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
+	silu(r.hidden)
 	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
 	return r.headOut
 }
@@ -317,7 +326,7 @@ func (r *Runner) gaussian(out, mean, std []float32) {
 	S := r.m.Arch.Stoch
 	copy(mean, out[:S])
 	for i := 0; i < S; i++ {
-		std[i] = model.StdFromRaw(out[S+i], r.m.Arch.MinStd)
+		std[i] = 2*sigmoid32(out[S+i]/2) + r.m.Arch.MinStd
 	}
 }
 
@@ -538,14 +547,14 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	st := next.w.Stride()
 	o := out[:P*st]
 	inv := d.outInv
-	if !sp.InstNorm && sp.Act == "relu" {
+	if d.mulq != nil {
+		if st == C {
+			reluRequant(o, C, io, d.mulq, d.biasq)
+			return
+		}
 		for i := 0; i < P; i++ {
-			a := io[i*C : (i+1)*C]
 			row := o[i*st : (i+1)*st]
-			for j, v := range a {
-				f := float32(float32(v)*mul[j]) + bias[j]
-				row[j] = q8(max(f, 0), inv)
-			}
+			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq)
 			clear(row[C:])
 		}
 		return
