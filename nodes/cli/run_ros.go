@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rssmd/rssmd/model"
@@ -61,13 +63,22 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 		return pipeline.Summary{}, err
 	}
 	imageInput := c.Source == rosSource
+	var loop atomic.Pointer[tick.Loop] // set once the pipeline exists; read by ~reset
 	hasDecoder := m.Arch.Decoder != ""
 	node, err := ros.NewNode(ros.Config{
 		Env: renv, Arch: m.Arch, Model: m.NewRunner(), Period: time.Duration(float64(time.Second) / max(c.Rate, 1)),
 		FrameID: paramString(renv, "frame_id", "camera"), ImageInput: imageInput,
 		Predict: hasDecoder, Reconstruction: hasDecoder && paramBool(renv, "reconstruction", false),
 		KernelPath: "float32", Source: c.Source, Log: env.Log.With("component", "ros"),
-		// Reset needs a reset request on tick.Loop (not there yet): ~reset reports so.
+		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
+		Reset: func() error {
+			l := loop.Load()
+			if l == nil {
+				return errors.New("the filter is not running yet")
+			}
+			l.RequestReset()
+			return nil
+		},
 	})
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -82,6 +93,7 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
+	loop.Store(p.Loop())
 	select {
 	case <-node.Ready():
 		notify.Ready(fmt.Sprintf("running at %.1f Hz as %s", c.Rate, renv.NodeName()))

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rssmd/rssmd/model"
@@ -200,7 +201,14 @@ type Loop struct {
 	latN         int
 	mu           sync.Mutex // guards shared
 	shared       Stats
+	// resetRequested is set from other goroutines (a ROS ~reset call) and consumed by the
+	// next step, which then starts a new episode from the initial state.
+	resetRequested atomic.Bool
 }
+
+// RequestReset makes the next step start a new episode (the initial state, spec §3.2 step 0).
+// Safe to call from any goroutine.
+func (l *Loop) RequestReset() { l.resetRequested.Store(true) }
 
 // New validates conf and allocates everything the loop needs.
 func New(conf Config) (*Loop, error) {
@@ -352,6 +360,9 @@ func (l *Loop) tick(start time.Time) {
 	t1 := l.clock.Now()
 
 	r.ActionStatus = l.takeAction(start, f.PreAction)
+	if l.resetRequested.Swap(false) {
+		l.pendingReset = true
+	}
 	isFirst := l.stats.Steps == 0 || l.pendingReset
 	if isFirst && l.stats.Steps > 0 {
 		l.stats.Resets++

@@ -3,6 +3,7 @@ package tick
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -400,5 +401,34 @@ func TestRealClockSleeps(t *testing.T) {
 	cancel()
 	if err := c.SleepUntil(ctx, time.Now().Add(time.Hour)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled sleep returned %v", err)
+	}
+}
+
+// TestRequestReset: a reset requested from another goroutine makes the next step an episode
+// start (isFirst), exactly once, and is counted.
+func TestRequestReset(t *testing.T) {
+	clock := &FakeClock{T: t0}
+	st := &fakeStepper{arch: model.Arch{ActionDim: 2, Deter: 4, Stoch: 2}, clock: clock}
+	src := &fakeSource{f: rgbFrame(), conn: true}
+	l, err := New(Config{Rate: 100, Model: st, Clock: clock, Log: quietLog(), Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 6; k++ {
+		if k == 3 {
+			done := make(chan struct{})
+			go func() { l.RequestReset(); close(done) }()
+			<-done
+		}
+		src.publish(uint64(k+1), clock.Now())
+		l.TickOnce()
+		clock.Advance(l.Period())
+	}
+	want := []bool{true, false, false, true, false, false}
+	if fmt.Sprint(st.isFirst) != fmt.Sprint(want) {
+		t.Fatalf("isFirst per step %v, want %v", st.isFirst, want)
+	}
+	if got := l.Stats().Resets; got != 1 {
+		t.Fatalf("resets = %d, want 1", got)
 	}
 }
