@@ -9,7 +9,7 @@ DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
 .PHONY: help build test test-unit test-race test-arm64 test-v4l2 vet bench fuzz build-arm64 \
-        goldens demo install clean
+        goldens demo install soak clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -57,8 +57,15 @@ goldens: ## regenerate the PyTorch reference goldens (needs Debian python3-torch
 	$(PY) tools/reference/make_goldens.py
 	$(PY) tools/reference/check_shared.py
 
-install: build ## install the binary and systemd units
+install: build ## install the binary, the systemd units and the example environment file
 	install -D -m 0755 $(BIN)/rssmd $(DESTDIR)$(PREFIX)/bin/rssmd
+	install -D -m 0644 systemd/rssmd.service $(DESTDIR)/etc/systemd/system/rssmd.service
+	install -D -m 0644 systemd/roscore.service $(DESTDIR)/etc/systemd/system/roscore.service
+	test -e $(DESTDIR)/etc/default/rssmd || install -D -m 0644 systemd/rssmd.env $(DESTDIR)/etc/default/rssmd
+
+soak: build ## 20 min at 50 Hz on replay (not in CI): watch heap/RSS and p99 on :9108/metrics
+	$(BIN)/rssmd run --model $(DEMO_MODEL) --source replay:$(DEMO_SEQ) --loop --rate 50 --duration 20m \
+	  --metrics-addr 127.0.0.1:9108 --decode-every 5
 
 clean:
 	rm -rf $(BIN)
