@@ -24,6 +24,10 @@ type CameraConfig struct {
 	// Explore drives the arm with an Explorer seeded from World.Seed instead
 	// of the action given to SetAction, so a demo needs no controller.
 	Explore bool
+	// Script schedules disturbances by frame number. When it is non-empty
+	// it owns the occluder and the light (SetDisturbances is overridden at
+	// the next frame); Shove still works.
+	Script Script
 	// Now is the clock for capture times; nil means time.Now. With Rate > 0
 	// the real clock also paces Next.
 	Now func() time.Time
@@ -62,6 +66,9 @@ type Camera struct {
 func NewCamera(conf CameraConfig) (*Camera, error) {
 	if !(conf.Rate >= 0 && conf.Rate <= 1e5) {
 		return nil, fmt.Errorf("%w: Rate %v fps, want [0, 1e5]", ErrConfig, conf.Rate)
+	}
+	if err := conf.Script.Validate(); err != nil {
+		return nil, err
 	}
 	w, err := NewWorld(conf.World)
 	if err != nil {
@@ -194,9 +201,15 @@ func (c *Camera) produce(n uint64) capture.Frame {
 		if c.explorer != nil {
 			a = c.explorer.Next()
 		}
+		if c.conf.Script.shoveAt(c.stepped + 1) {
+			c.world.Shove(shoveImpulse[0], shoveImpulse[1])
+		}
 		_ = c.world.Step(a) // cannot fail: the action was validated
 		c.stepped++
 		stepped = true
+	}
+	if len(c.conf.Script) > 0 {
+		c.world.SetDisturbances(disturbancesFor(c.conf.Script.Active(n)))
 	}
 	if stepped {
 		c.pre = c.world.Action()
@@ -215,6 +228,14 @@ func (c *Camera) produce(n uint64) capture.Frame {
 		PreAction: c.pre[:],
 	}
 }
+
+// shoveImpulse is a scripted shove: a hit that swings the arm well beyond
+// what its motors can do (their top speed is torqueGain/damping ≈ 5 rad/s).
+var shoveImpulse = [2]float64{9, -12}
+
+// Disturbed returns the scripted disturbances active at frame seq (the
+// ground truth for counting detections).
+func (c *Camera) Disturbed(seq uint64) Kind { return c.conf.Script.Active(seq) }
 
 // Latest returns the frame last returned by Next (the camera renders on
 // demand, so there is never a newer finished frame); ok is false before the

@@ -350,3 +350,43 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+func TestScript(t *testing.T) {
+	s := Script{{Kind: Occlude, Start: 3, Frames: 2}, {Kind: ShoveArm, Start: 4, Frames: 3}, {Kind: Dim, Start: 8, Frames: 1}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []Kind{0, 0, 0, Occlude, Occlude | ShoveArm, ShoveArm, ShoveArm, 0, Dim, 0}
+	for n, k := range want {
+		if got := s.Active(uint64(n)); got != k {
+			t.Errorf("frame %d: %v, want %v", n, got, k)
+		}
+	}
+	for _, bad := range []Script{{{Kind: 0, Frames: 1}}, {{Kind: Occlude | Dim, Frames: 1}}, {{Kind: Dim}}, {{Kind: 1 << 6, Frames: 1}}} {
+		if err := bad.Validate(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+	if p := Periodic([]Kind{Occlude, Dim}, 10, 100, 20, 3); len(p) != 3 || p[2].Kind != Occlude || p[2].Start != 210 {
+		t.Errorf("Periodic: %+v", p)
+	}
+	// A camera with the script shows the occluder only while it is active
+	// and gets shoved at the shove's first frame.
+	plain, _ := NewCamera(CameraConfig{World: WorldConfig{Seed: 1}})
+	scripted, err := NewCamera(CameraConfig{World: WorldConfig{Seed: 1}, Script: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for n := range 10 {
+		a, _ := plain.Next(ctx)
+		b, _ := scripted.Next(ctx)
+		differ := !bytes.Equal(a.Data, b.Data)
+		if wantDiff := n >= 3; differ != wantDiff {
+			t.Errorf("frame %d: differs %v, want %v (active %v)", n, differ, wantDiff, scripted.Disturbed(uint64(n)))
+		}
+	}
+	if _, err := NewCamera(CameraConfig{Script: Script{{}}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("bad script: %v", err)
+	}
+}
