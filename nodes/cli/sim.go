@@ -15,6 +15,7 @@ import (
 // sequence contract (image uint8 (T,64,64,3) preprocessed as at run time,
 // pre_action float32 (T,2) with row 0 zeros, is_first, is_terminal), named
 // 0.npz, 1.npz, … as a dataset folder is (spec §5). Episode i uses seed S+i.
+// With --disturb-every it records test data for anomaly detection instead.
 func runSim(env *Env) error {
 	fs := newFlags(env, "sim")
 	dir := fs.String("record", "", "write episodes into this folder (required)")
@@ -25,6 +26,8 @@ func runSim(env *Env) error {
 	height := fs.Int("height", 240, "camera height in pixels")
 	format := fs.String("format", "YUYV", "camera pixel format: YUYV or RGB24")
 	rate := fs.Float64("rate", 50, "frames per simulated second (the demo's tick rate)")
+	every := fs.Int("disturb-every", 0, "inject a disturbance every N frames (cycling occlude, dim, shove, brighten) and write their ground truth as `disturbed`; 0: none (training data)")
+	dlen := fs.Int("disturb-frames", 25, "frames each disturbance lasts")
 	if err := parse(fs, env.Args); err != nil {
 		return err
 	}
@@ -37,6 +40,14 @@ func runSim(env *Env) error {
 	}
 	if !(*rate > 0 && *rate <= 1000) {
 		return fmt.Errorf("--rate %v out of range (0, 1000]", *rate)
+	}
+	if *every < 0 || *every > 1_000_000 || *dlen < 1 || (*every > 0 && *dlen >= *every) {
+		return fmt.Errorf("--disturb-every %d / --disturb-frames %d: want 0 <= frames < every", *every, *dlen)
+	}
+	var script sim.Script
+	if *every > 0 {
+		script = sim.Periodic([]sim.Kind{sim.Occlude, sim.Dim, sim.ShoveArm, sim.Brighten},
+			uint64(*every), uint64(*every), uint64(*dlen), *length / *every)
 	}
 	pf, err := frame.ParsePixelFormat(*format)
 	if err != nil {
@@ -58,7 +69,7 @@ func runSim(env *Env) error {
 		if err := env.Ctx.Err(); err != nil {
 			return err
 		}
-		ep, err := sim.RecordEpisode(w, pre, *seed+uint64(i), *length)
+		ep, err := sim.RecordEpisode(w, pre, *seed+uint64(i), *length, script)
 		if err != nil {
 			return fmt.Errorf("episode %d: %w", i, err)
 		}

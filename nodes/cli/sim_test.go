@@ -58,6 +58,7 @@ func TestSimFlagErrors(t *testing.T) {
 		{"format", []string{"--record", dir, "--format", "NV12"}, false},
 		{"size", []string{"--record", dir, "--width", "33"}, false},
 		{"rate", []string{"--record", dir, "--rate", "-1"}, false},
+		{"disturb", []string{"--record", dir, "--disturb-every", "10", "--disturb-frames", "10"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env, _ := simEnv(tc.args...)

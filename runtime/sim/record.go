@@ -32,6 +32,11 @@ type Episode struct {
 	// PreAction holds T rows of ActionDim: row t is the action applied
 	// before frame t; row 0 is zeros.
 	PreAction []float32
+	// Disturbed holds the scripted disturbance kinds of each frame (a Kind
+	// mask), nil when the episode was recorded without a script. It is
+	// written as the uint8 array `disturbed`, the ground truth for anomaly
+	// detection tests.
+	Disturbed []uint8
 }
 
 // maxEpisodeLen bounds T so that a typo cannot ask for gigabytes.
@@ -39,8 +44,12 @@ const maxEpisodeLen = 100000
 
 // RecordEpisode resets w with seed and records T frames driven by an
 // Explorer with the same seed. Frames are rendered at camera resolution and
-// preprocessed by pre (see PreprocessConfig).
-func RecordEpisode(w *World, pre *frame.Preprocessor, seed uint64, T int) (*Episode, error) {
+// preprocessed by pre (see PreprocessConfig). A non-empty script disturbs
+// the episode as it would a Camera (frame numbers count from 0).
+func RecordEpisode(w *World, pre *frame.Preprocessor, seed uint64, T int, script Script) (*Episode, error) {
+	if err := script.Validate(); err != nil {
+		return nil, err
+	}
 	if T < 1 || T > maxEpisodeLen {
 		return nil, fmt.Errorf("%w: episode length %d, want 1..%d", ErrConfig, T, maxEpisodeLen)
 	}
@@ -53,8 +62,20 @@ func RecordEpisode(w *World, pre *frame.Preprocessor, seed uint64, T int) (*Epis
 	ep := &Episode{T: T, Image: make([]byte, T*n), PreAction: make([]float32, T*ActionDim)}
 	raw := make([]byte, w.FrameLen())
 	w.Reset(seed)
+	w.SetDisturbances(Disturbances{})
+	if len(script) > 0 {
+		ep.Disturbed = make([]uint8, T)
+	}
 	ex := NewExplorer(seed)
 	for t := range T {
+		if len(script) > 0 {
+			k := script.Active(uint64(t))
+			ep.Disturbed[t] = uint8(k)
+			w.SetDisturbances(disturbancesFor(k))
+			if t > 0 && script.shoveAt(uint64(t)) {
+				w.Shove(shoveImpulse[0], shoveImpulse[1])
+			}
+		}
 		if t > 0 {
 			if err := w.Step(ex.Next()); err != nil {
 				return nil, err
@@ -119,6 +140,16 @@ func (ep *Episode) EncodeNPZ(w io.Writer) error {
 		{"pre_action", "<f4", []int{ep.T, A}, act},
 		{"is_first", "|b1", []int{ep.T}, first},
 		{"is_terminal", "|b1", []int{ep.T}, make([]byte, ep.T)},
+	}
+	if ep.Disturbed != nil {
+		if len(ep.Disturbed) != ep.T {
+			return fmt.Errorf("%w: %d disturbed flags for %d frames", ErrConfig, len(ep.Disturbed), ep.T)
+		}
+		arrays = append(arrays, struct {
+			name, descr string
+			shape       []int
+			data        []byte
+		}{"disturbed", "|u1", []int{ep.T}, ep.Disturbed})
 	}
 	for _, a := range arrays {
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: a.name + ".npy", Method: zip.Deflate})

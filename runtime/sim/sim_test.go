@@ -203,7 +203,7 @@ func TestRecordEpisodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := RecordEpisode(w, pre, 11, 20)
+	ep, err := RecordEpisode(w, pre, 11, 20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,11 +238,11 @@ func TestRecordEpisodeRoundTrip(t *testing.T) {
 		t.Errorf("capture.LoadSequence: %v", err)
 	}
 	// The episode is reproducible from its seed.
-	ep2, _ := RecordEpisode(w, pre, 11, 20)
+	ep2, _ := RecordEpisode(w, pre, 11, 20, nil)
 	if !bytes.Equal(ep2.Image, ep.Image) {
 		t.Error("re-recording the same seed differs")
 	}
-	if _, err := RecordEpisode(w, pre, 1, 0); !errors.Is(err, ErrConfig) {
+	if _, err := RecordEpisode(w, pre, 1, 0, nil); !errors.Is(err, ErrConfig) {
 		t.Errorf("T=0: %v", err)
 	}
 }
@@ -388,5 +388,36 @@ func TestScript(t *testing.T) {
 	}
 	if _, err := NewCamera(CameraConfig{Script: Script{{}}}); !errors.Is(err, ErrConfig) {
 		t.Errorf("bad script: %v", err)
+	}
+}
+
+func TestRecordScripted(t *testing.T) {
+	w := newWorld(t, WorldConfig{})
+	pre, _ := frame.NewPreprocessor(PreprocessConfig(w.Config()))
+	s := Script{{Kind: Occlude, Start: 5, Frames: 3}, {Kind: ShoveArm, Start: 10, Frames: 2}}
+	ep, err := RecordEpisode(w, pre, 3, 15, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, _ := RecordEpisode(w, pre, 3, 15, nil)
+	for n := range 15 {
+		if ep.Disturbed[n] != uint8(s.Active(uint64(n))) {
+			t.Errorf("frame %d: disturbed %d", n, ep.Disturbed[n])
+		}
+		same := bytes.Equal(ep.Image[n*64*64*3:(n+1)*64*64*3], clean.Image[n*64*64*3:(n+1)*64*64*3])
+		if want := n < 5 || (n >= 8 && n < 10); same != want {
+			t.Errorf("frame %d: equal to the clean episode %v, want %v", n, same, want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := ep.EncodeNPZ(&buf); err != nil {
+		t.Fatal(err)
+	}
+	arr, err := seqio.ReadArrays(buf.Bytes())
+	if err != nil || arr["disturbed"] == nil {
+		t.Fatalf("disturbed array not written: %v", err)
+	}
+	if clean.Disturbed != nil {
+		t.Error("clean episode has disturbed flags")
 	}
 }
