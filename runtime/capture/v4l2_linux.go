@@ -227,6 +227,14 @@ func (d *v4l2Device) dequeue(timeout time.Duration) (rawBuffer, error) {
 	if idx < 0 || idx >= len(d.bufs) || int(b.bytesused) > len(d.bufs[idx]) {
 		return rawBuffer{}, fmt.Errorf("VIDIOC_DQBUF: driver returned buffer %d with %d bytes", idx, b.bytesused)
 	}
+	if uint32(b.flags)&C.V4L2_BUF_FLAG_ERROR != 0 || b.bytesused == 0 {
+		// A corrupted or empty frame (the driver says so): give it back
+		// and wait for the next one rather than publish garbage.
+		if err := d.requeue(idx); err != nil {
+			return rawBuffer{}, err
+		}
+		return rawBuffer{}, errWouldBlock
+	}
 	mono := monoNow()
 	if uint32(b.flags)&C.V4L2_BUF_FLAG_TIMESTAMP_MASK == C.V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC {
 		tv := (*unix.Timeval)(unsafe.Pointer(&b.timestamp))

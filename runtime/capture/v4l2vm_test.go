@@ -34,8 +34,11 @@ func TestV4L2VMCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	best := 0.0
+	t.Logf("%d modes", len(modes))
 	for _, m := range modes {
-		t.Logf("mode %v", m)
+		if m.Supported != frame.FormatInvalid {
+			t.Logf("mode %v", m)
+		}
 		if m.Supported == frame.YUYV && m.Width == 640 && m.Height == 480 {
 			for _, f := range m.FPS {
 				best = max(best, f)
@@ -165,4 +168,38 @@ func TestV4L2VMCapture(t *testing.T) {
 		t.Errorf("%v allocations per captured frame", allocs)
 	}
 
+}
+
+// TestV4L2VMUYVY60 captures the other packed format at vivid's fastest mode.
+func TestV4L2VMUYVY60(t *testing.T) {
+	dev := vmDevice(t)
+	cam, err := NewV4L2(V4L2Config{Device: dev, Format: frame.UYVY, Width: 320, Height: 180, FPS: 60, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	pre, err := frame.NewPreprocessor(frame.Config{Format: frame.UYVY, Width: 320, Height: 180, Crop: frame.CenterSquare(320, 180)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := make([]byte, pre.OutLen())
+	var last uint64
+	start := time.Now()
+	const n = 30
+	for i := range n {
+		f, err := cam.Next(ctx)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if i > 0 && f.Seq <= last {
+			t.Errorf("frame %d: seq %d after %d", i, f.Seq, last)
+		}
+		last = f.Seq
+		if err := pre.Process(out, f.Frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("UYVY 320x180: %d frames in %v, stats %+v", n, time.Since(start), cam.Stats())
 }
