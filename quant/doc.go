@@ -33,10 +33,10 @@
 //     KL error from 2.24% to 2.26% and the ELBO error from 2.37% to 2.07% on long-300 — not
 //     worth ~20 µs per step.
 //
-// Accuracy (int8 vs our float32 path, MSE clipping, long-300 / golden input): deter cosine
-// min 0.99975 / 0.99989 over every step; median per-step KL error 2.2% / 2.3%, ELBO 2.4% /
-// 1.6% (target 1%: not met); decoded-image PSNR min 35.8 / 38.9 dB, median 46.7 / 48.2 dB;
-// 20-step rollout PSNR min 33.5 / 42.8 dB (target 35: not met on long-300). Range methods on
-// long-300 (PSNR min, rollout min, ELBO error): max 39.8 dB, 38.9 dB, 1.96%; percentile
-// (99.99%) 32.4, 31.9, 2.48%; MSE 35.8, 33.6, 2.06%.
+// Accuracy (int8 vs our float32 path, max-range calibration — the default — on long-300 /
+// golden input): deter cosine min 0.99975 / 0.99987 over every step; median per-step KL error
+// 2.3% / 3.6%; median ELBO error 2.0% / 0.86% (target 1%: not met on long-300);
+// decoded-image PSNR min 41.6 / 42.9 dB; 20-step rollout PSNR min 37.4 / 40.9 dB. Range
+// methods on long-300 (image PSNR min, rollout PSNR min, ELBO error): max 39.8–41.6 dB,
+// 37.4–38.9 dB, 2.0%; percentile (99.99%) 32.4, 31.9, 2.5%; MSE 35.8, 33.6, 2.1%.
 package quant
