@@ -18,11 +18,11 @@ type SeqReport struct {
 	Steps int
 
 	DeterCosMin, DeterCosMedian, DeterCosLast float64 // per-step cosine of deter
-	StochRMSMedian, StochMaxAbs            float64 // posterior mean error
-	KLRelMedian, ELBORelMedian             float64 // |int8 − f32| / |f32| per step
-	PSNRMin, PSNRMedian                    float64 // decoded image vs float32 decode, dB (peak 1)
-	RolloutPSNRMin, RolloutPSNRMedian      float64 // 20-step open-loop rollouts from each path's own state
-	Rollouts                               int
+	StochRMSMedian, StochMaxAbs               float64 // posterior mean error
+	KLRelMedian, ELBORelMedian                float64 // |int8 − f32| / |f32| per step
+	PSNRMin, PSNRMedian                       float64 // decoded image vs float32 decode, dB (peak 1)
+	RolloutPSNRMin, RolloutPSNRMedian         float64 // 20-step open-loop rollouts from each path's own state
+	Rollouts                                  int
 	// DeterCos holds the per-step cosine, for drift plots and checks.
 	DeterCos []float64
 }

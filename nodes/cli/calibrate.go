@@ -112,4 +112,3 @@ func splitList(vs []string) []string {
 	}
 	return out
 }
-
