@@ -232,6 +232,9 @@ func FuzzReadSequence(f *testing.F) {
 	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 2, 2, 3}), "pre_action": wrap([]float32{0, 0, 1, 1}, []int{2, 2})}))
 	f.Add(npzBytes(f, map[string]any{"image": wrap([]float32{1, 2, 3}, []int{1, 1, 1, 3})}))
 	f.Add([]byte("PK\x03\x04"))
+	if b, err := os.ReadFile("testdata/fortran.npz"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		seq, err := sequenceBytes(data)
 		if err != nil {
@@ -242,4 +245,24 @@ func FuzzReadSequence(f *testing.F) {
 				seq.T, seq.H, seq.W, seq.A, len(seq.Images), len(seq.PreActions))
 		}
 	})
+}
+
+func TestNumpyWrittenFiles(t *testing.T) {
+	seq, err := LoadSequence("testdata/aime-episode.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq.T != 4 || seq.H != 64 || seq.W != 64 || seq.A != 6 {
+		t.Fatalf("aime episode: T=%d H=%d W=%d A=%d", seq.T, seq.H, seq.W, seq.A)
+	}
+	// Pixel (y=1, x=2) of frame 3: float 8 + 30.9 = 38.9, rounded to 39.
+	if got := seq.Image(3)[(1*64+2)*3]; got != 39 {
+		t.Errorf("frame 3 pixel (1,2) red = %d, want 39 (rounded float)", got)
+	}
+	if a := seq.PreAction(0); a[0] != 0 || seq.PreAction(1)[0] != -1 {
+		t.Errorf("pre_action rows 0 and 1 start with %v and %v, want 0 and -1", a[0], seq.PreAction(1)[0])
+	}
+	if _, err := LoadSequence("testdata/fortran.npz"); !errors.Is(err, ErrSequence) {
+		t.Errorf("Fortran-order image: %v, want ErrSequence", err)
+	}
 }
