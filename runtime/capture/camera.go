@@ -82,6 +82,11 @@ func (c *V4L2Config) setDefaults() error {
 	return nil
 }
 
+// ErrNoV4L2 is returned by NewV4L2 and ListModes in builds without V4L2
+// support (not Linux, or CGO_ENABLED=0: go4vl needs cgo). It is defined in
+// every build so callers can test for it.
+var ErrNoV4L2 = errors.New("capture: built without V4L2 support (needs linux and cgo)")
+
 // ErrTimeout is recorded when no frame arrives within V4L2Config.Timeout.
 var ErrTimeout = errors.New("no frame within the timeout")
 

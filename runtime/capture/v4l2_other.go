@@ -2,11 +2,8 @@
 
 package capture
 
-import "errors"
-
-// ErrNoV4L2 is returned by NewV4L2 and ListModes in builds without V4L2
-// (not Linux, or CGO_ENABLED=0: go4vl needs cgo).
-var ErrNoV4L2 = errors.New("capture: built without V4L2 support (needs linux and cgo)")
+// openV4L2 and ListModes in builds without V4L2 (not Linux, or
+// CGO_ENABLED=0: go4vl needs cgo) only say so.
 
 func openV4L2(*V4L2Config) (device, error) { return nil, ErrNoV4L2 }
 
