@@ -121,3 +121,35 @@ func toNamed(in []namedFromFile) (out []model.NamedArray) {
 	}
 	return out
 }
+
+// TestFilterInt8Bundle: calibrate the committed model, then `filter` the int8 bundle: the
+// output has the float32 contract's keys and stays close to the float32 path (the accuracy
+// targets proper are checked on the shared walker model in package calibration).
+func TestFilterInt8Bundle(t *testing.T) {
+	d := filepath.Join(goldentest.RepoRoot(t), "model", "testdata", "golden", "cnnha-actions")
+	dir := t.TempDir()
+	q := filepath.Join(dir, "m.int8.rssm")
+	if _, e, code := runCLI(t, "calibrate", "--model", d, "--data", filepath.Join(d, "seq.npz"), "--out", q); code != 0 {
+		t.Fatalf("calibrate: exit %d: %s", code, e)
+	}
+	outQ, outF := filepath.Join(dir, "q.npz"), filepath.Join(dir, "f.npz")
+	args := []string{"--in", filepath.Join(d, "seq.npz"), "--rollout-start", "8", "--rollout-horizon", "4"}
+	o, e, code := runCLI(t, append([]string{"filter", "--model", q, "--out", outQ}, args...)...)
+	if code != 0 || !strings.Contains(o, "int8") {
+		t.Fatalf("int8 filter: exit %d, %q %s", code, o, e)
+	}
+	if _, e, code := runCLI(t, append([]string{"filter", "--model", d, "--out", outF}, args...)...); code != 0 {
+		t.Fatalf("float filter: exit %d: %s", code, e)
+	}
+	want := map[string]*seqio.Array{}
+	for _, a := range readOutput(t, outF) {
+		want[a.name] = a.arr
+	}
+	// int8 tolerances for a tiny random model: states within 5% of their range, any pixel within
+	// 0.1, ELBO terms within 5% relative or 0.5 absolute.
+	goldentest.Compare(t, toNamed(readOutput(t, outQ)), want, goldentest.Tolerances{State: 0.05, Image: 0.1, Scalar: 0.05, ScalarAbs: 0.5})
+	// --int8 on a float32 model says how to get an int8 bundle.
+	if _, e, code := runCLI(t, append([]string{"filter", "--int8", "--model", d, "--out", outQ}, args...)...); code != 1 || !strings.Contains(e, "calibrate") {
+		t.Errorf("--int8 on a float model: exit %d, %q", code, e)
+	}
+}

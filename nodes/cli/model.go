@@ -3,13 +3,12 @@ package cli
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/rssmd/rssmd/model"
+	"github.com/rssmd/rssmd/runtime/pipeline"
 )
 
 // loadedModel is a model opened for stepping, float32 or int8.
@@ -20,23 +19,18 @@ type loadedModel struct {
 	Float   *model.Model // the float32 model when there is one
 }
 
-// errNoInt8 is returned until an int8 path is wired for a given model kind.
-var errNoInt8 = errors.New("int8 path not available for this model")
-
 // openModel opens PATH (original folder, float32 bundle, or int8 bundle). wantInt8 asks for
 // the int8 path; an int8 bundle always gives it.
 func openModel(path string, wantInt8 bool) (*loadedModel, error) {
-	if lm, ok, err := openInt8(path, wantInt8); ok || err != nil {
-		return lm, err
-	}
-	if wantInt8 {
-		return nil, fmt.Errorf("%w: %s (calibrate it first: rssmd calibrate --model %s --data ... --out model.int8.rssm)", errNoInt8, path, path)
-	}
-	m, err := model.Load(path)
+	om, err := pipeline.OpenModel(path, wantInt8)
 	if err != nil {
 		return nil, err
 	}
-	return &loadedModel{Arch: m.Arch, Stepper: m.NewRunner(), Kind: "float32", Float: m}, nil
+	kind := om.Kind
+	if om.Kernel != "" {
+		kind += " (" + om.Kernel + ")"
+	}
+	return &loadedModel{Arch: om.Arch, Stepper: om.Stepper, Kind: kind, Float: om.Float}, nil
 }
 
 func sha256File(path string) (string, error) {

@@ -18,7 +18,7 @@ func runRun(env *Env) error {
 	var duration, actionMaxAge, maxFrameAge time.Duration
 	configPath := fs.String("config", "", "YAML or JSON config file (flags given explicitly override it)")
 	fs.StringVar(&c.Model, "model", "", "model: original folder (config.yaml + model.pt), .pt inside one, or bundle")
-	fs.BoolVar(&c.Int8, "int8", false, "run the int8 model (not available yet)")
+	fs.BoolVar(&c.Int8, "int8", false, "run the int8 path (an int8 bundle implies it)")
 	fs.StringVar(&c.Source, "source", "", "frame source: v4l2:/dev/videoN or replay:FILE.npz")
 	fs.StringVar(&c.Format, "format", "", "camera pixel format: YUYV (default), UYVY or MJPEG")
 	fs.IntVar(&c.Width, "width", 0, "camera width (default 640)")

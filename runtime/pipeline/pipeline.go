@@ -46,7 +46,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 type Config struct {
 	// Model is an original model folder, a .pt inside one, or a bundle (required).
 	Model string `yaml:"model" json:"model"`
-	// Int8 runs the int8 model (not available yet).
+	// Int8 asks for the int8 path; an int8 bundle (rssmd calibrate --out) runs int8 anyway.
 	Int8 bool `yaml:"int8" json:"int8"`
 	// Source is "v4l2:/dev/videoN" or "replay:FILE.npz" (required unless Deps.Source is set).
 	Source string `yaml:"source" json:"source"`
@@ -126,8 +126,6 @@ type Deps struct {
 // ErrConfig marks an invalid configuration.
 var ErrConfig = errors.New("invalid run config")
 
-// ErrInt8Unavailable is returned for Int8 until quant/ provides the int8 runner.
-var ErrInt8Unavailable = errors.New("--int8: the int8 model is not available in this build yet")
 
 // Pipeline is one configured run.
 type Pipeline struct {
@@ -149,9 +147,6 @@ type Pipeline struct {
 func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	if log == nil {
 		log = slog.Default()
-	}
-	if conf.Int8 {
-		return nil, ErrInt8Unavailable
 	}
 	if conf.Rate == 0 {
 		conf.Rate = 50
@@ -196,15 +191,20 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 
 	p.stepper = deps.Model
 	modelName := conf.Model
+	kind := "float32"
 	if p.stepper == nil {
 		if conf.Model == "" {
 			return p, fmt.Errorf("%w: model is required", ErrConfig)
 		}
-		m, err := model.Load(conf.Model)
+		om, err := OpenModel(conf.Model, conf.Int8)
 		if err != nil {
 			return p, err
 		}
-		p.stepper = m.NewRunner()
+		p.stepper = om.Stepper
+		if om.Kind == "int8" {
+			kind = "int8 (" + om.Kernel + ")"
+		}
+		log.Info("model loaded", "model", conf.Model, "kind", kind)
 	}
 	arch := p.stepper.Arch()
 
@@ -235,7 +235,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	var sinks []tick.Sink
 	if conf.Record != "" {
 		p.rec, err = record.Create(record.Config{Path: conf.Record, Frames: conf.RecordFrames, Log: log},
-			record.Header{Model: modelName, Kind: "float32", Deter: arch.Deter, Stoch: arch.Stoch,
+			record.Header{Model: modelName, Kind: kind, Deter: arch.Deter, Stoch: arch.Stoch,
 				ActionDim: arch.ActionDim, Rate: conf.Rate, StartNs: time.Now().UnixNano()})
 		if err != nil {
 			return p, err
@@ -253,7 +253,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	}
 	if conf.MetricsAddr != "off" {
 		mc := metrics.Config{Addr: conf.MetricsAddr, Stats: stats,
-			Info: metrics.Info{Model: modelName, Kind: "float32", Deter: arch.Deter, Stoch: arch.Stoch, ActionDim: arch.ActionDim}}
+			Info: metrics.Info{Model: modelName, Kind: kind, Deter: arch.Deter, Stoch: arch.Stoch, ActionDim: arch.ActionDim}}
 		if p.rec != nil {
 			mc.Recorder = p.rec.Stats
 		}

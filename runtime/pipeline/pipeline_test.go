@@ -145,7 +145,7 @@ func TestConfigErrors(t *testing.T) {
 		conf Config
 		want error
 	}{
-		{"int8", Config{Model: golden, Int8: true}, ErrInt8Unavailable},
+		{"int8 of a float32 model", Config{Model: golden, Int8: true}, ErrNeedsCalibration},
 		{"no model", Config{Source: "replay:x"}, ErrConfig},
 		{"bad source", Config{Model: golden, Source: "camera0"}, ErrConfig},
 		{"bad kind", Config{Model: golden, Source: "http:x"}, ErrConfig},
