@@ -126,7 +126,6 @@ type Deps struct {
 // ErrConfig marks an invalid configuration.
 var ErrConfig = errors.New("invalid run config")
 
-
 // Pipeline is one configured run.
 type Pipeline struct {
 	conf     Config
