@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/nodes/ros"
 	"github.com/rssmd/rssmd/runtime/pipeline"
 	"github.com/rssmd/rssmd/runtime/tick"
@@ -58,18 +57,22 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	}
 	defer notify.Close()
 	notify.Status("loading model")
-	m, err := model.Load(c.Model)
+	om, err := pipeline.OpenModel(c.Model, c.Int8)
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
+	kernelPath := om.Kind
+	if om.Kernel != "" {
+		kernelPath += " (" + om.Kernel + ")"
+	}
 	imageInput := c.Source == rosSource
 	var loop atomic.Pointer[tick.Loop] // set once the pipeline exists; read by ~reset
-	hasDecoder := m.Arch.Decoder != ""
+	hasDecoder := om.Arch.Decoder != ""
 	node, err := ros.NewNode(ros.Config{
-		Env: renv, Arch: m.Arch, Model: m.NewRunner(), Period: time.Duration(float64(time.Second) / max(c.Rate, 1)),
+		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / max(c.Rate, 1)),
 		FrameID: paramString(renv, "frame_id", "camera"), ImageInput: imageInput,
 		Predict: hasDecoder, Reconstruction: hasDecoder && paramBool(renv, "reconstruction", false),
-		KernelPath: "float32", Source: c.Source, Log: env.Log.With("component", "ros"),
+		KernelPath: kernelPath, Source: c.Source, Log: env.Log.With("component", "ros"),
 		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
 		Reset: func() error {
 			l := loop.Load()
@@ -84,7 +87,7 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 		return pipeline.Summary{}, err
 	}
 	defer node.Close()
-	deps := pipeline.Deps{Actions: node.Actions(), Sinks: []tick.Sink{node}, Clock: node.Clock(), Model: m.NewRunner()}
+	deps := pipeline.Deps{Actions: node.Actions(), Sinks: []tick.Sink{node}, Clock: node.Clock(), Model: om.Stepper}
 	if imageInput {
 		deps.Source = node.Images()
 		c.Source = ""

@@ -19,6 +19,9 @@ type Opened struct {
 	Kind, Kernel string
 	// Float is the float32 model when the source holds one (original folder or float32 bundle).
 	Float *model.Model
+	// NewStepper makes another independent stepper over the same weights, for a second
+	// goroutine (a Stepper is not safe for concurrent use).
+	NewStepper func() model.Stepper
 }
 
 // ErrNeedsCalibration is returned when the int8 path is asked of a float32 model.
@@ -44,7 +47,8 @@ func OpenModel(path string, wantInt8 bool) (*Opened, error) {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			k := armkernels.Default()
-			return &Opened{Stepper: qm.NewRunner(k), Arch: qm.Arch, Kind: "int8", Kernel: k.Name}, nil
+			return &Opened{Stepper: qm.NewRunner(k), Arch: qm.Arch, Kind: "int8", Kernel: k.Name,
+				NewStepper: func() model.Stepper { return qm.NewRunner(k) }}, nil
 		case bundle.KindFloat32:
 			if wantInt8 {
 				return nil, fmt.Errorf("%w (rssmd calibrate --model %s --data SEQ.npz... --out model.int8.rssm)", ErrNeedsCalibration, path)
@@ -53,7 +57,7 @@ func OpenModel(path string, wantInt8 bool) (*Opened, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			return &Opened{Stepper: m.NewRunner(), Arch: m.Arch, Kind: "float32", Float: m}, nil
+			return floatOpened(m), nil
 		default:
 			return nil, fmt.Errorf("%s: unknown bundle kind %q", path, p.Kind)
 		}
@@ -65,5 +69,10 @@ func OpenModel(path string, wantInt8 bool) (*Opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Opened{Stepper: m.NewRunner(), Arch: m.Arch, Kind: "float32", Float: m}, nil
+	return floatOpened(m), nil
+}
+
+func floatOpened(m *model.Model) *Opened {
+	return &Opened{Stepper: m.NewRunner(), Arch: m.Arch, Kind: "float32", Float: m,
+		NewStepper: func() model.Stepper { return m.NewRunner() }}
 }
