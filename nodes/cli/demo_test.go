@@ -31,6 +31,7 @@ func TestDemoCommand(t *testing.T) {
 		t.Errorf("a 3s demo took %v", took)
 	}
 	s := out.String()
+	t.Log("\n" + s)
 	for _, want := range []string{"dashboard: http://127.0.0.1:", "rssmd demo summary", "latency", "deadline misses", "anomalies:", "injected", "ROS:"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
