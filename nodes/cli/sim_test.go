@@ -69,3 +69,55 @@ func TestSimFlagErrors(t *testing.T) {
 		})
 	}
 }
+
+// The shipped demo episodes are exactly what `rssmd sim --record` makes
+// from their seeds (models/demo/README.md says how to regenerate them).
+func TestSimReproducesShippedEpisodes(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		args []string
+	}{
+		{"heldout-0.npz", []string{"--seed", "900001", "--length", "100"}},
+		{"disturbed-0.npz", []string{"--seed", "910001", "--length", "200", "--disturb-every", "40", "--disturb-frames", "20"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := t.TempDir()
+			env, _ := simEnv(append([]string{"--record", dir, "--episodes", "1"}, tc.args...)...)
+			if err := runSim(env); err != nil {
+				t.Fatal(err)
+			}
+			got, err := seqio.ReadSequenceFile(filepath.Join(dir, "0.npz"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := seqio.ReadSequenceFile(filepath.Join("..", "..", "models", "demo", "episodes", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.T != want.T {
+				t.Fatalf("T = %d, want %d", got.T, want.T)
+			}
+			// Allow the preprocessor's rounding to change by one level in a
+			// few values (runtime/frame may tune its fixed-point arithmetic);
+			// a change in the scene would move far more.
+			var off int
+			for i, v := range want.Images {
+				d := int(got.Images[i]) - int(v)
+				if d < -1 || d > 1 {
+					t.Fatalf("image value %d = %d, want %d", i, got.Images[i], v)
+				}
+				if d != 0 {
+					off++
+				}
+			}
+			if off > len(want.Images)/100 {
+				t.Fatalf("%d of %d image values differ by one level", off, len(want.Images))
+			}
+			for i := range want.PreAction {
+				if got.PreAction[i] != want.PreAction[i] {
+					t.Fatalf("pre_action[%d] = %v, want %v", i, got.PreAction[i], want.PreAction[i])
+				}
+			}
+		})
+	}
+}
