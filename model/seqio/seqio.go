@@ -58,7 +58,7 @@ func ReadArrays(data []byte) (map[string]*Array, error) {
 		if len(name) > 4 && name[len(name)-4:] == ".npy" {
 			name = name[:len(name)-4]
 		}
-		a, err := readOne(r, key)
+		a, err := readOne(r, key, int64(len(data)))
 		if err != nil {
 			return nil, fmt.Errorf("%w: array %q: %v", ErrFormat, name, err)
 		}
@@ -67,7 +67,10 @@ func ReadArrays(data []byte) (map[string]*Array, error) {
 	return out, nil
 }
 
-func readOne(r *npz.Reader, key string) (a *Array, err error) {
+// readOne reads one array. fileSize bounds what the header may claim: deflate cannot expand
+// more than ~1032:1, so a header promising more data than that is refused before any
+// allocation.
+func readOne(r *npz.Reader, key string, fileSize int64) (a *Array, err error) {
 	h := r.Header(key)
 	if h == nil {
 		return nil, errors.New("no header")
@@ -81,6 +84,9 @@ func readOne(r *npz.Reader, key string) (a *Array, err error) {
 			return nil, fmt.Errorf("shape %v is too large", h.Descr.Shape)
 		}
 		n *= d
+	}
+	if int64(n)*8 > 1040*fileSize+(1<<20) {
+		return nil, fmt.Errorf("shape %v claims more data than a %d-byte file can hold", h.Descr.Shape, fileSize)
 	}
 	a = &Array{Shape: slices.Clone(h.Descr.Shape), Dtype: strings.Trim(h.Descr.Type, "'")}
 	// npyio trusts the header; turn any panic on a hostile file into an error.
