@@ -30,6 +30,16 @@ def psnr(pred, target):
     return 10 * math.log10(1 / max(mse, 1e-12))
 
 
+def write_strip(path, img, recon, roll, S, K):
+    """Top row: frames S-4 .. S+K-1; bottom: posterior reconstructions, then open-loop predictions."""
+    from PIL import Image
+    ts = range(max(0, S - 4), S + K)
+    top = np.concatenate([img[t] for t in ts], 1)
+    bot = np.concatenate([recon[t] if t < S else roll[t - S] for t in ts], 1)
+    strip = np.clip(np.concatenate([top, bot], 0) * 255 + 0.5, 0, 255).astype(np.uint8)
+    Image.fromarray(strip).resize((strip.shape[1] * 2, strip.shape[0] * 2), Image.NEAREST).save(path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
@@ -37,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--rollout-start", type=int, default=40)
     ap.add_argument("--rollout-horizon", type=int, default=10)
     ap.add_argument("--int8", action="store_true", help="pass --int8 to rssmd filter")
+    ap.add_argument("--png", default="", help="write a strip (frames, model) of the first episode here (needs PIL)")
     ap.add_argument("episodes", nargs="+")
     args = ap.parse_args(argv)
     cmd = [args.rssmd] if args.rssmd else ["go", "run", "./nodes/rssmd"]
@@ -68,6 +79,8 @@ def main(argv=None):
                 mean_elbo=round(elbo, 1),
             )
             rows.append(row)
+            if args.png and len(rows) == 1:
+                write_strip(args.png, img, recon, roll, S, K)
             print(json.dumps(row), flush=True)
     summary = {k: round(float(np.mean([r[k] for r in rows])), 2) for k in rows[0] if k != "episode"}
     summary["episodes"] = len(rows)
