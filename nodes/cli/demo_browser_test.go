@@ -112,7 +112,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		images = images || (st.CamSrc > 100 && st.ReconSrc > 100 && st.PredSrc > 100)
 		sawDisturbance = sawDisturbance || st.Disturbance == "1"
-		anomalyInDisturbance = anomalyInDisturbance || (st.Disturbance == "1" && st.Anomaly == "1")
+		if st.Disturbance == "1" && st.Anomaly == "1" && !anomalyInDisturbance {
+			anomalyInDisturbance = true
+			screenshot(t, bctx)
+		}
 		time.Sleep(150 * time.Millisecond)
 	}
 	if len(cams) < 5 {
@@ -127,20 +130,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !sawDisturbance {
 		t.Error("the page never showed an injected disturbance")
 	}
-	// RSSMD_SCREENSHOT=FILE.png keeps a picture of the page (the README's screenshot).
-	if path := os.Getenv("RSSMD_SCREENSHOT"); path != "" {
-		if _, err := chromedp.Run(bctx, chromedp.EmulateViewport(1400, 900)); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(600 * time.Millisecond)
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -151,5 +140,23 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if !anomalyInDisturbance {
 		t.Error("the anomaly indicator never turned on during a disturbance")
+	}
+}
+
+// screenshot keeps a picture of the page when RSSMD_SCREENSHOT names a file (the README's).
+func screenshot(t *testing.T, bctx context.Context) {
+	path := os.Getenv("RSSMD_SCREENSHOT")
+	if path == "" {
+		return
+	}
+	if _, err := chromedp.Run(bctx, chromedp.EmulateViewport(1400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -226,6 +227,10 @@ func (d *Dashboard) OnTick(r *tick.Result) {
 	s := sample{Tick: r.Tick, Seq: r.Seq, MSE: q.MSE, PSNR: q.PSNR, KL: q.KL, ELBO: q.ELBO,
 		Z: q.ZScore, ZKL: q.ZScoreKL, Latency: r.Stages[tick.StageTotal], Step: r.Stages[tick.StageStep],
 		Decoded: q.Decoded, Anomaly: q.Anomaly}
+	if !q.Decoded && q.MSE == 0 {
+		// Nothing decoded yet this episode: a gap in the plots, not a perfect prediction.
+		s.MSE, s.PSNR, s.ELBO = math.NaN(), math.NaN(), math.NaN()
+	}
 	if d.conf.Disturbance != nil {
 		s.Mark = d.conf.Disturbance(r.Seq)
 	}

@@ -243,8 +243,11 @@ func TestServerState(t *testing.T) {
 	if !st.Last.Anomaly || st.Last.Disturbance != "occluder" || st.Last.ELBO != nil {
 		t.Errorf("last = %+v (want anomaly, occluder, null ELBO)", st.Last)
 	}
-	if got := st.Series.Mark; got[0] != 0 || got[3] != 1 {
+	if got := st.Series.Mark; len(got) != 5 || got[0] != 0 || got[3] != 1 || got[4] != 1 {
 		t.Errorf("marks %v, want seq 5,6 marked", got)
+	}
+	if got := st.Series.Anomaly; len(got) != 5 || got[3] != 0 || got[4] != 1 {
+		t.Errorf("anomaly series %v, want only the last flagged", got)
 	}
 	if st.Info.Extra["seed"] != "1" {
 		t.Errorf("info %+v", st.Info)

@@ -260,8 +260,8 @@ type Series struct {
 	ELBO      []num    `json:"elbo"`
 	LatencyMs []num    `json:"latency_ms"`
 	StepMs    []num    `json:"step_ms"`
-	Anomaly   []uint8  `json:"anomaly"`
-	Mark      []uint8  `json:"mark"`
+	Anomaly   []int    `json:"anomaly"` // 0/1 ([]uint8 would encode as base64)
+	Mark      []int    `json:"mark"`
 }
 
 func (d *Dashboard) kindName(k uint8) string {
@@ -308,8 +308,8 @@ func (d *Dashboard) Snapshot(n int) *State {
 		se.ELBO = append(se.ELBO, num(p.ELBO))
 		se.LatencyMs = append(se.LatencyMs, num(ms(p.Latency)))
 		se.StepMs = append(se.StepMs, num(ms(p.Step)))
-		se.Anomaly = append(se.Anomaly, b2u(p.Anomaly))
-		se.Mark = append(se.Mark, p.Mark)
+		se.Anomaly = append(se.Anomaly, b2i(p.Anomaly))
+		se.Mark = append(se.Mark, int(p.Mark))
 	}
 	d.imgMu.RLock()
 	im := d.images
@@ -327,7 +327,7 @@ func point(p sample) Point {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
-func b2u(b bool) uint8 {
+func b2i(b bool) int {
 	if b {
 		return 1
 	}
