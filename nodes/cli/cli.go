@@ -32,6 +32,7 @@ type command struct {
 
 // commands is the table of subcommands, in the order `rssmd help` lists them.
 var commands = []command{
+	{"demo", "run the built-in demo: sim camera → filter → monitor, live dashboard", runDemo},
 	{"filter", "filter a sequence (.npz) through a model: states, statistics, ELBO, rollout", runFilter},
 	{"convert", "convert an original model folder into a native bundle (float32 or --int8)", runConvert},
 	{"inspect", "print a model's architecture, parameter count and MACs", runInspect},
@@ -39,6 +40,8 @@ var commands = []command{
 	{"bench", "measure float32 and int8 step latency on this machine", runBench},
 	{"run", "run the real-time state estimator (camera/replay → filter → metrics/ROS)", runRun},
 	{"devices", "list V4L2 devices and their modes", runDevices},
+	{"sim", "the built-in simulated camera: record exploratory episodes for training/calibration", runSim},
+	{"report", "draw a PNG of frames and error/KL/ELBO plots from a filter output or recording", runReport},
 }
 
 // errUsage marks errors for which usage has already been printed.
