@@ -9,7 +9,7 @@ DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
 .PHONY: help build test test-unit test-race test-arm64 test-v4l2 vet bench fuzz build-arm64 \
-        goldens demo install soak clean
+        goldens demo install soak clean dist test-arm64-system
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fa
 test-v4l2: ## real V4L2 capture from the vivid driver in a qemu-booted Debian kernel
 	sh runtime/capture/v4l2test/run.sh
 
-test: vet test-unit test-race test-arm64 test-v4l2 ## everything CI runs
+test: vet test-unit test-race test-arm64 test-v4l2 test-arm64-system ## everything CI runs
 
 bench: ## benchmarks (model load/step, kernels, preprocessing)
 	$(GO) test -run XXX -bench . -benchtime 20x ./model/ ./armkernels/ ./runtime/...
@@ -50,8 +50,18 @@ fuzz: ## run every fuzz target for a short while each
 	    echo "== $$p $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
 	  done; done
 
-build-arm64: ## static arm64 binary without cgo (no V4L2), for the robot
-	CGO_ENABLED=0 GOARCH=arm64 $(GO) build -o $(BIN)/rssmd-arm64 ./nodes/rssmd
+build-arm64: ## static arm64 rssmd for the robot: bin/rssmd-arm64 (cgo, V4L2; gcc-aarch64-linux-gnu) and bin/rssmd-arm64-nocgo
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=$${CC_ARM64:-aarch64-linux-gnu-gcc} $(GO) build -tags osusergo,netgo \
+	  -ldflags '-extldflags -static' -o $(BIN)/rssmd-arm64 ./nodes/rssmd
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o $(BIN)/rssmd-arm64-nocgo ./nodes/rssmd
+
+dist: build-arm64 ## release archives for linux/arm64 and linux/amd64 (binary, units, messages, README, SHA256SUMS) in dist/
+	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -tags osusergo,netgo -ldflags '-extldflags -static' \
+	  -o $(BIN)/rssmd-amd64 ./nodes/rssmd
+	sh tools/arm64vm/dist.sh dist $(BIN)/rssmd-arm64 $(BIN)/rssmd-amd64
+
+test-arm64-system: build build-arm64 ## rssmd run (vivid camera) + filter on Debian's arm64 kernel in qemu-system-aarch64, per CPU kernel path
+	sh tools/arm64vm/run.sh $(BIN)/rssmd $(BIN)/rssmd-arm64
 
 goldens: ## regenerate the PyTorch reference goldens (needs Debian python3-torch)
 	$(PY) tools/reference/make_goldens.py
