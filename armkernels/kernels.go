@@ -40,7 +40,9 @@ type Kernels struct {
 }
 
 // Gemm computes c[i*ldc+j] = Σ_{p<K} a[i*lda+p] · W[j][p] exactly in int32,
-// for i < m, j < w.Rows. a holds m rows of int8 activations in [-127, 127],
+// for i < m, j < w.Rows. a holds m rows of int8 activations, any value
+// (-128 included: every kernel is exact for it, tested as "a-128"; the int8
+// model's asymmetric points use it as the zero point),
 // lda >= w.Stride(), and bytes a[i*lda+K : i*lda+Stride] are zero. Nothing else
 // in c is written. Gemm does not allocate. Shapes that would read or write
 // outside a or c are programming errors and panic with a message saying which.

@@ -6,6 +6,7 @@ package calibration
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -71,6 +72,34 @@ func Scales(obs map[string]*Histogram, method string) (map[string]float32, error
 	return scales, nil
 }
 
+// Ranges turns histograms into affine int8 ranges: a scale per point and, where the observed
+// values are one-sided enough that an asymmetric range is at least 5% finer than the
+// symmetric one (ReLU and SiLU outputs: nearly twice as fine), a zero point (see
+// quant.Model.Zeros). The clip of |x| chosen by method bounds both sides.
+func Ranges(obs map[string]*Histogram, method string) (map[string]float32, map[string]int32, error) {
+	scales, err := Scales(obs, method)
+	if err != nil {
+		return nil, nil, err
+	}
+	zeros := map[string]int32{}
+	for k, h := range obs {
+		sym := scales[k]
+		if !quant.ZeroPointOK(k) {
+			continue
+		}
+		c := float64(sym) * 127
+		lo, hi := min(max(h.Lo, -c), 0), max(min(h.Hi, c), 0)
+		s := (hi - lo) / 255
+		if !(s > 0) || s >= 0.95*float64(sym) {
+			continue
+		}
+		z := math.Round(-128 - lo/s)
+		z = min(max(z, -128), 127)
+		scales[k], zeros[k] = float32(s), int32(z)
+	}
+	return scales, zeros, nil
+}
+
 // Calibrate observes the float model on seqs, chooses ranges by method and returns the int8
 // model, with the method and data recorded in its Meta.
 func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Model, error) {
@@ -82,11 +111,11 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	if err != nil {
 		return nil, err
 	}
-	scales, err := Scales(obs, method)
+	scales, zeros, err := Ranges(obs, method)
 	if err != nil {
 		return nil, err
 	}
-	qm, err := quant.Quantize(fm, scales)
+	qm, err := quant.QuantizeAffine(fm, scales, zeros)
 	if err != nil {
 		return nil, err
 	}

@@ -17,15 +17,22 @@ type Histogram struct {
 	Counts [bins]float64
 	Zeros  float64
 	Peak   float64 // largest |x| seen
+	// Lo and Hi are the smallest and largest signed values seen (0 before any), which
+	// decide whether a point's range is one-sided enough for a zero point.
+	Lo, Hi float64
 }
 
 // Add accumulates xs. NaN and Inf values are ignored (they say nothing about a range).
 func (h *Histogram) Add(xs []float32) {
 	var peak float64
 	for _, v := range xs {
-		a := math.Abs(float64(v))
+		f := float64(v)
+		a := math.Abs(f)
 		if a > peak && !math.IsInf(a, 0) {
 			peak = a
+		}
+		if !math.IsInf(a, 0) && a == a {
+			h.Lo, h.Hi = min(h.Lo, f), max(h.Hi, f)
 		}
 	}
 	if peak > h.Max {

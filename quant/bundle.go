@@ -56,6 +56,9 @@ func (m *Model) BundlePayload(prov bundle.Provenance) (*bundle.Payload, error) {
 	}
 	for _, k := range m.ScaleNames() {
 		p.Tensors = append(p.Tensors, bundle.FromFloat32(scaleTensorName+k, []int{1}, []float32{m.Scales[k]}))
+		if z := m.Zeros[k]; z != 0 && k != EncPoint(0) {
+			p.Tensors = append(p.Tensors, bundle.FromFloat32(zeroTensorName+k, []int{1}, []float32{float32(z)}))
+		}
 	}
 	return p, nil
 }
@@ -100,6 +103,7 @@ func FromBundle(p *bundle.Payload) (*Model, error) {
 	}
 	src := bundleSource{f: map[string]*model.Tensor{}, q: map[string]*bundle.TensorData{}}
 	scales := map[string]float32{}
+	zeros := map[string]int32{}
 	for i := range p.Tensors {
 		td := &p.Tensors[i]
 		if _, dup := src.f[td.Name]; dup {
@@ -121,6 +125,13 @@ func FromBundle(p *bundle.Payload) (*Model, error) {
 				scales[strings.TrimPrefix(td.Name, scaleTensorName)] = v[0]
 				continue
 			}
+			if strings.HasPrefix(td.Name, zeroTensorName) {
+				if len(v) != 1 || v[0] != float32(int32(v[0])) || v[0] < -128 || v[0] > 127 {
+					return nil, fmt.Errorf("%w: activation zero point %q is not one integer in [-128, 127]", bundle.ErrCorrupt, td.Name)
+				}
+				zeros[strings.TrimPrefix(td.Name, zeroTensorName)] = int32(v[0])
+				continue
+			}
 			src.f[td.Name] = &model.Tensor{Shape: td.Shape, Data: v}
 		case "i8":
 			src.q[td.Name] = td
@@ -128,7 +139,7 @@ func FromBundle(p *bundle.Payload) (*Model, error) {
 			return nil, fmt.Errorf("%w: tensor %q has dtype %s, an int8 bundle holds only f32 and i8", bundle.ErrCorrupt, td.Name, td.Dtype)
 		}
 	}
-	m, err := build(&a, src, scales)
+	m, err := build(&a, src, scales, zeros)
 	if err != nil {
 		return nil, fmt.Errorf("int8 bundle: %w", err)
 	}

@@ -39,6 +39,7 @@ type seg struct {
 	rowScale []float32
 	w        *armkernels.Matrix
 	inv      float32   // 1 / activation scale
+	zero     int32     // activation zero point: x ≈ scale·(v − zero)
 	mul      []float32 // activation scale · rowScale[j]
 }
 
@@ -48,9 +49,13 @@ type qlinear struct {
 	in, out int
 	segs    []seg
 	bias    []float32
+	// ebias is bias minus every segment's zero-point term (scale·zero·Σ_p W[j][p]), so the
+	// GEMM of the offset activations needs no correction at run time.
+	ebias []float32
 }
 
-func (l *qlinear) setScales(scales map[string]float32) error {
+func (l *qlinear) setScales(scales map[string]float32, zeros map[string]int32) error {
+	l.ebias = append(l.ebias[:0], l.bias...)
 	for i := range l.segs {
 		s := &l.segs[i]
 		a, ok := scales[s.point]
@@ -58,12 +63,42 @@ func (l *qlinear) setScales(scales map[string]float32) error {
 			return fmt.Errorf("%s: activation scale %q missing or not positive (%v)", l.name, s.point, a)
 		}
 		s.inv = 1 / a
+		s.zero = zeros[s.point]
 		s.mul = make([]float32, l.out)
 		for j := range s.mul {
 			s.mul[j] = a * s.rowScale[j]
 		}
+		subZeroTerm(l.ebias, s.mul, s.q, s.n, s.zero)
 	}
 	return nil
+}
+
+// subZeroTerm subtracts mul[j]·zero·Σ_p q[j][p] from bias[j]: with activations stored as
+// v = x/scale + zero, W·x = scale·(W·v − zero·Σ W), and the second term is a per-row constant.
+func subZeroTerm(bias, mul []float32, q []int8, k int, zero int32) {
+	if zero == 0 {
+		return
+	}
+	for j := range bias {
+		var sum int64
+		for _, w := range q[j*k : (j+1)*k] {
+			sum += int64(w)
+		}
+		bias[j] = float32(float64(bias[j]) - float64(mul[j])*float64(zero)*float64(sum))
+	}
+}
+
+// quantizeAffine writes dst[i] = clamp(round(x[i]·inv) + zero, −128, 127); NaN becomes zero.
+// Symmetric points (zero 0) take armkernels.QuantizeRow, the vectorised path.
+func quantizeAffine(dst []int8, x []float32, inv float32, zero int32) {
+	if zero == 0 {
+		armkernels.QuantizeRow(dst, x, inv)
+		return
+	}
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = q8z(v, inv, zero)
+	}
 }
 
 func (l *qlinear) pack() error {
@@ -95,12 +130,12 @@ func (l *qlinear) forward(k *armkernels.Kernels, y, x []float32, qa []int8, acc 
 	for si := range l.segs {
 		s := &l.segs[si]
 		st := s.w.Stride()
-		armkernels.QuantizeRow(qa[:s.n], x[s.off:s.off+s.n], s.inv)
+		quantizeAffine(qa[:s.n], x[s.off:s.off+s.n], s.inv, s.zero)
 		clear(qa[s.n:st])
 		k.Gemm(acc, l.out, qa[:st], st, 1, s.w)
 		mul := s.mul[:len(y)]
 		if si == 0 {
-			b := l.bias[:len(y)]
+			b := l.ebias[:len(y)]
 			for j, a := range acc {
 				y[j] = float32(float32(a)*mul[j]) + b[j]
 			}
@@ -140,8 +175,11 @@ type qconv struct {
 	g, b     []float32 // affine InstanceNorm, nil if none
 	inPoint  string
 	inScale  float32
+	inZero   int32     // input zero point; also the im2col padding value (x = 0)
+	ebias    []float32 // bias with the input zero-point term taken out (subZeroTerm)
 	mul      []float32
 	outInv   float32 // 1/scale of the next layer's input; 0 for the last layer
+	outZero  int32   // zero point of the next layer's input
 	// mulq, biasq fold outInv into mul and bias for the fused ReLU requantisation; nil when
 	// the layer's epilogue is not a plain ReLU into another int8 layer.
 	mulq, biasq []float32

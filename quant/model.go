@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rssmd/rssmd/model"
 )
@@ -21,6 +22,7 @@ const (
 	pointEncPrefix  = "enc."         // enc.i: input of encoder conv i (enc.0 is the image, fixed)
 	pointDecPrefix  = "dec."         // dec.i: input of decoder transposed conv i
 	scaleTensorName = "act_scale/"
+	zeroTensorName  = "act_zero/"
 )
 
 // EncPoint and DecPoint name the input of encoder conv i and decoder layer i.
@@ -45,14 +47,29 @@ func Points(a *model.Arch) []string {
 	return p
 }
 
-// imageScale is the scale of the encoder's input: [0,1] for cnn_ha, [-0.5,0.5] for
-// dreamer_resnet, both known exactly, so no calibration is needed.
+// imageScale and imageZero quantise the encoder's input, whose range is known exactly, so no
+// calibration is needed. cnn_ha's [0,1] pixels p/255 are stored as v = p − 128 (scale 1/255,
+// zero −128): every byte value exactly, where a symmetric [0,1] scale (1/127) halves the
+// resolution and was a measurable share of the encoder's error. dreamer_resnet's
+// [-0.5,0.5] would need a half-integer zero point, so it stays symmetric.
 func imageScale(a *model.Arch) float32 {
 	if a.Encoder == model.VisualDreamerResnet {
 		return 0.5 / 127
 	}
-	return 1.0 / 127
+	return 1.0 / 255
 }
+
+func imageZero(a *model.Arch) int32 {
+	if a.Encoder == model.VisualDreamerResnet {
+		return 0
+	}
+	return -128
+}
+
+// ZeroPointOK reports whether point p may have a non-zero zero point (asymmetric range). The
+// decoder's transposed convs take symmetric inputs only: their zero-point term would depend
+// on the output position, not just the channel.
+func ZeroPointOK(p string) bool { return !strings.HasPrefix(p, pointDecPrefix) }
 
 // Model is an int8 RSSMO world model: packed int8 weights, float32 biases, norms and the
 // float parts, and the calibrated activation scales. It is immutable and safe to share;
@@ -60,6 +77,9 @@ func imageScale(a *model.Arch) float32 {
 type Model struct {
 	Arch   *model.Arch
 	Scales map[string]float32 // activation scale per point (see Points)
+	// Zeros holds the zero point of each asymmetric point (x ≈ scale·(v − zero), v int8);
+	// a point not listed is symmetric (zero 0).
+	Zeros map[string]int32
 	// Meta is carried into the bundle (calibration method, data, ...).
 	Meta map[string]string
 
@@ -162,21 +182,42 @@ func getTensor(ts map[string]*model.Tensor, name string, shape ...int) (*model.T
 }
 
 // Quantize builds the int8 model of a float32 model with the given activation scales (one per
-// entry of Points; calibration.Calibrate chooses them).
+// entry of Points; calibration.Calibrate chooses them), every point symmetric.
 func Quantize(fm *model.Model, scales map[string]float32) (*Model, error) {
+	return QuantizeAffine(fm, scales, nil)
+}
+
+// QuantizeAffine is Quantize with zero points for asymmetric points (see Model.Zeros and
+// ZeroPointOK); nil means all symmetric.
+func QuantizeAffine(fm *model.Model, scales map[string]float32, zeros map[string]int32) (*Model, error) {
 	if fm == nil || fm.Arch == nil {
 		return nil, fmt.Errorf("quantize: nil model")
 	}
-	return build(fm.Arch, floatSource{fm.Tensors}, scales)
+	return build(fm.Arch, floatSource{fm.Tensors}, scales, zeros)
 }
 
 // build constructs and packs a Model; every weight goes through src.
-func build(a *model.Arch, src source, scales map[string]float32) (*Model, error) {
-	m := &Model{Arch: a, Scales: map[string]float32{}, Meta: map[string]string{}, floats: map[string]*model.Tensor{}}
+func build(a *model.Arch, src source, scales map[string]float32, zeros map[string]int32) (*Model, error) {
+	m := &Model{Arch: a, Scales: map[string]float32{}, Zeros: map[string]int32{}, Meta: map[string]string{}, floats: map[string]*model.Tensor{}}
 	for k, v := range scales {
 		m.Scales[k] = v
 	}
+	for k, z := range zeros {
+		if z == 0 {
+			continue
+		}
+		if _, ok := scales[k]; !ok || !ZeroPointOK(k) || k == EncPoint(0) {
+			return nil, fmt.Errorf("quantize: zero point %d for %q, which takes none", z, k)
+		}
+		if z < -128 || z > 127 {
+			return nil, fmt.Errorf("quantize: zero point %q = %d, want [-128, 127]", k, z)
+		}
+		m.Zeros[k] = z
+	}
 	m.Scales[EncPoint(0)] = imageScale(a)
+	if z := imageZero(a); z != 0 {
+		m.Zeros[EncPoint(0)] = z
+	}
 	for _, p := range Points(a) {
 		v, ok := m.Scales[p]
 		if !ok {
@@ -315,7 +356,7 @@ func (m *Model) pack() error {
 		if err := l.pack(); err != nil {
 			return err
 		}
-		if err := l.setScales(m.Scales); err != nil {
+		if err := l.setScales(m.Scales, m.Zeros); err != nil {
 			return err
 		}
 	}
@@ -326,12 +367,16 @@ func (m *Model) pack() error {
 			return err
 		}
 		c.inScale = m.Scales[c.inPoint]
+		c.inZero = m.Zeros[c.inPoint]
 		c.mul = scaled(c.rowScale, c.inScale)
-		c.outInv, c.mulq, c.biasq = 0, nil, nil
+		c.ebias = append([]float32(nil), c.bias...)
+		subZeroTerm(c.ebias, c.mul, c.q, sp.K*sp.K*sp.Cin, c.inZero)
+		c.outInv, c.outZero, c.mulq, c.biasq = 0, 0, nil, nil
 		if i+1 < len(m.enc) {
 			c.outInv = 1 / m.Scales[m.enc[i+1].inPoint]
+			c.outZero = m.Zeros[m.enc[i+1].inPoint]
 			if !sp.InstNorm && sp.Act == "relu" {
-				c.mulq, c.biasq = foldRequant(c.mul, c.bias, c.outInv, sp.K*sp.K*sp.Cin)
+				c.mulq, c.biasq = foldRequant(c.mul, c.ebias, c.outInv, sp.K*sp.K*sp.Cin)
 			}
 		}
 	}
@@ -360,7 +405,7 @@ func (m *Model) pack() error {
 // 2³⁰ in units of the output's levels, where reluRequant's int32 conversion would overflow.
 func foldRequant(mul, bias []float32, outInv float32, k int) (mulq, biasq []float32) {
 	mulq, biasq = scaled(mul, outInv), scaled(bias, outInv)
-	bound := 127.0 * 127 * float64(k)
+	bound := 128.0 * 127 * float64(k)
 	for j := range mulq {
 		if bound*math.Abs(float64(mulq[j]))+math.Abs(float64(biasq[j])) >= 1<<30 {
 			return nil, nil

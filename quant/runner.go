@@ -35,6 +35,21 @@ func q8(v, inv float32) int8 {
 	return int8(float32(v+roundMagic) - roundMagic)
 }
 
+// q8z quantises v to the affine int8 code clamp(round(v·inv) + zero, −128, 127); NaN becomes
+// zero (the code of 0).
+func q8z(v, inv float32, zero int32) int8 {
+	v = float32(v*inv) + float32(zero)
+	switch {
+	case v >= 127:
+		return 127
+	case v <= -128:
+		return -128
+	case v != v:
+		return int8(zero)
+	}
+	return int8(float32(v+roundMagic) - roundMagic)
+}
+
 // Runner evaluates a Model with its own scratch space and kernels. It is not safe for
 // concurrent use; create one per goroutine. After NewRunner no method allocates.
 type Runner struct {
@@ -122,13 +137,13 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.feature = make([]float32, a.FeatureDim())
 	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
 	r.decoded = make([]float32, model.ImageValues)
-	inv := 1 / imageScale(a)
+	inv, zero := 1/imageScale(a), imageZero(a)
 	for p := range r.lut {
 		v := float32(p) / 255
 		if a.Encoder == model.VisualDreamerResnet {
 			v -= 0.5
 		}
-		r.lut[p] = q8(v, inv)
+		r.lut[p] = q8z(v, inv, zero)
 	}
 	return r
 }
@@ -164,8 +179,8 @@ func (r *Runner) Encode(emb []float32, image []uint8) error {
 }
 
 // im2col writes one patch row per output pixel: k runs of the k·Cin input bytes under each
-// kernel row (zeros where the kernel hangs over the padding).
-func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec) {
+// kernel row (pad, the code of x = 0, where the kernel hangs over the padding).
+func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec, pad int8) {
 	k, s, p, cin, h, ho := sp.K, sp.S, sp.P, sp.Cin, sp.InH, sp.OutH
 	run := k * cin
 	for oy := 0; oy < ho; oy++ {
@@ -176,7 +191,7 @@ func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec) {
 				iy := oy*s + ky - p
 				d := row[ky*run : (ky+1)*run]
 				if iy < 0 || iy >= h {
-					clear(d)
+					fill(d, pad)
 					continue
 				}
 				if x0 >= 0 && x0+k <= h {
@@ -187,7 +202,7 @@ func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec) {
 					ix := x0 + kx
 					dd := d[kx*cin : (kx+1)*cin]
 					if ix < 0 || ix >= h {
-						clear(dd)
+						fill(dd, pad)
 					} else {
 						copy(dd, in[(iy*h+ix)*cin:(iy*h+ix+1)*cin])
 					}
@@ -197,18 +212,24 @@ func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec) {
 	}
 }
 
+func fill(d []int8, v int8) {
+	for i := range d {
+		d[i] = v
+	}
+}
+
 // conv runs one encoder layer: int8 HWC in → int8 HWC out (or, for the last layer, the float
 // embedding in CHW order).
 func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	sp := &c.spec
 	P, C := sp.OutH*sp.OutH, sp.Cout
 	lda := c.w.Stride()
-	im2col(r.patches, lda, in, sp)
+	im2col(r.patches, lda, in, sp, int8(c.inZero))
 	acc := r.acc[:P*C]
 	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
-	mul, bias := c.mul[:C], c.bias[:C]
+	mul, bias := c.mul[:C], c.ebias[:C]
 	if c.mulq != nil {
-		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq)
+		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
 		return
 	}
 	f := r.fbuf[:P*C]
@@ -233,24 +254,25 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	}
 	o := out[:P*C]
 	for i, v := range f {
-		o[i] = q8(v, c.outInv)
+		o[i] = q8z(v, c.outInv, c.outZero)
 	}
 }
 
-// reluRequant writes out = q8(max(acc·mulq + biasq, 0)) over rows of c channels, with the
-// next layer's inverse scale folded into mulq and biasq. Values are non-negative, so
-// rounding is int32(v + 0.5) (half up, where QuantizeRow rounds half to even: the difference
-// is at most one level on exact ties).
-func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32) {
+// reluRequant writes out = q8z(max(acc·mulq + biasq, 0), 1, zero) over rows of c channels,
+// with the next layer's inverse scale folded into mulq and biasq. Values are non-negative
+// before the zero point is added, so rounding is int32(v + 0.5) (half up, where QuantizeRow
+// rounds half to even: the difference is at most one level on exact ties).
+func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
 	mulq, biasq = mulq[:c], biasq[:c]
+	hi := 127 - zero
 	for i := 0; i+c <= len(out); i += c {
 		a := acc[i : i+c]
 		d := out[i : i+c]
 		for j, v := range a {
 			// Clamp in integers (branch-free); Go's float min/max carry NaN and ±0 rules that
-			// cost branches. |f| < 2³¹ is guaranteed by maxFold at load time.
+			// cost branches. |f| < 2³¹ is guaranteed by foldRequant at load time.
 			q := int32(float32(v)*mulq[j] + biasq[j] + 0.5)
-			d[j] = int8(min(max(q, 0), 127))
+			d[j] = int8(min(max(q, 0), hi) + zero)
 		}
 	}
 }
@@ -549,12 +571,12 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	inv := d.outInv
 	if d.mulq != nil {
 		if st == C {
-			reluRequant(o, C, io, d.mulq, d.biasq)
+			reluRequant(o, C, io, d.mulq, d.biasq, 0)
 			return
 		}
 		for i := 0; i < P; i++ {
 			row := o[i*st : (i+1)*st]
-			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq)
+			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, 0)
 			clear(row[C:])
 		}
 		return
