@@ -213,10 +213,62 @@ type qdeconv struct {
 	bias     []float32
 	inPoint  string
 	inScale  float32
-	mul      []float32 // per output channel
-	outInv   float32
-	mulq     []float32 // as qconv
-	biasq    []float32
+	inZero   int32
+	// zinit starts the int32 scatter target (HWC, OutH² × Cout) at minus the input
+	// zero-point term, which depends on how many kernel taps reach each output position;
+	// nil when the input is symmetric.
+	zinit   []int32
+	mul     []float32 // per output channel
+	outInv  float32
+	outZero int32
+	mulq    []float32 // as qconv
+	biasq   []float32
+}
+
+// zeroTermInit returns −Σ zero·Σ_ci W[row][ci] scattered exactly as the runner scatters the
+// GEMM rows, so starting the scatter from it cancels the zero point of every input pixel.
+func (d *qdeconv) zeroTermInit() []int32 {
+	sp := &d.spec
+	if d.inZero == 0 {
+		return nil
+	}
+	h, ho, k, s, p, C, cin := sp.InH, sp.OutH, sp.K, sp.S, sp.P, sp.Cout, sp.Cin
+	src := make([]int32, k*k*C)
+	for r := range src {
+		var sum int32
+		for _, w := range d.q[r*cin : (r+1)*cin] {
+			sum += int32(w)
+		}
+		src[r] = -d.inZero * sum
+	}
+	out := make([]int32, ho*ho*C)
+	for iy := 0; iy < h; iy++ {
+		for ix := 0; ix < h; ix++ {
+			scatterPixel(out, src, iy, ix, ho, k, s, p, C)
+		}
+	}
+	return out
+}
+
+// scatterPixel adds the K·K·C GEMM row block src of input pixel (iy, ix) into the HWC output
+// of a transposed conv (stride s, padding p, ho×ho outputs).
+func scatterPixel(io, src []int32, iy, ix, ho, k, s, p, C int) {
+	x0 := ix*s - p
+	kx0, kx1 := max(0, -x0), min(k, ho-x0)
+	if kx0 >= kx1 {
+		return
+	}
+	for ky := 0; ky < k; ky++ {
+		oy := iy*s + ky - p
+		if oy < 0 || oy >= ho {
+			continue
+		}
+		sr := src[(ky*k+kx0)*C : (ky*k+kx1)*C]
+		dst := io[(oy*ho+x0+kx0)*C : (oy*ho+x0+kx1)*C]
+		for j, v := range sr {
+			dst[j] += v
+		}
+	}
 }
 
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/rssmd/rssmd/model"
 )
@@ -66,10 +65,9 @@ func imageZero(a *model.Arch) int32 {
 	return -128
 }
 
-// ZeroPointOK reports whether point p may have a non-zero zero point (asymmetric range). The
-// decoder's transposed convs take symmetric inputs only: their zero-point term would depend
-// on the output position, not just the channel.
-func ZeroPointOK(p string) bool { return !strings.HasPrefix(p, pointDecPrefix) }
+// ZeroPointOK reports whether point p may have a calibrated zero point (asymmetric range):
+// every point but the image input, whose coding is fixed.
+func ZeroPointOK(p string) bool { return p != EncPoint(0) }
 
 // Model is an int8 RSSMO world model: packed int8 weights, float32 biases, norms and the
 // float parts, and the calibrated activation scales. It is immutable and safe to share;
@@ -386,10 +384,13 @@ func (m *Model) pack() error {
 			return err
 		}
 		d.inScale = m.Scales[d.inPoint]
+		d.inZero = m.Zeros[d.inPoint]
+		d.zinit = d.zeroTermInit()
 		d.mul = scaled(d.rowScale, d.inScale)
-		d.outInv, d.mulq, d.biasq = 0, nil, nil
+		d.outInv, d.outZero, d.mulq, d.biasq = 0, 0, nil, nil
 		if i+1 < len(m.dec) {
 			d.outInv = 1 / m.Scales[m.dec[i+1].inPoint]
+			d.outZero = m.Zeros[m.dec[i+1].inPoint]
 			if !sp.InstNorm && sp.Act == "relu" {
 				// The scatter sums up to ⌈K/S⌉² products per output.
 				t := (sp.K + sp.S - 1) / sp.S

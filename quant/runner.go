@@ -504,7 +504,7 @@ func (r *Runner) decode(img []float32, feature []float32) {
 	clear(in)
 	for ch := 0; ch < c; ch++ {
 		for p := 0; p < n; p++ {
-			in[p*st+ch] = q8(lin[ch*n+p], 1/d0.inScale)
+			in[p*st+ch] = q8z(lin[ch*n+p], 1/d0.inScale, d0.inZero)
 		}
 	}
 	out := r.qb
@@ -529,23 +529,14 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	acc := r.acc[:h*h*rows]
 	r.k.Gemm(acc, rows, in[:h*h*lda], lda, h*h, d.w)
 	io := r.iout[:ho*ho*C]
-	clear(io)
+	if d.zinit != nil {
+		copy(io, d.zinit)
+	} else {
+		clear(io)
+	}
 	for iy := 0; iy < h; iy++ {
 		for ix := 0; ix < h; ix++ {
-			src := acc[(iy*h+ix)*rows : (iy*h+ix+1)*rows]
-			x0 := ix*s - p
-			kx0, kx1 := max(0, -x0), min(k, ho-x0)
-			for ky := 0; ky < k; ky++ {
-				oy := iy*s + ky - p
-				if oy < 0 || oy >= ho || kx0 >= kx1 {
-					continue
-				}
-				sr := src[(ky*k+kx0)*C : (ky*k+kx1)*C]
-				dst := io[(oy*ho+x0+kx0)*C : (oy*ho+x0+kx1)*C]
-				for j, v := range sr {
-					dst[j] += v
-				}
-			}
+			scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
 		}
 	}
 	P := ho * ho
@@ -571,12 +562,12 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	inv := d.outInv
 	if d.mulq != nil {
 		if st == C {
-			reluRequant(o, C, io, d.mulq, d.biasq, 0)
+			reluRequant(o, C, io, d.mulq, d.biasq, d.outZero)
 			return
 		}
 		for i := 0; i < P; i++ {
 			row := o[i*st : (i+1)*st]
-			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, 0)
+			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
 			clear(row[C:])
 		}
 		return
@@ -593,7 +584,7 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	for i := 0; i < P; i++ {
 		row := o[i*st : (i+1)*st]
 		for j := 0; j < C; j++ {
-			row[j] = q8(f[i*C+j], inv)
+			row[j] = q8z(f[i*C+j], inv, d.outZero)
 		}
 		clear(row[C:])
 	}
