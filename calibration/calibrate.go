@@ -26,15 +26,22 @@ type Options struct {
 	// DecodeEvery observes the image decoder on every n-th step only (0 or 1: every step);
 	// the float32 decoder costs several times a filter step.
 	DecodeEvery int
+	// NoEqualize turns off cross-layer equalisation of the encoder (equalize.go).
+	NoEqualize bool
 }
 
 // Observe runs the float32 model over the sequences and returns one histogram per
 // quantisation point.
 func Observe(fm *model.Model, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
+	return observe(fm, fm.Tensors, seqs, decodeEvery)
+}
+
+// observe is Observe with the weights read from ts (see newTapper).
+func observe(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("calibration: no calibration sequences")
 	}
-	t, err := newTapper(fm)
+	t, err := newTapper(fm, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +114,23 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	if method == "" {
 		method = DefaultMethod
 	}
-	obs, err := Observe(fm, seqs, opt.DecodeEvery)
+	if len(seqs) == 0 {
+		return nil, fmt.Errorf("calibration: no calibration sequences")
+	}
+	for i, s := range seqs {
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("calibration sequence %d: %w", i, err)
+		}
+	}
+	ts := fm.Tensors
+	if !opt.NoEqualize {
+		t, err := newTapper(fm, ts)
+		if err != nil {
+			return nil, err
+		}
+		ts = equalizeEncoder(ts, fm.Arch, t.encoderChannelMax(seqs))
+	}
+	obs, err := observe(fm, ts, seqs, opt.DecodeEvery)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +138,9 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	if err != nil {
 		return nil, err
 	}
-	qm, err := quant.QuantizeAffine(fm, scales, zeros)
+	// The equalised weights compute the same function as fm; Quantize reads only Arch and
+	// Tensors.
+	qm, err := quant.QuantizeAffine(&model.Model{Arch: fm.Arch, Tensors: ts}, scales, zeros)
 	if err != nil {
 		return nil, err
 	}

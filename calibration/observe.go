@@ -34,9 +34,10 @@ type tapper struct {
 	feat            []float32
 }
 
-func newTapper(fm *model.Model) (*tapper, error) {
+// newTapper reads the weights from ts (fm.Tensors, or an equalised copy that computes the
+// same function); fm drives the trajectory.
+func newTapper(fm *model.Model, ts map[string]*model.Tensor) (*tapper, error) {
 	a := fm.Arch
-	ts := fm.Tensors
 	get := func(name string) ([]float32, error) {
 		t, ok := ts[name]
 		if !ok {
@@ -101,6 +102,16 @@ func newTapper(fm *model.Model) (*tapper, error) {
 // encode runs the float encoder on a frame, observing each conv's input, and leaves the
 // embedding in t.emb.
 func (t *tapper) encode(obs map[string]*Histogram, image []uint8) {
+	t.encodeFrame(image, func(i, hw int, act []float32) {
+		if i+1 < len(t.enc) {
+			obs[quant.EncPoint(i+1)].Add(act[:t.encSpec[i].Cout*hw])
+		}
+	})
+}
+
+// encodeFrame runs the float encoder on a frame, calling after with each conv's output
+// (CHW, after its activation), and leaves the embedding in t.emb.
+func (t *tapper) encodeFrame(image []uint8, after func(i, hw int, act []float32)) {
 	shift := float32(0)
 	if t.a.Encoder == model.VisualDreamerResnet {
 		shift = 0.5
@@ -115,14 +126,12 @@ func (t *tapper) encode(obs map[string]*Histogram, image []uint8) {
 	h := model.ImageSize
 	for i := range t.enc {
 		sp := t.encSpec[i]
-		if i > 0 {
-			obs[quant.EncPoint(i)].Add(in[:sp.Cin*h*h])
-		}
 		ho, wo := t.enc[i].Forward(out, in, h, h)
 		if sp.InstNorm {
 			model.InstanceNorm(out, sp.Cout, ho*wo, t.encNorm[i][0], t.encNorm[i][1])
 		}
 		model.Activate(out[:sp.Cout*ho*wo], sp.Act)
+		after(i, ho*wo, out)
 		h = ho
 		if i == 0 {
 			in, out = out, t.actB
