@@ -1,0 +1,51 @@
+#!/bin/sh
+# Instructions per int8 filter step on each arm64 kernel path, counted by
+# qemu-aarch64 (user mode) with our TCG plugin (insncount/insncount.c): a
+# portable, repeatable measure where timing under emulation means nothing.
+# Per step = (insns(N2) - insns(N1)) / (N2 - N1) of tools/arm64vm/stepcount,
+# which cancels loading and start-up. Printed next to the model's MACs per
+# filter step (rssmd inspect).
+#
+# Usage: insns.sh HOST_RSSMD [MODEL_DIR [SEQ]]
+# Needs: go, gcc, qemu-user (the dynamic qemu-aarch64; the static one cannot
+# load plugins). Instruction counts are not cycles: see docs/arm64.md.
+set -eu
+
+[ $# -ge 1 ] || { echo "usage: $0 HOST_RSSMD [MODEL_DIR [SEQ]]" >&2; exit 2; }
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HOST_RSSMD=$1
+MODEL=${2:-$ROOT/model/testdata/golden/cnnha-actions}
+SEQ=${3:-$MODEL/seq.npz}
+CPUS=${INSNS_CPUS:-"cortex-a57 cortex-a76 max"}
+N1=${INSNS_N1:-50}
+N2=${INSNS_N2:-150}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rssmd-insns.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+die() { printf 'insns: %s\n' "$*" >&2; exit 2; }
+
+for tool in qemu-aarch64 gcc go; do
+	command -v "$tool" >/dev/null || die "missing $tool (packages qemu-user, gcc)"
+done
+[ "$N2" -gt "$N1" ] || die "INSNS_N2 must exceed INSNS_N1"
+gcc -shared -fPIC -O2 -Wall -o "$WORK/insncount.so" "$ROOT/tools/arm64vm/insncount/insncount.c"
+(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o "$WORK/stepcount" ./tools/arm64vm/stepcount)
+"$HOST_RSSMD" calibrate --model "$MODEL" --data "$SEQ" --out "$WORK/m.int8.rssm" >"$WORK/cal.log" 2>&1 ||
+	{ cat "$WORK/cal.log" >&2; die "calibration failed"; }
+MACS=$("$HOST_RSSMD" inspect "$MODEL" | sed -n 's/.*filter step \([0-9]*\).*/\1/p' | head -n 1)
+[ -n "$MACS" ] || die "no MAC count from rssmd inspect"
+
+# count CPU N: guest instructions of stepcount -n N (one Go thread doing the work).
+count() {
+	GOMAXPROCS=1 qemu-aarch64 -cpu "$1" -plugin "$WORK/insncount.so" -d plugin \
+		"$WORK/stepcount" -model "$WORK/m.int8.rssm" -seq "$SEQ" -n "$2" >"$WORK/out" 2>&1 ||
+		{ cat "$WORK/out" >&2; die "stepcount failed on $1"; }
+	sed -n 's/^insns \([0-9]*\)$/\1/p' "$WORK/out"
+}
+printf '%-12s %-7s %14s %12s %10s\n' cpu kernel insns/step MACs/step MACs/insn
+for cpu in $CPUS; do
+	a=$(count "$cpu" "$N1")
+	b=$(count "$cpu" "$N2")
+	k=$(sed -n 's/.*kernel=\([a-z0-9]*\).*/\1/p' "$WORK/out" | head -n 1)
+	awk -v c="$cpu" -v k="$k" -v a="$a" -v b="$b" -v n=$((N2 - N1)) -v m="$MACS" \
+		'BEGIN { s = (b - a) / n; printf "%-12s %-7s %14.0f %12d %10.3f\n", c, k, s, m, m / s }'
+done
