@@ -4,7 +4,8 @@
 # portable, repeatable measure where timing under emulation means nothing.
 # Per step = (insns(N2) - insns(N1)) / (N2 - N1) of tools/arm64vm/stepcount,
 # which cancels loading and start-up. Printed next to the model's MACs per
-# filter step (rssmd inspect).
+# filter step (rssmd inspect). gemm-insns counts only the generated block
+# kernels (armkernels.gemm{NEON,SDOT,I8MM}_*): what the kernel path changes.
 #
 # Usage: insns.sh HOST_RSSMD [MODEL_DIR [SEQ]]
 # Needs: go, gcc, qemu-user (the dynamic qemu-aarch64; the static one cannot
@@ -31,21 +32,37 @@ gcc -shared -fPIC -O2 -Wall -o "$WORK/insncount.so" "$ROOT/tools/arm64vm/insncou
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o "$WORK/stepcount" ./tools/arm64vm/stepcount)
 "$HOST_RSSMD" calibrate --model "$MODEL" --data "$SEQ" --out "$WORK/m.int8.rssm" >"$WORK/cal.log" 2>&1 ||
 	{ cat "$WORK/cal.log" >&2; die "calibration failed"; }
+# The address range of the generated block kernels (leaf assembly, laid out
+# together by the linker): checked to hold nothing else.
+go tool nm -size -sort address "$WORK/stepcount" | awk '$3 == "T" || $3 == "t"' >"$WORK/syms"
+HEX='function hex(h,  i, v) { v = 0; h = tolower(h); for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return v }'
+RANGE=$(awk "$HEX"'
+	$4 ~ /armkernels\.gemm(NEON|SDOT|I8MM)_[0-9]+x[0-9]+/ {
+		a = hex($1); if (lo == "" || a < lo) lo = a; e = a + $2; if (e > hi) hi = e; n++ }
+	END { if (n) printf "%d %d %d", lo, hi, n }' "$WORK/syms" 2>/dev/null || true)
+[ -n "$RANGE" ] || die "no block kernels found in stepcount's symbols"
+set -- $RANGE
+LO=$1 HI=$2 NK=$3
+inside=$(awk -v lo="$LO" -v hi="$HI" "$HEX"'{ a = hex($1) } a >= lo && a < hi' "$WORK/syms" | wc -l)
+[ "$inside" -eq "$NK" ] || die "the block kernels are not contiguous ($inside symbols in their range, $NK kernels)"
+PLUGIN="$WORK/insncount.so,lo=$(printf '%#x' "$LO"),hi=$(printf '%#x' "$HI")"
 MACS=$("$HOST_RSSMD" inspect "$MODEL" | sed -n 's/.*filter step \([0-9]*\).*/\1/p' | head -n 1)
 [ -n "$MACS" ] || die "no MAC count from rssmd inspect"
 
-# count CPU N: guest instructions of stepcount -n N (one Go thread doing the work).
+# count CPU N: "all in-kernels" guest instructions of stepcount -n N.
 count() {
-	GOMAXPROCS=1 qemu-aarch64 -cpu "$1" -plugin "$WORK/insncount.so" -d plugin \
+	GOMAXPROCS=1 qemu-aarch64 -cpu "$1" -plugin "$PLUGIN" -d plugin \
 		"$WORK/stepcount" -model "$WORK/m.int8.rssm" -seq "$SEQ" -n "$2" >"$WORK/out" 2>&1 ||
 		{ cat "$WORK/out" >&2; die "stepcount failed on $1"; }
-	sed -n 's/^insns \([0-9]*\)$/\1/p' "$WORK/out"
+	echo "$(sed -n 's/^insns \([0-9]*\)$/\1/p' "$WORK/out") $(sed -n 's/^insns_in_range \([0-9]*\)$/\1/p' "$WORK/out")"
 }
-printf '%-12s %-7s %14s %12s %10s\n' cpu kernel insns/step MACs/step MACs/insn
+echo "int8 filter step of $MODEL: $MACS MACs; instructions per step by difference of $N2 and $N1 steps"
+printf '%-12s %-7s %12s %10s %12s %10s\n' cpu kernel insns/step MACs/insn gemm-insns MACs/gemm-insn
 for cpu in $CPUS; do
 	a=$(count "$cpu" "$N1")
 	b=$(count "$cpu" "$N2")
 	k=$(sed -n 's/.*kernel=\([a-z0-9]*\).*/\1/p' "$WORK/out" | head -n 1)
-	awk -v c="$cpu" -v k="$k" -v a="$a" -v b="$b" -v n=$((N2 - N1)) -v m="$MACS" \
-		'BEGIN { s = (b - a) / n; printf "%-12s %-7s %14.0f %12d %10.3f\n", c, k, s, m, m / s }'
+	echo "$a $b" | awk -v c="$cpu" -v k="$k" -v n=$((N2 - N1)) -v m="$MACS" \
+		'{ s = ($3 - $1) / n; g = ($4 - $2) / n
+		   printf "%-12s %-7s %12.0f %10.3f %12.0f %10.2f\n", c, k, s, m / s, g, (g > 0 ? m / g : 0) }'
 done
