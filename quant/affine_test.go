@@ -2,6 +2,7 @@ package quant
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -137,5 +138,32 @@ func TestQ8Z(t *testing.T) {
 		if got := q8z(tc.v, tc.inv, tc.zero); got != tc.want {
 			t.Errorf("q8z(%v, %v, %d) = %d, want %d", tc.v, tc.inv, tc.zero, got, tc.want)
 		}
+	}
+}
+
+// TestWalkerBundleSize checks issue 3's size target on the shared walker model: the int8
+// bundle is at most 30% of the float32 bundle.
+func TestWalkerBundleSize(t *testing.T) {
+	fm, qm, _ := walker(t)
+	dir := t.TempDir()
+	qpath, fpath := filepath.Join(dir, "w.int8.rssm"), filepath.Join(dir, "w.f32.rssm")
+	if err := SaveBundle(qm, qpath, bundle.Provenance{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.SaveBundle(fm, fpath, bundle.Provenance{}); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := os.Stat(qpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := os.Stat(fpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratio := float64(qs.Size()) / float64(fs.Size())
+	t.Logf("walker: int8 bundle %d bytes, float32 %d (%.1f%%)", qs.Size(), fs.Size(), 100*ratio)
+	if ratio > 0.30 {
+		t.Errorf("int8 bundle is %.1f%% of the float32 bundle, want ≤ 30%%", 100*ratio)
 	}
 }

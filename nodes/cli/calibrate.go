@@ -54,9 +54,18 @@ func runCalibrate(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "observed in %v; activation ranges (clip values):\n", time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(env.Stdout, "observed in %v; activation ranges [lo, hi] (zero point where asymmetric):\n", time.Since(t0).Round(time.Millisecond))
 	for _, k := range qm.ScaleNames() {
-		fmt.Fprintf(env.Stdout, "  %-14s %.4g\n", k, qm.Scales[k]*127)
+		sc, z := qm.Scales[k], qm.Zeros[k]
+		lo, hi := sc*float32(-127), sc*127
+		if z != 0 {
+			lo, hi = sc*float32(-128-z), sc*float32(127-z)
+		}
+		fmt.Fprintf(env.Stdout, "  %-14s [%.4g, %.4g]", k, lo, hi)
+		if z != 0 {
+			fmt.Fprintf(env.Stdout, " zero %d", z)
+		}
+		fmt.Fprintln(env.Stdout)
 	}
 	evalSrc := calib
 	if len(eval) > 0 {
