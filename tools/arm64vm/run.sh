@@ -4,11 +4,12 @@
 # holding busybox, the V4L2 + vivid modules, the cross-built static rssmd, an
 # int8 bundle and a fixed input sequence, once per CPU model. In the guest:
 # `rssmd run` on the vivid camera for a few hundred ticks, then `rssmd filter`
-# on the sequence; the output .npz comes back base64-encoded over the serial
-# console. On the host it checks, per CPU: the int8 kernel that was selected,
-# that the run completed its ticks without errors, that the filter outputs
-# are bit-identical across the arm64 kernel paths and agree with the amd64
-# int8 outputs within ARM64VM_REL (see docs/arm64.md for the bound).
+# on the sequence with the selected kernel and with RSSMD_KERNEL=ref; both
+# .npz outputs come back gzip+base64 over the serial console. On the host it
+# checks, per CPU: the int8 kernel that was selected, that the run completed
+# its ticks without errors, that the filter outputs are bit-identical to the
+# ref kernel's and across CPUs, and that they agree with the amd64 int8
+# outputs within ARM64VM_REL (docs/arm64.md explains the bound).
 #
 # Usage: run.sh HOST_RSSMD ARM64_RSSMD   (make test-arm64-system builds both)
 # Needs: go, qemu-system-arm, apt-get + dpkg-deb (fetches linux-image-arm64
