@@ -43,3 +43,17 @@ func quantizeBlocks(dst []int8, src []float32, invScale float32) int {
 	quantizeAVX512(&dst[0], &src[0], n, invScale)
 	return n
 }
+
+// reluRequantAVX512 is ReluRequant over rows·c values, c a positive multiple of 16.
+//
+//go:noescape
+func reluRequantAVX512(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
+
+// reluRequantBlocks runs ReluRequant in asm when the channel count allows it.
+func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
+	if !hasAVX512F || c%16 != 0 {
+		return false
+	}
+	reluRequantAVX512(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
+	return true
+}

@@ -78,3 +78,42 @@ func checkDequantize(dst []float32, acc []int32, rowScale, bias []float32) ([]in
 	}
 	return acc[:n], rowScale[:n], bias
 }
+
+// ReluRequant is the epilogue of a GEMM layer with a ReLU whose output feeds another int8
+// layer: over rows of c channels,
+//
+//	out[i·c+j] = clamp(int32(float32(acc[i·c+j])·mul[j] + bias[j] + 0.5), 0, 127−zero) + zero
+//
+// where mul and bias carry the next layer's inverse scale folded in, and zero is the next
+// layer's zero point (the code of 0). The conversion truncates, so for the non-negative
+// values that survive the clamp this rounds half up. The caller keeps |acc·mul + bias| below
+// 2³⁰. len(out) and len(acc) must be equal multiples of c, len(mul) and len(bias) at least c,
+// zero in [-128, 127] (it panics otherwise). It does not allocate.
+func ReluRequant(out []int8, c int, acc []int32, mul, bias []float32, zero int32) {
+	if c <= 0 || len(out) != len(acc) || len(out)%c != 0 || len(mul) < c || len(bias) < c || zero < -128 || zero > 127 {
+		panic(fmt.Sprintf("armkernels: ReluRequant with c %d, out %d, acc %d, mul %d, bias %d, zero %d", c, len(out), len(acc), len(mul), len(bias), zero))
+	}
+	if len(out) == 0 {
+		return
+	}
+	if reluRequantBlocks(out, c, acc, mul, bias, zero) {
+		return
+	}
+	reluRequantGo(out, c, acc, mul, bias, zero)
+}
+
+// reluRequantGo is ReluRequant in Go, the reference for the asm.
+func reluRequantGo(out []int8, c int, acc []int32, mul, bias []float32, zero int32) {
+	mul, bias = mul[:c], bias[:c]
+	hi := 127 - zero
+	for i := 0; i+c <= len(out); i += c {
+		a := acc[i : i+c]
+		d := out[i : i+c]
+		for j, v := range a {
+			// The explicit float32 conversion forbids fusing into an FMA, so every
+			// implementation rounds alike. Clamp in integers: branch-free.
+			q := int32(float32(float32(v)*mul[j]) + bias[j] + 0.5)
+			d[j] = int8(min(max(q, 0), hi) + zero)
+		}
+	}
+}

@@ -4,3 +4,8 @@ package armkernels
 
 // quantizeBlocks: no asm quantiser on this arch; QuantizeRow runs in Go.
 func quantizeBlocks(dst []int8, src []float32, invScale float32) int { return 0 }
+
+// reluRequantBlocks: no asm requantiser on this arch.
+func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
+	return false
+}

@@ -167,3 +167,99 @@ func TestQuantizeRowPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestReluRequantCases(t *testing.T) {
+	tests := []struct {
+		name      string
+		acc       []int32
+		mul, bias float32
+		zero      int32
+		want      []int8
+	}{
+		{"half up", []int32{1, 3, 5, -1}, 0.5, 0, 0, []int8{1, 2, 3, 0}},
+		{"clamp", []int32{1000, 127, 128, -1000}, 1, 0, 0, []int8{127, 127, 127, 0}},
+		{"zero -128", []int32{0, 10, 255, 300, -5}, 1, 0, -128, []int8{-128, -118, 127, 127, -128}},
+		{"zero 5", []int32{0, 10, 122, 200}, 1, 0.4, 5, []int8{5, 15, 127, 127}},
+		{"bias", []int32{0, 0, 0, 0}, 1, 2.6, 0, []int8{3, 3, 3, 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := len(tc.acc)
+			mul, bias := make([]float32, c), make([]float32, c)
+			for j := range mul {
+				mul[j], bias[j] = tc.mul, tc.bias
+			}
+			got := make([]int8, c)
+			ReluRequant(got, c, tc.acc, mul, bias, tc.zero)
+			for j := range got {
+				if got[j] != tc.want[j] {
+					t.Errorf("[%d] = %d, want %d", j, got[j], tc.want[j])
+				}
+			}
+		})
+	}
+}
+
+// TestReluRequantMatchesGo: the asm path (where the CPU has it) is bit-identical to the Go
+// reference, over channel counts around its 16-lane blocks and random values.
+func TestReluRequantMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []int{1, 3, 15, 16, 17, 32, 48, 64, 128, 256} {
+		for _, zero := range []int32{-128, -3, 0, 9, 127} {
+			rows := 1 + r.IntN(40)
+			acc := make([]int32, rows*c)
+			for i := range acc {
+				acc[i] = int32(r.IntN(1<<17) - 1<<16)
+			}
+			acc[0] = 1 << 20
+			mul, bias := make([]float32, c), make([]float32, c)
+			for j := range mul {
+				mul[j] = float32(r.Float64()*2e-3) * float32(1+j%3)
+				bias[j] = float32(r.NormFloat64() * 20)
+			}
+			got, want := make([]int8, rows*c), make([]int8, rows*c)
+			ReluRequant(got, c, acc, mul, bias, zero)
+			reluRequantGo(want, c, acc, mul, bias, zero)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("c %d zero %d: [%d] = %d, Go reference %d", c, zero, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestReluRequantPanics(t *testing.T) {
+	f32 := make([]float32, 4)
+	for name, f := range map[string]func(){
+		"c zero":     func() { ReluRequant(make([]int8, 4), 0, make([]int32, 4), f32, f32, 0) },
+		"ragged":     func() { ReluRequant(make([]int8, 6), 4, make([]int32, 6), f32, f32, 0) },
+		"short acc":  func() { ReluRequant(make([]int8, 8), 4, make([]int32, 4), f32, f32, 0) },
+		"short mul":  func() { ReluRequant(make([]int8, 8), 4, make([]int32, 8), f32[:2], f32, 0) },
+		"zero range": func() { ReluRequant(make([]int8, 4), 4, make([]int32, 4), f32, f32, 128) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}
+
+func BenchmarkReluRequant(b *testing.B) {
+	const c, rows = 32, 961
+	acc := make([]int32, rows*c)
+	out := make([]int8, rows*c)
+	mul, bias := make([]float32, c), make([]float32, c)
+	for j := range mul {
+		mul[j], bias[j] = 0.01, 1
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(acc) * 4))
+	for b.Loop() {
+		ReluRequant(out, c, acc, mul, bias, -128)
+	}
+}

@@ -259,22 +259,10 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 }
 
 // reluRequant writes out = q8z(max(acc·mulq + biasq, 0), 1, zero) over rows of c channels,
-// with the next layer's inverse scale folded into mulq and biasq. Values are non-negative
-// before the zero point is added, so rounding is int32(v + 0.5) (half up, where QuantizeRow
-// rounds half to even: the difference is at most one level on exact ties).
+// with the next layer's inverse scale folded into mulq and biasq (armkernels.ReluRequant:
+// vectorised where the CPU allows; foldRequant keeps the values in its range).
 func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
-	mulq, biasq = mulq[:c], biasq[:c]
-	hi := 127 - zero
-	for i := 0; i+c <= len(out); i += c {
-		a := acc[i : i+c]
-		d := out[i : i+c]
-		for j, v := range a {
-			// Clamp in integers (branch-free); Go's float min/max carry NaN and ±0 rules that
-			// cost branches. |f| < 2³¹ is guaranteed by foldRequant at load time.
-			q := int32(float32(v)*mulq[j] + biasq[j] + 0.5)
-			d[j] = int8(min(max(q, 0), hi) + zero)
-		}
-	}
+	armkernels.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
 }
 
 // instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased

@@ -1,0 +1,46 @@
+#include "textflag.h"
+
+// func reluRequantAVX512(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
+// Per value: int32(acc·mul[j] + bias[j] + 0.5) (each op rounded in float32, as the Go
+// reference), truncated, clamped to [0, 127-zero], plus zero, stored as int8. rows > 0 and
+// c a positive multiple of 16.
+TEXT ·reluRequantAVX512(SB), NOSPLIT, $0-52
+	MOVQ out+0(FP), DI
+	MOVQ acc+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ c+24(FP), R9
+	MOVQ mul+32(FP), R10
+	MOVQ bias+40(FP), R11
+	MOVL zero+48(FP), AX
+	VPBROADCASTD AX, Z6   // zero
+	MOVL $127, BX
+	SUBL AX, BX
+	VPBROADCASTD BX, Z7   // 127 - zero
+	VPXORD Z8, Z8, Z8
+	MOVL $0x3f000000, AX  // 0.5
+	VPBROADCASTD AX, Z9
+	SHRQ $4, R9
+
+row:
+	XORQ DX, DX
+	MOVQ R9, CX
+
+col:
+	VCVTDQ2PS (SI), Z0
+	VMULPS (R10)(DX*1), Z0, Z0
+	VADDPS (R11)(DX*1), Z0, Z0
+	VADDPS Z9, Z0, Z0
+	VCVTTPS2DQ Z0, Z0
+	VPMAXSD Z8, Z0, Z0
+	VPMINSD Z7, Z0, Z0
+	VPADDD Z6, Z0, Z0
+	VPMOVSDB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ col
+	DECQ R8
+	JNZ row
+	VZEROUPPER
+	RET
