@@ -57,3 +57,18 @@ func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero
 	reluRequantAVX512(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
 	return true
 }
+
+// addInt32AVX512 adds n int32 values of src into dst, n a positive multiple of 16.
+//
+//go:noescape
+func addInt32AVX512(dst, src *int32, n int)
+
+// addInt32Blocks adds the longest prefix of src the asm handles and returns its length.
+func addInt32Blocks(dst, src []int32) int {
+	n := len(src) &^ 15
+	if !hasAVX512F || n == 0 {
+		return 0
+	}
+	addInt32AVX512(&dst[0], &src[0], n)
+	return n
+}

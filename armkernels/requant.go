@@ -117,3 +117,21 @@ func reluRequantGo(out []int8, c int, acc []int32, mul, bias []float32, zero int
 		}
 	}
 }
+
+// AddInt32 adds src into dst element by element (dst[i] += src[i], wrapping as Go does):
+// the exact int32 col2im scatter of the transposed convs. len(dst) must be at least
+// len(src) (it panics otherwise). It does not allocate.
+func AddInt32(dst, src []int32) {
+	if len(dst) < len(src) {
+		panic(fmt.Sprintf("armkernels: AddInt32 dst has %d values, src %d", len(dst), len(src)))
+	}
+	n := addInt32Blocks(dst, src)
+	addInt32Go(dst[n:len(src)], src[n:])
+}
+
+func addInt32Go(dst, src []int32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -44,3 +44,45 @@ col:
 	JNZ row
 	VZEROUPPER
 	RET
+
+// func addInt32AVX512(dst, src *int32, n int)
+// dst[i] += src[i] for n values, n a positive multiple of 16; 64 at a time while it can.
+TEXT ·addInt32AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+by64:
+	CMPQ CX, $64
+	JLT by16
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	VPADDD (DI), Z0, Z0
+	VPADDD 64(DI), Z1, Z1
+	VPADDD 128(DI), Z2, Z2
+	VPADDD 192(DI), Z3, Z3
+	VMOVDQU32 Z0, (DI)
+	VMOVDQU32 Z1, 64(DI)
+	VMOVDQU32 Z2, 128(DI)
+	VMOVDQU32 Z3, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP by64
+
+by16:
+	TESTQ CX, CX
+	JZ done
+	VMOVDQU32 (SI), Z0
+	VPADDD (DI), Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP by16
+
+done:
+	VZEROUPPER
+	RET

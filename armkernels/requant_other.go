@@ -9,3 +9,6 @@ func quantizeBlocks(dst []int8, src []float32, invScale float32) int { return 0 
 func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
 	return false
 }
+
+// addInt32Blocks: no asm on this arch; AddInt32 runs in Go.
+func addInt32Blocks(dst, src []int32) int { return 0 }

@@ -263,3 +263,35 @@ func BenchmarkReluRequant(b *testing.B) {
 		ReluRequant(out, c, acc, mul, bias, -128)
 	}
 }
+
+func TestAddInt32(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 200, 641} {
+		for _, off := range []int{0, 1, 3} { // misaligned starts
+			src := make([]int32, n+off)
+			dst := make([]int32, n+off+2)
+			for i := range src {
+				src[i] = int32(r.Uint32())
+			}
+			for i := range dst {
+				dst[i] = int32(r.Uint32())
+			}
+			want := append([]int32(nil), dst...)
+			for i, v := range src[off:] {
+				want[off+i] += v
+			}
+			AddInt32(dst[off:], src[off:])
+			for i := range want {
+				if dst[i] != want[i] {
+					t.Fatalf("n %d off %d: [%d] = %d, want %d", n, off, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("short dst: no panic")
+		}
+	}()
+	AddInt32(make([]int32, 3), make([]int32, 4))
+}

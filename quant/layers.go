@@ -263,11 +263,7 @@ func scatterPixel(io, src []int32, iy, ix, ho, k, s, p, C int) {
 		if oy < 0 || oy >= ho {
 			continue
 		}
-		sr := src[(ky*k+kx0)*C : (ky*k+kx1)*C]
-		dst := io[(oy*ho+x0+kx0)*C : (oy*ho+x0+kx1)*C]
-		for j, v := range sr {
-			dst[j] += v
-		}
+		armkernels.AddInt32(io[(oy*ho+x0+kx0)*C:(oy*ho+x0+kx1)*C], src[(ky*k+kx0)*C:(ky*k+kx1)*C])
 	}
 }
 
