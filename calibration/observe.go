@@ -154,7 +154,9 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) {
 	h := side
 	for i := range t.dec {
 		sp := t.decSpec[i]
-		obs[quant.DecPoint(i)].Add(in[:sp.Cin*h*h])
+		if o := obs[quant.DecPoint(i)]; o != nil { // absent where quant merges the layer away
+			o.Add(in[:sp.Cin*h*h])
+		}
 		ho, wo := t.dec[i].Forward(out, in, h, h)
 		if sp.InstNorm {
 			model.InstanceNorm(out, sp.Cout, ho*wo, nil, nil)

@@ -256,6 +256,11 @@ func (s bundleSource) linear(name string, out, in int, cuts []int, points []stri
 	return l, nil
 }
 
+func (s bundleSource) seed(a *model.Arch, cuts []int, points []string) (*qlinear, error) {
+	sp := model.DecoderLayers(a)[0]
+	return s.linear(SeedName, sp.K*sp.K*sp.Cout, a.Deter+a.Stoch, cuts, points)
+}
+
 func (s bundleSource) conv(sp model.ConvSpec, point string) (*qconv, error) {
 	b, err := getTensor(s.f, sp.Prefix+".bias", sp.Cout)
 	if err != nil {

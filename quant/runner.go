@@ -488,18 +488,37 @@ func (r *Runner) Decode(img []float32, deter, stoch []float32) error {
 // decode runs the int8 image decoder into img (HWC).
 func (r *Runner) decode(img []float32, feature []float32) {
 	m := r.m
-	c, side := model.DecoderSeed(m.Arch)
-	n := side * side
-	lin := r.fbuf[:c*n]
-	m.decLin.forward(r.k, lin, feature, r.patches, r.acc)
-	// CHW (PyTorch's reshape) → HWC rows padded to the first layer's stride.
 	d0 := m.dec[0]
 	st := d0.w.Stride()
-	in := r.qa[:n*st]
-	clear(in)
-	for ch := 0; ch < c; ch++ {
+	var in []int8
+	if m.decSeed != nil {
+		// The merged seed gives the first transposed conv's output in HWC order: ReLU and
+		// quantise it into the next layer's padded rows.
+		sp := &d0.spec
+		n, C := sp.InH*sp.InH, sp.Cin
+		y := r.fbuf[:n*C]
+		m.decSeed.forward(r.k, y, feature, r.patches, r.acc)
+		in = r.qa[:n*st]
+		inv, z := 1/d0.inScale, d0.inZero
 		for p := 0; p < n; p++ {
-			in[p*st+ch] = q8z(lin[ch*n+p], 1/d0.inScale, d0.inZero)
+			row := in[p*st : (p+1)*st]
+			for ch, v := range y[p*C : (p+1)*C] {
+				row[ch] = q8z(max(v, 0), inv, z)
+			}
+			clear(row[C:])
+		}
+	} else {
+		c, side := model.DecoderSeed(m.Arch)
+		n := side * side
+		lin := r.fbuf[:c*n]
+		m.decLin.forward(r.k, lin, feature, r.patches, r.acc)
+		// CHW (PyTorch's reshape) → HWC rows padded to the first layer's stride.
+		in = r.qa[:n*st]
+		clear(in)
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < n; p++ {
+				in[p*st+ch] = q8z(lin[ch*n+p], 1/d0.inScale, d0.inZero)
+			}
 		}
 	}
 	out := r.qb
