@@ -111,7 +111,7 @@ type Model struct {
 	prior    qmlp1
 	post     qmlp1
 	decLin   *qlinear
-	decSeed  *qlinear   // decLin and the first transposed conv merged (SeedMerged); then dec starts at layer 1
+	decSeed  *qlinear // decLin and the first transposed conv merged (SeedMerged); then dec starts at layer 1
 	dec      []*qdeconv
 	heads    []fhead
 }
