@@ -72,3 +72,18 @@ func addInt32Blocks(dst, src []int32) int {
 	addInt32AVX512(&dst[0], &src[0], n)
 	return n
 }
+
+// expAVX512 is Exp over n values, n a positive multiple of 16; c points at expConsts.
+//
+//go:noescape
+func expAVX512(dst, src *float32, n int, c *float32)
+
+// expBlocks runs the longest prefix of Exp the asm handles and returns its length.
+func expBlocks(dst, src []float32) int {
+	n := len(src) &^ 15
+	if !hasAVX512F || n == 0 {
+		return 0
+	}
+	expAVX512(&dst[0], &src[0], n, &expConsts[0])
+	return n
+}

@@ -76,6 +76,7 @@ type Runner struct {
 	mlpA    []float32
 	mlpB    []float32
 	decoded []float32 // HWC decoder mean
+	ebuf    []float32 // exponentials of the gates and SiLUs (armkernels.Exp, vectorised)
 }
 
 var _ model.Stepper = (*Runner)(nil)
@@ -136,6 +137,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.headOut = make([]float32, out)
 	r.feature = make([]float32, a.FeatureDim())
 	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
+	r.ebuf = make([]float32, max(3*a.Deter, a.Hidden))
 	r.decoded = make([]float32, model.ImageValues)
 	inv, zero := 1/imageScale(a), imageZero(a)
 	for p := range r.lut {
@@ -316,25 +318,47 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	x := r.gruIn[:a.Hidden]
 	m.preMem.Forward(x, r.preIn)
 	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
-	silu(x)
+	siluExp(x, r.ebuf)
 	copy(r.gruIn[a.Hidden:], s.Deter)
 	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
 	layerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
 	H := a.Deter
 	g := r.gates[:3*H]
 	d := s.Deter[:H]
+	// z = σ(g_z), r = σ(g_r), c = tanh(r·g_c) = 1 − 2/(e^{2r·g_c} + 1), with the
+	// exponentials in two vectorised passes.
+	e := r.ebuf[:3*H]
+	for i, v := range g[:2*H] {
+		e[i] = -v
+	}
+	armkernels.Exp(e[:2*H], e[:2*H])
 	for i := range d {
-		z := sigmoid32(g[i])
-		rr := sigmoid32(g[H+i])
-		c := tanh32(rr * g[2*H+i])
+		e[2*H+i] = 2 * (1 / (1 + e[H+i])) * g[2*H+i]
+	}
+	armkernels.Exp(e[2*H:], e[2*H:])
+	for i := range d {
+		z := 1 / (1 + e[i])
+		c := 1 - 2/(e[2*H+i]+1)
 		d[i] = (1-z)*c + z*d[i]
+	}
+}
+
+// siluExp applies x·σ(x) in place, the exponentials vectorised into tmp (len(x) values).
+func siluExp(x, tmp []float32) {
+	tmp = tmp[:len(x)]
+	for i, v := range x {
+		tmp[i] = -v
+	}
+	armkernels.Exp(tmp, tmp)
+	for i, v := range x {
+		x[i] = v / (1 + tmp[i])
 	}
 }
 
 func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
 	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
 	layerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
-	silu(r.hidden)
+	siluExp(r.hidden, r.ebuf)
 	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
 	return r.headOut
 }
