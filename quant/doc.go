@@ -9,34 +9,58 @@
 //     concat of differently ranged parts (GRU [x, h], posterior [h, emb], decoder [h, s]) are
 //     split into column segments, each with its own activation scale and row scales, and the
 //     int32 results are summed in float.
-//   - Activations: symmetric int8 with one calibrated scale per tensor (package calibration;
-//     Points lists them). The image input uses its exact range (pixel·127/255, a lookup).
+//   - Activations: affine int8, one calibrated scale and zero point per tensor (package
+//     calibration; Points lists them, Model.Zeros holds the zero points): x ≈ s·(v − z),
+//     v in [-128, 127]. One-sided tensors (ReLU and SiLU outputs) get z ≈ −128 and twice the
+//     resolution of a symmetric range; the term s·z·Σ_p W[j][p] is a per-row constant folded
+//     into the bias at load (for the transposed convs it depends on the output position and
+//     is precomputed as the scatter's starting values). The image input is stored exactly as
+//     v = p − 128 (scale 1/255) for cnn_ha.
 //   - Accumulation: exact int32 in armkernels.Gemm; requantisation in float32
-//     (acc·s_act·s_w[j] + b[j]); ReLU layers fold the next layer's scale into one multiply-add
-//     and clamp in integers.
+//     (acc·s_act·s_w[j] + b[j]); ReLU layers fold the next layer's scale and zero point into
+//     one multiply-add and clamp in integers (armkernels.ReluRequant, vectorised).
 //   - Encoder convs: GEMM over im2col patch rows built straight from int8 HWC activations
 //     (weights reordered to [Cout][ky][kx][Cin], so each patch row is k contiguous copies).
-//   - Decoder transposed convs: GEMM over input pixels × [ky·kx·Cout, Cin] weight rows, then an
-//     exact int32 col2im scatter (every row of an output channel shares its scale) and one
+//     Calibration equalises the conv+ReLU pairs per channel first (calibration/equalize.go).
+//   - Decoder: the cnn_ha seed Linear and the first transposed conv (1×1 input, no activation
+//     between) are one Linear 542→3200 (SeedMerged). The other transposed convs are a GEMM
+//     over input pixels × [ky·kx·Cout, Cin] weight rows, then an exact int32 col2im scatter
+//     (armkernels.AddInt32; every row of an output channel shares its scale) and one
 //     dequantisation per output value.
 //
-// # What stays float32, and why (measured on the shared walker model, calibrated on two
-// seq-0* sequences, evaluated on long-300)
+// # What stays float32, and why
 //
 //   - LayerNorm / InstanceNorm statistics, SiLU, the GRU gates and the carried state h, the std
 //     transform 2σ(ρ/2)+min_std, KL and likelihood sums: elementwise work of a few thousand
-//     values per step, where int8 would add error for no measurable speed. Sigmoid, tanh and
-//     exp use a float32 polynomial (relative error < 3e-7, tested against math).
-//   - pre_memory ((S+A)×M, 18 kMACs): kept float; it is off the int8 budget's critical part.
+//     values per step, where int8 would add error for no measurable speed. The exponentials
+//     run through armkernels.Exp (vectorised, relative error < 3e-7).
+//   - pre_memory ((S+A)×M, 18 kMACs): kept float (~5 µs); it is off the int8 budget's critical
+//     part.
 //   - The non-image heads (is_terminal, reward): float, only used by Evaluate.
-//   - Prior/posterior output layers (net.3) are int8: keeping them float32 moved the median
-//     KL error from 2.24% to 2.26% and the ELBO error from 2.37% to 2.07% on long-300 — not
-//     worth ~20 µs per step.
 //
-// Accuracy (int8 vs our float32 path, max-range calibration — the default — on long-300 /
-// golden input): deter cosine min 0.99975 / 0.99987 over every step; median per-step KL error
-// 2.3% / 3.6%; median ELBO error 2.0% / 0.86% (target 1%: not met on long-300);
-// decoded-image PSNR min 41.6 / 42.9 dB; 20-step rollout PSNR min 37.4 / 40.9 dB. Range
-// methods on long-300 (image PSNR min, rollout PSNR min, ELBO error): max 39.8–41.6 dB,
-// 37.4–38.9 dB, 2.0%; percentile (99.99%) 32.4, 31.9, 2.5%; MSE 35.8, 33.6, 2.1%.
+// # Measured (shared walker model, calibrated on seq-00 and seq-01, max ranges)
+//
+// Ablation on long-300 before the current scheme (symmetric activations; one layer at a time
+// replaced by float32): the error was spread over the encoder (float encoder: ELBO error
+// 2.06% → 1.59%, posterior-mean error/σ_p 0.060 → 0.031), the posterior head (→ 1.51%) and the
+// decoder (→ 1.62%); no single layer dominated, and the systematic (mean) part of the
+// posterior-mean error was only 23% of its square, so bias correction alone could not reach
+// 1%. Steps, each kept (long-300 median ELBO error / KL error / posterior-mean RMS error):
+// symmetric 2.02% / 2.27% / 1.8e-2; affine activations 1.22% / 1.23% / 9.6e-3; zero points for
+// the decoder 1.14%; encoder equalisation 0.86% / 1.13% / 8.6e-3; seed merge 0.85% / 1.13% /
+// 8.6e-3. Tried and not kept: calibrating on all eight seq-0* sequences (long-300 0.89% but
+// golden 1.20%), equalisation exponents 0.3 / 0.7 / 1.0 (posterior RMS 8.6e-3 / 8.3e-3 /
+// 1.09e-2, ELBO medians noisy between 0.56% and 1.05%).
+//
+// Accuracy now (int8 vs our float32 path, long-300 / golden input): deter cosine min
+// 0.99994 / 0.99997 over every step; median per-step KL error 1.13% / 1.44%; median ELBO error
+// 0.85% / 0.83% (target 1%); decoded-image PSNR min 39.8 / 44.3 dB (median 49.8); 20-step
+// rollout PSNR min 39.8 / 45.9 dB.
+//
+// Speed (one core of the shared 2-core AMD EPYC, AVX-512 VNNI, minimum / median of 1500 calls
+// on a quiet moment): filter step 148.5 / 150 µs, prior step 38.4 / 38.6 µs, decode 239 /
+// 242 µs (target 200: not met; the transposed convs' GEMMs and the last layer's 18-value
+// scatter runs are what is left). rssmd bench under load: filter 152–195 µs median; PyTorch
+// float32 (one thread, OpenBLAS) 3.27 ms in the same period, about 17–21×. Int8 bundle 26.3%
+// of the float32 bundle (TestWalkerBundleSize).
 package quant
