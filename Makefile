@@ -30,8 +30,8 @@ vet: ## go vet, gofmt check, and the arm64/no-cgo cross builds
 test-unit: ## unit and golden tests (uses $(SHARED)/testdata when present; CI=1 makes it required)
 	$(GO) test -count=1 ./...
 
-test-race: ## race detector on the concurrent packages
-	$(GO) test -count=1 -race $$($(GO) list ./runtime/... ./nodes/...)
+test-race: ## race detector on the concurrent packages (-short: the slow numeric tests run in test-unit)
+	$(GO) test -count=1 -race -short $$($(GO) list ./runtime/... ./nodes/... ./systemd/...)
 
 test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fails if the wrong kernel is picked)
 	sh armkernels/test-arm64.sh
