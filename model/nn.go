@@ -109,10 +109,106 @@ func (c *Conv2d) Forward(out, in []float32, h, w int) (ho, wo int) {
 	return ho, wo
 }
 
+// ForwardPatches is Forward through an im2col patch: for each output pixel the Cin·K·K
+// input values are gathered once into patch (in W's row order) and every output channel is
+// one contiguous dot product. Same sums as Forward up to float rounding order; several times
+// faster. patch must hold Cin·K·K values.
+func (c *Conv2d) ForwardPatches(out, in []float32, h, w int, patch []float32) (ho, wo int) {
+	ho = (h+2*c.Pad-c.K)/c.Stride + 1
+	wo = (w+2*c.Pad-c.K)/c.Stride + 1
+	kk := c.Cin * c.K * c.K
+	patch = patch[:kk]
+	out = out[:c.Cout*ho*wo]
+	plane := ho * wo
+	for y := 0; y < ho; y++ {
+		for x := 0; x < wo; x++ {
+			i := 0
+			for ci := 0; ci < c.Cin; ci++ {
+				src := in[ci*h*w : (ci+1)*h*w]
+				for ky := 0; ky < c.K; ky++ {
+					iy := y*c.Stride + ky - c.Pad
+					for kx := 0; kx < c.K; kx++ {
+						ix := x*c.Stride + kx - c.Pad
+						if iy < 0 || iy >= h || ix < 0 || ix >= w {
+							patch[i] = 0
+						} else {
+							patch[i] = src[iy*w+ix]
+						}
+						i++
+					}
+				}
+			}
+			o := y*wo + x
+			for co := 0; co < c.Cout; co++ {
+				out[co*plane+o] = c.B[co] + dot(c.W[co*kk:(co+1)*kk], patch)
+			}
+		}
+	}
+	return ho, wo
+}
+
 // ConvTranspose2d is the scatter form of a transposed conv; W is [Cin][Cout][K][K] (P3).
+// WT, when set (PrepareGather), is the same weights as [Cout][K][K][Cin] for ForwardGather.
 type ConvTranspose2d struct {
 	Cin, Cout, K, Stride, Pad int
 	W, B                      []float32
+	WT                        []float32
+}
+
+// PrepareGather builds WT, the weight layout ForwardGather reads.
+func (c *ConvTranspose2d) PrepareGather() {
+	kk := c.K * c.K
+	c.WT = make([]float32, len(c.W))
+	for ci := 0; ci < c.Cin; ci++ {
+		for co := 0; co < c.Cout; co++ {
+			for k := 0; k < kk; k++ {
+				c.WT[(co*kk+k)*c.Cin+ci] = c.W[(ci*c.Cout+co)*kk+k]
+			}
+		}
+	}
+}
+
+// ForwardGather is Forward with contiguous dot products: each input pixel's Cin values are
+// gathered into pix, and every (co, ky, kx) contribution is one dot with a WT row, added to
+// its output position. Needs PrepareGather; pix must hold Cin values.
+func (c *ConvTranspose2d) ForwardGather(out, in []float32, h, w int, pix []float32) (ho, wo int) {
+	ho = (h-1)*c.Stride - 2*c.Pad + c.K
+	wo = (w-1)*c.Stride - 2*c.Pad + c.K
+	out = out[:c.Cout*ho*wo]
+	plane := ho * wo
+	for co := 0; co < c.Cout; co++ {
+		o := out[co*plane : (co+1)*plane]
+		for i := range o {
+			o[i] = c.B[co]
+		}
+	}
+	pix = pix[:c.Cin]
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			for ci := range pix {
+				pix[ci] = in[ci*h*w+y*w+x]
+			}
+			for co := 0; co < c.Cout; co++ {
+				base := co * plane
+				for ky := 0; ky < c.K; ky++ {
+					oy := y*c.Stride + ky - c.Pad
+					if oy < 0 || oy >= ho {
+						continue
+					}
+					row := (co*c.K + ky) * c.K
+					for kx := 0; kx < c.K; kx++ {
+						ox := x*c.Stride + kx - c.Pad
+						if ox < 0 || ox >= wo {
+							continue
+						}
+						r := (row + kx) * c.Cin
+						out[base+oy*wo+ox] += dot(c.WT[r:r+c.Cin], pix)
+					}
+				}
+			}
+		}
+	}
+	return ho, wo
 }
 
 // Forward computes out [Cout][ho][wo] from in [Cin][h][w].

@@ -85,7 +85,13 @@ func newFromArch(ts map[string]*Tensor, a *Arch) (*Model, error) {
 	if a.Decoder != "" {
 		m.decLinear = lin("decoders.image.net.0")
 		for _, s := range decoderLayers(a) {
-			m.decoder = append(m.decoder, convLayer{spec: s, convT: ConvTranspose2d{Cin: s.Cin, Cout: s.Cout, K: s.K, Stride: s.S, Pad: s.P, W: get(s.Prefix + ".weight"), B: get(s.Prefix + ".bias")}})
+			l := convLayer{spec: s, convT: ConvTranspose2d{Cin: s.Cin, Cout: s.Cout, K: s.K, Stride: s.S, Pad: s.P, W: get(s.Prefix + ".weight"), B: get(s.Prefix + ".bias")}}
+			// Wide layers gain most from contiguous dots; the 3-channel output layer is
+			// faster in scatter form.
+			if s.Cin >= 16 {
+				l.convT.PrepareGather()
+			}
+			m.decoder = append(m.decoder, l)
 		}
 	}
 	for _, hd := range a.Heads {
@@ -200,6 +206,7 @@ type Runner struct {
 	mlpA    []float32
 	mlpB    []float32
 	decoded []float32 // [3][64][64] decoder mean
+	patch   []float32 // im2col patch of the widest conv / gather buffer of the widest deconv
 }
 
 // NewRunner allocates the scratch space for one goroutine.
@@ -214,6 +221,13 @@ func (m *Model) NewRunner() *Runner {
 	}
 	if a.Decoder != "" {
 		maxAct = max(maxAct, m.decLinear.Out)
+	}
+	maxPatch := 1
+	for _, l := range m.encoder {
+		maxPatch = max(maxPatch, l.spec.Cin*l.spec.K*l.spec.K)
+	}
+	for _, l := range m.decoder {
+		maxPatch = max(maxPatch, l.spec.Cin)
 	}
 	maxHead := 1
 	for _, h := range a.Heads {
@@ -239,6 +253,7 @@ func (m *Model) NewRunner() *Runner {
 		mlpA:    make([]float32, maxHead),
 		mlpB:    make([]float32, maxHead),
 		decoded: make([]float32, 3*ImageSize*ImageSize),
+		patch:   make([]float32, maxPatch),
 	}
 }
 
@@ -269,7 +284,7 @@ func (r *Runner) Encode(emb []float32, image []uint8) error {
 	h := ImageSize
 	for i := range m.encoder {
 		l := &m.encoder[i]
-		ho, wo := l.conv.Forward(out, in, h, h)
+		ho, wo := l.conv.ForwardPatches(out, in, h, h, r.patch)
 		if l.spec.InstNorm {
 			InstanceNorm(out, l.spec.Cout, ho*wo, l.g, l.b)
 		}
@@ -504,7 +519,12 @@ func (r *Runner) decodeCHW(feature []float32) {
 	_ = c
 	for i := range m.decoder {
 		l := &m.decoder[i]
-		ho, wo := l.convT.Forward(out, in, h, h)
+		var ho, wo int
+		if l.convT.WT != nil {
+			ho, wo = l.convT.ForwardGather(out, in, h, h, r.patch)
+		} else {
+			ho, wo = l.convT.Forward(out, in, h, h)
+		}
 		if l.spec.InstNorm {
 			InstanceNorm(out, l.spec.Cout, ho*wo, nil, nil)
 		}
