@@ -32,6 +32,7 @@ type tapper struct {
 	emb, x, hid     []float32
 	preIn, postIn   []float32
 	feat            []float32
+	patch           []float32 // im2col / gather scratch of the widest layer
 }
 
 // newTapper reads the weights from ts (fm.Tensors, or an equalised copy that computes the
@@ -61,7 +62,9 @@ func newTapper(fm *model.Model, ts map[string]*model.Tensor) (*tapper, error) {
 	}
 	t := &tapper{fm: fm, r: fm.NewRunner(), a: a}
 	maxAct := model.ImageValues
+	maxPatch := 1
 	for _, sp := range model.EncoderLayers(a) {
+		maxPatch = max(maxPatch, sp.Cin*sp.K*sp.K)
 		t.encSpec = append(t.encSpec, sp)
 		t.enc = append(t.enc, model.Conv2d{Cin: sp.Cin, Cout: sp.Cout, K: sp.K, Stride: sp.S, Pad: sp.P, W: must(sp.Prefix + ".weight"), B: must(sp.Prefix + ".bias")})
 		var nb [2][]float32
@@ -81,7 +84,12 @@ func newTapper(fm *model.Model, ts map[string]*model.Tensor) (*tapper, error) {
 		maxAct = max(maxAct, c*side*side)
 		for _, sp := range model.DecoderLayers(a) {
 			t.decSpec = append(t.decSpec, sp)
-			t.dec = append(t.dec, model.ConvTranspose2d{Cin: sp.Cin, Cout: sp.Cout, K: sp.K, Stride: sp.S, Pad: sp.P, W: must(sp.Prefix + ".weight"), B: must(sp.Prefix + ".bias")})
+			d := model.ConvTranspose2d{Cin: sp.Cin, Cout: sp.Cout, K: sp.K, Stride: sp.S, Pad: sp.P, W: must(sp.Prefix + ".weight"), B: must(sp.Prefix + ".bias")}
+			if firstErr == nil {
+				d.PrepareGather() // the float pass is the slow part of calibration
+			}
+			t.dec = append(t.dec, d)
+			maxPatch = max(maxPatch, sp.Cin)
 			maxAct = max(maxAct, sp.Cout*sp.OutH*sp.OutH)
 		}
 	}
@@ -96,6 +104,7 @@ func newTapper(fm *model.Model, ts map[string]*model.Tensor) (*tapper, error) {
 	t.preIn = make([]float32, S+A)
 	t.postIn = make([]float32, H+E)
 	t.feat = make([]float32, H+S)
+	t.patch = make([]float32, maxPatch)
 	return t, nil
 }
 
@@ -126,7 +135,7 @@ func (t *tapper) encodeFrame(image []uint8, after func(i, hw int, act []float32)
 	h := model.ImageSize
 	for i := range t.enc {
 		sp := t.encSpec[i]
-		ho, wo := t.enc[i].Forward(out, in, h, h)
+		ho, wo := t.enc[i].ForwardPatches(out, in, h, h, t.patch)
 		if sp.InstNorm {
 			model.InstanceNorm(out, sp.Cout, ho*wo, t.encNorm[i][0], t.encNorm[i][1])
 		}
@@ -157,7 +166,7 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) {
 		if o := obs[quant.DecPoint(i)]; o != nil { // absent where quant merges the layer away
 			o.Add(in[:sp.Cin*h*h])
 		}
-		ho, wo := t.dec[i].Forward(out, in, h, h)
+		ho, wo := t.dec[i].ForwardGather(out, in, h, h, t.patch)
 		if sp.InstNorm {
 			model.InstanceNorm(out, sp.Cout, ho*wo, nil, nil)
 		}
