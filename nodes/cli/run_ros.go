@@ -51,6 +51,20 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	if renv.MasterURI == "" {
 		renv.MasterURI, renv.MasterAddr = "http://127.0.0.1:11311", "127.0.0.1:11311"
 	}
+	params, unknown, masterErr, err := ros.LoadParams(env.Ctx, renv, 3*time.Second)
+	if err != nil {
+		return pipeline.Summary{}, err
+	}
+	if masterErr != nil {
+		env.Log.Warn("ROS parameters: command line only", "err", masterErr)
+	}
+	if len(unknown) > 0 {
+		env.Log.Warn("unknown private ROS parameters ignored", "node", renv.NodeName(), "params", unknown)
+	}
+	nc := applyParams(params, &c)
+	if c.Model == "" || c.Source == "" {
+		return pipeline.Summary{}, fmt.Errorf("%w: no model or source (--model/--source or ~model/~source/~device)", pipeline.ErrConfig)
+	}
 	notify, err := sdnotify.New(os.Getenv("NOTIFY_SOCKET"))
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -70,8 +84,8 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	hasDecoder := om.Arch.Decoder != ""
 	node, err := ros.NewNode(ros.Config{
 		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / max(c.Rate, 1)),
-		FrameID: paramString(renv, "frame_id", "camera"), ImageInput: imageInput,
-		Predict: hasDecoder, Reconstruction: hasDecoder && paramBool(renv, "reconstruction", false),
+		FrameID: nc.frameID, ImageInput: imageInput, MaxHorizon: nc.maxHorizon, DiagPeriod: nc.diagPeriod,
+		Predict: hasDecoder && nc.predict, Reconstruction: hasDecoder && nc.reconstruction,
 		KernelPath: kernelPath, Source: c.Source, Log: env.Log.With("component", "ros"),
 		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
 		Reset: func() error {
@@ -120,16 +134,51 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	return s, err
 }
 
-func paramString(e *ros.Env, name, def string) string {
-	if v, ok := e.Params[e.NodeName()+"/"+name].(string); ok {
-		return v
-	}
-	return def
+// nodeParams are the parameters that configure the node rather than the pipeline.
+type nodeParams struct {
+	frameID                 string
+	predict, reconstruction bool
+	maxHorizon              int
+	diagPeriod              time.Duration
 }
 
-func paramBool(e *ros.Env, name string, def bool) bool {
-	if v, ok := e.Params[e.NodeName()+"/"+name].(bool); ok {
-		return v
+// applyParams applies the private ROS parameters over c (flags and config file): in a ROS
+// deployment the parameter server, fed by launch files and rosparam, is the configuration.
+func applyParams(p ros.ParamValues, c *pipeline.Config) nodeParams {
+	nc := nodeParams{frameID: "camera", predict: true}
+	p.Float("rate", &c.Rate)
+	p.String("source", &c.Source)
+	var dev string
+	if p.String("device", &dev) && dev != "" {
+		c.Source = "v4l2:" + dev
 	}
-	return def
+	p.String("model", &c.Model)
+	p.Bool("int8", &c.Int8)
+	var de int
+	if p.Int("decode_every", &de) {
+		c.DecodeEvery = &de
+	}
+	p.Bool("elbo", &c.ELBO)
+	p.Int("horizon", &c.Horizon)
+	p.String("action_policy", &c.ActionPolicy)
+	var d time.Duration
+	if p.Duration("action_max_age", &d) {
+		c.ActionMaxAge = pipeline.Duration(d)
+	}
+	if p.Duration("max_frame_age", &d) {
+		c.MaxFrameAge = pipeline.Duration(d)
+	}
+	p.Int("width", &c.Width)
+	p.Int("height", &c.Height)
+	p.Float("fps", &c.FPS)
+	p.String("format", &c.Format)
+	p.String("crop", &c.Crop)
+	p.String("metrics_addr", &c.MetricsAddr)
+	p.Int("rt_priority", &c.RealtimePriority)
+	p.String("frame_id", &nc.frameID)
+	p.Bool("predict", &nc.predict)
+	p.Bool("reconstruction", &nc.reconstruction)
+	p.Int("max_horizon", &nc.maxHorizon)
+	p.Duration("diagnostics_period", &nc.diagPeriod)
+	return nc
 }
