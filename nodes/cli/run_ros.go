@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rssmd/rssmd/nodes/ros"
+	"github.com/rssmd/rssmd/runtime/metrics"
 	"github.com/rssmd/rssmd/runtime/pipeline"
 	"github.com/rssmd/rssmd/runtime/tick"
 	"github.com/rssmd/rssmd/systemd/sdnotify"
@@ -111,6 +112,7 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 		return pipeline.Summary{}, err
 	}
 	loop.Store(p.Loop())
+	registerNodeMetrics(env, p, node)
 	select {
 	case <-node.Ready():
 		notify.Ready(fmt.Sprintf("running at %.1f Hz as %s", c.Rate, renv.NodeName()))
@@ -181,4 +183,25 @@ func applyParams(p ros.ParamValues, c *pipeline.Config) nodeParams {
 	p.Int("max_horizon", &nc.maxHorizon)
 	p.Duration("diagnostics_period", &nc.diagPeriod)
 	return nc
+}
+
+// metricsOwner is the hook runtime/pipeline is asked to provide (Pipeline.Metrics, nil when
+// metrics are off); until it does, the node's counters are in /diagnostics only.
+type metricsOwner interface{ Metrics() *metrics.Metrics }
+
+// registerNodeMetrics adds the node's counters (reconnects, rejected inputs, ...) to the
+// run's Prometheus registry.
+func registerNodeMetrics(env *Env, p any, node *ros.Node) {
+	mo, ok := p.(metricsOwner)
+	if !ok {
+		env.Log.Debug("pipeline exposes no metrics registry; ROS counters only in /diagnostics")
+		return
+	}
+	m := mo.Metrics()
+	if m == nil {
+		return
+	}
+	if err := m.Registry().Register(ros.NewCollector(node.Stats)); err != nil {
+		env.Log.Warn("ROS metrics not registered", "err", err)
+	}
 }
