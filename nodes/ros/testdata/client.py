@@ -7,6 +7,9 @@ header, as rosbag does.
   client.py echo TOPIC N TIMEOUT      print N messages of TOPIC as JSON lines
   client.py imagine SERVICE MD5 SRVFILE HORIZON ACTION_DIM IMAGES
   client.py pub_image TOPIC ENCODING W H STAMP_SECS [COUNT]
+  client.py make_bag OUT.bag SEQ.npz TOPIC STAMP_SECS RATE COUNT   (no master needed)
+  client.py bag_stamps IN.bag                                       (no master needed)
+  client.py latency TOPIC N TIMEOUT    receipt time minus header stamp of N messages
 """
 import json
 import sys
@@ -39,7 +42,7 @@ def summary(typ, m):
     for f in ("deter", "stoch_mean", "stoch_std", "prior_mean", "data"):
         if hasattr(m, f):
             d["len_" + f] = len(getattr(m, f))
-    for f in ("tick", "kl", "encoding", "width", "height", "is_first", "stale_action", "anomaly", "mse"):
+    for f in ("tick", "kl", "encoding", "width", "height", "is_first", "stale_frame", "stale_action", "anomaly", "mse"):
         if hasattr(m, f):
             v = getattr(m, f)
             d[f] = v if not isinstance(v, bytes) else v.decode()
@@ -118,13 +121,74 @@ def pub_image(topic, encoding, w, h, stamp_secs, count):
     return 0
 
 
+def make_bag(out, npz, topic, stamp_secs, rate, count):
+    """A camera bag from a replay sequence: rgb8 frames stamped (header and record time)
+    stamp_secs + i/rate, cycling through the sequence's frames."""
+    import numpy as np
+    import rosbag
+    from sensor_msgs.msg import Image
+    frames = np.load(npz)["image"]
+    with rosbag.Bag(out, "w") as bag:
+        for i in range(count):
+            img = frames[i % len(frames)]
+            m = Image()
+            m.header.seq = i
+            # Integer nanoseconds: float seconds would round 1.05 s to 1.049999999.
+            m.header.stamp = rospy.Time(0, int(round(stamp_secs * 1e9)) + int(round(i * 1e9 / rate)))
+            m.header.frame_id = "bag_cam"
+            m.height, m.width = img.shape[0], img.shape[1]
+            m.encoding, m.step = "rgb8", img.shape[1] * 3
+            m.data = img.astype(np.uint8).tobytes()
+            bag.write(topic, m, m.header.stamp)
+    return 0
+
+
+def bag_stamps(path):
+    import rosbag
+    with rosbag.Bag(path) as bag:
+        for topic, m, t in bag.read_messages():
+            d = summary(m._type, m)
+            d["topic"] = topic
+            d["bag_time"] = str(t.to_nsec())
+            print(json.dumps(d))
+    return 0
+
+
+def latency(topic, n, timeout):
+    """Receipt time (wall clock, at the callback) minus header stamp, in microseconds: the
+    publisher's stamps must be wall-clock times for this to mean anything."""
+    lat = []
+
+    def cb(msg):
+        now = time.time_ns()
+        if len(lat) < n:
+            # The header is the message's first field: seq (4 bytes), stamp secs, nsecs.
+            import struct
+            _, secs, nsecs = struct.unpack_from("<III", msg._buff, 0)
+            lat.append((now - (secs * 10**9 + nsecs)) / 1000.0)
+
+    rospy.Subscriber(topic, rospy.AnyMsg, cb, tcp_nodelay=True)
+    end = time.time() + timeout
+    while len(lat) < n and time.time() < end and not rospy.is_shutdown():
+        time.sleep(0.01)
+    print(json.dumps({"latency_us": lat}))
+    sys.stdout.flush()
+    return 0 if len(lat) == n else 1
+
+
 def main():
-    rospy.init_node("rssmd_test_client", anonymous=True, disable_signals=True)
     cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "make_bag":
+        return make_bag(args[0], args[1], args[2], float(args[3]), float(args[4]), int(args[5]))
+    if cmd == "bag_stamps":
+        return bag_stamps(args[0])
+    rospy.init_node("rssmd_test_client", anonymous=True, disable_signals=True)
     if cmd == "echo":
         return echo(args[0], int(args[1]), float(args[2]))
     if cmd == "imagine":
         return imagine(args[0], args[1], args[2], int(args[3]), int(args[4]), args[5] == "1")
+    if cmd == "latency":
+        return latency(args[0], int(args[1]), float(args[2]))
     if cmd == "pub_image":
         return pub_image(args[0], args[1], int(args[2]), int(args[3]), float(args[4]),
                          int(args[5]) if len(args) > 5 else 5)
