@@ -43,7 +43,10 @@ type Kernels struct {
 // for i < m, j < w.Rows. a holds m rows of int8 activations, any value
 // (-128 included: every kernel is exact for it, tested as "a-128"; the int8
 // model's asymmetric points use it as the zero point),
-// lda >= w.Stride(), and bytes a[i*lda+K : i*lda+Stride] are zero. Nothing else
+// lda >= w.Stride(), and bytes a[i*lda+K : i*lda+Stride] are zero. When K is
+// the stride (no padding), rows may overlap: any lda >= 1 works, so a caller
+// can slide a window over one buffer instead of copying patches (the int8
+// decoder's phase-split convolution does). Nothing else
 // in c is written. Gemm does not allocate. Shapes that would read or write
 // outside a or c are programming errors and panic with a message saying which.
 func (k *Kernels) Gemm(c []int32, ldc int, a []int8, lda, m int, w *Matrix) {
@@ -66,8 +69,8 @@ func checkGemm(c []int32, ldc int, a []int8, lda, m int, w *Matrix) error {
 		return fmt.Errorf("armkernels: Gemm with nil matrix")
 	case m < 0:
 		return fmt.Errorf("armkernels: Gemm with m = %d rows", m)
-	case lda < w.kp:
-		return fmt.Errorf("armkernels: Gemm lda %d < matrix stride %d", lda, w.kp)
+	case lda < 1 || lda < w.kp && w.K != w.kp:
+		return fmt.Errorf("armkernels: Gemm lda %d < matrix stride %d (rows may overlap only when K is the stride)", lda, w.kp)
 	case ldc < w.Rows:
 		return fmt.Errorf("armkernels: Gemm ldc %d < matrix rows %d", ldc, w.Rows)
 	case m == 0:

@@ -183,6 +183,48 @@ func TestGemmNoAlloc(t *testing.T) {
 	}
 }
 
+// TestGemmOverlappingRows slides rows one group, one stride-unaligned step and one
+// byte apart over a single buffer (allowed when K is the stride) and compares
+// each implementation with a direct dot product.
+func TestGemmOverlappingRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	cases := []struct{ m, rows, k, lda int }{
+		{1, 12, 288, 96}, {37, 12, 288, 96}, {25, 33, 64, 1}, {13, 16, 48, 20}, {30, 70, 96, 32},
+	}
+	for _, tc := range cases {
+		wv := make([]int8, tc.rows*tc.k)
+		for i := range wv {
+			wv[i] = int8(r.IntN(255) - 127)
+		}
+		w, err := PackMatrix(tc.rows, tc.k, wv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Stride() != tc.k {
+			t.Fatalf("k %d: stride %d, the case needs K = stride", tc.k, w.Stride())
+		}
+		a := make([]int8, (tc.m-1)*tc.lda+tc.k)
+		for i := range a {
+			a[i] = int8(r.IntN(256) - 128)
+		}
+		for _, impl := range Implementations() {
+			c := make([]int32, tc.m*tc.rows)
+			impl.Gemm(c, tc.rows, a, tc.lda, tc.m, w)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.rows; j++ {
+					var want int32
+					for p := 0; p < tc.k; p++ {
+						want += int32(a[i*tc.lda+p]) * int32(wv[j*tc.k+p])
+					}
+					if got := c[i*tc.rows+j]; got != want {
+						t.Fatalf("%s %+v: c[%d][%d] = %d, want %d", impl.Name, tc, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestGemmBadShapesPanic(t *testing.T) {
 	w, err := PackMatrix(3, 10, make([]int8, 30))
 	if err != nil {
@@ -202,6 +244,7 @@ func TestGemmBadShapesPanic(t *testing.T) {
 		{"nil matrix", make([]int32, 3), 3, 16, 1, make([]int8, 16), nil, "nil matrix"},
 		{"negative m", make([]int32, 3), 3, 16, -1, make([]int8, 16), w, "m = -1"},
 		{"lda below stride", make([]int32, 3), 3, 10, 1, make([]int8, 16), w, "lda 10"},
+		{"zero lda", make([]int32, 3), 3, 0, 1, make([]int8, 16), w, "lda 0"},
 		{"ldc below rows", make([]int32, 3), 2, 16, 1, make([]int8, 16), w, "ldc 2"},
 		{"short a", make([]int32, 6), 3, 16, 2, make([]int8, 31), w, "activations hold 31"},
 		{"short c", make([]int32, 5), 3, 16, 2, make([]int8, 32), w, "output holds 5"},

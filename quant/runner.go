@@ -60,6 +60,7 @@ type Runner struct {
 	qa      []int8    // int8 activations (HWC, rows padded to the next layer's stride)
 	qb      []int8
 	patches []int8
+	pin     []int8 // zero-point-padded input of a phase-split transposed conv
 	acc     []int32
 	iout    []int32 // transposed-conv scatter target
 	fbuf    []float32
@@ -89,7 +90,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	}
 	a := m.Arch
 	r := &Runner{m: m, k: k}
-	var maxQ, maxP, maxAcc, maxI, maxF, maxC int
+	var maxQ, maxP, maxAcc, maxI, maxF, maxC, maxPin int
 	maxQ = model.ImageValues
 	for _, c := range m.enc {
 		sp := c.spec
@@ -106,6 +107,11 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 		maxQ = max(maxQ, P*d.w.Stride())
 		maxAcc = max(maxAcc, P*d.w.Rows)
 		maxI = max(maxI, sp.OutH*sp.OutH*sp.Cout)
+		if ph := d.ph; ph != nil {
+			hp := sp.InH + 2*(ph.t-1)
+			maxPin = max(maxPin, ph.side*hp*ph.t*sp.Cin)
+			maxAcc = max(maxAcc, ph.side*hp*ph.w.Rows)
+		}
 		maxF = max(maxF, sp.OutH*sp.OutH*sp.Cout)
 		maxC = max(maxC, sp.Cout)
 	}
@@ -124,6 +130,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	}
 	r.qa, r.qb = make([]int8, maxQ), make([]int8, maxQ)
 	r.patches = make([]int8, maxP)
+	r.pin = make([]int8, maxPin)
 	r.acc = make([]int32, maxAcc)
 	r.iout = make([]int32, maxI)
 	r.fbuf = make([]float32, maxF)
@@ -221,9 +228,15 @@ func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec, pad int8) {
 	}
 }
 
+// fill sets every byte of d to v, doubling copies after the first byte (memmove speed on the
+// long padding runs).
 func fill(d []int8, v int8) {
-	for i := range d {
-		d[i] = v
+	if len(d) == 0 {
+		return
+	}
+	d[0] = v
+	for i := 1; i < len(d); i *= 2 {
+		copy(d[i:], d[:i])
 	}
 }
 
@@ -562,23 +575,52 @@ func (r *Runner) decode(img []float32, feature []float32) {
 func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32) {
 	sp := &d.spec
 	h, ho, k, s, p, C := sp.InH, sp.OutH, sp.K, sp.S, sp.P, sp.Cout
-	rows := d.w.Rows
-	lda := d.w.Stride()
-	acc := r.acc[:h*h*rows]
-	r.k.Gemm(acc, rows, in[:h*h*lda], lda, h*h, d.w)
 	io := r.iout[:ho*ho*C]
-	if d.zinit != nil {
-		copy(io, d.zinit)
+	mul, bias := d.mul[:C], d.bias[:C]
+	if d.ph != nil {
+		acc, hp := r.phaseGemm(d, in)
+		if next == nil {
+			// The image straight from the GEMM result: one pass, no int32 image.
+			if r.m.Arch.DecoderSigmoid {
+				phaseOut(d, acc, hp, func(o int, v, z []int32) {
+					dst := img[o : o+len(v)]
+					for j := range dst {
+						dst[j] = model.Sigmoid(float32(float32(v[j]+z[j])*mul[j]) + bias[j])
+					}
+				})
+				return
+			}
+			phaseOut(d, acc, hp, func(o int, v, z []int32) {
+				dst := img[o : o+len(v)]
+				for j := range dst {
+					dst[j] = float32(float32(v[j]+z[j])*mul[j]) + bias[j] + 0.5
+				}
+			})
+			return
+		}
+		phaseOut(d, acc, hp, func(o int, v, z []int32) {
+			dst := io[o : o+len(v)]
+			for j := range dst {
+				dst[j] = v[j] + z[j]
+			}
+		})
 	} else {
-		clear(io)
-	}
-	for iy := 0; iy < h; iy++ {
-		for ix := 0; ix < h; ix++ {
-			scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
+		rows := d.w.Rows
+		lda := d.w.Stride()
+		acc := r.acc[:h*h*rows]
+		r.k.Gemm(acc, rows, in[:h*h*lda], lda, h*h, d.w)
+		if d.zinit != nil {
+			copy(io, d.zinit)
+		} else {
+			clear(io)
+		}
+		for iy := 0; iy < h; iy++ {
+			for ix := 0; ix < h; ix++ {
+				scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
+			}
 		}
 	}
 	P := ho * ho
-	mul, bias := d.mul[:C], d.bias[:C]
 	if next == nil {
 		sig := r.m.Arch.DecoderSigmoid
 		for i := 0; i < P; i++ {
@@ -625,6 +667,63 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 			row[j] = q8z(f[i*C+j], inv, d.outZero)
 		}
 		clear(row[C:])
+	}
+}
+
+// phaseGemm runs a phase-split transposed conv (phaseSplit) and returns its int32 GEMM
+// result: row a·hp+b (b < side; hp = InH+2(T−1)) holds output pixels (S·a+py, S·b+px), column
+// (py·S+px)·Cout+co, without the zero-point correction zcorr.
+//
+// The input, padded by T−1 pixels of the zero-point code, is stacked so that pixel (a, x)
+// holds input rows a..a+T−1 of column x (T·Cin bytes); window (a, b) is then the T·T·Cin
+// contiguous bytes from (a, b), and the GEMM slides over that buffer with lda = T·Cin
+// (overlapping rows) instead of copying patches.
+func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
+	sp, ph := &d.spec, d.ph
+	h, cin, t, n := sp.InH, sp.Cin, ph.t, ph.side
+	st := d.w.Stride() // input pixel stride, as the previous layer wrote it
+	hp = h + 2*(t-1)
+	lda := t * cin
+	stk := r.pin[:n*hp*lda]
+	fill(stk, int8(d.inZero))
+	for iy := 0; iy < h; iy++ {
+		for ix := 0; ix < h; ix++ {
+			src := in[(iy*h+ix)*st : (iy*h+ix)*st+cin]
+			x := ix + t - 1
+			// Input row iy is stacked row rr of output rows a = iy+T−1−rr.
+			for rr := 0; rr < t; rr++ {
+				o := ((iy+t-1-rr)*hp+x)*lda + rr*cin
+				if cin == 32 {
+					*(*[32]int8)(stk[o:]) = *(*[32]int8)(src)
+					continue
+				}
+				copy(stk[o:o+cin], src)
+			}
+		}
+	}
+	N := ph.w.Rows
+	m := (n-1)*hp + n
+	acc = r.acc[:m*N]
+	r.k.Gemm(acc, N, stk[:(m-1)*lda+ph.w.Stride()], lda, m, ph.w)
+	return acc, hp
+}
+
+// phaseOut calls f(o, v, z) for every output pixel of a phaseGemm result: o is the pixel's
+// offset in an HWC output (pixel·Cout), v its Cout GEMM values and z their zero-point
+// corrections.
+func phaseOut(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
+	sp, ph := &d.spec, d.ph
+	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	for a := 0; a < n; a++ {
+		for b := 0; b < n; b++ {
+			src := acc[(a*hp+b)*N : (a*hp+b+1)*N]
+			for py := 0; py < s; py++ {
+				for px := 0; px < s; px++ {
+					c := (py*s + px) * C
+					f(((s*a+py)*ho+s*b+px)*C, src[c:c+C], ph.zcorr[c:c+C])
+				}
+			}
+		}
 	}
 }
 
