@@ -242,6 +242,9 @@ type phaseSplit struct {
 	// zcorr is −zero·Σ_p W[row][p]: padding and inputs all carry the zero point, so the
 	// correction is one constant per row (zeros when the input is symmetric).
 	zcorr []int32
+	// mul, bias repeat the layer's per-channel multipliers and biases over the S pixels of
+	// one output run (S·Cout values), as phaseRows visits them.
+	mul, bias []float32
 }
 
 // phaseSplitMaxRun bounds the scatter run (K·Cout int32 values) below which the phase split
@@ -283,6 +286,10 @@ func newPhaseSplit(d *qdeconv) (*phaseSplit, error) {
 		return nil, nil // the sliding GEMM needs unpadded rows (armkernels.Gemm)
 	}
 	ph := &phaseSplit{t: t, side: sp.InH - 1 + t, q: q, w: w}
+	for range s {
+		ph.mul = append(ph.mul, d.mul...)
+		ph.bias = append(ph.bias, d.bias...)
+	}
 	ph.zcorr = make([]int32, rows)
 	for j, sum := range w.RowSums() {
 		ph.zcorr[j] = -d.inZero * sum

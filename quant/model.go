@@ -490,10 +490,10 @@ func (m *Model) pack() error {
 		d.inScale = m.Scales[d.inPoint]
 		d.inZero = m.Zeros[d.inPoint]
 		d.zinit = d.zeroTermInit()
+		d.mul = scaled(d.rowScale, d.inScale)
 		if d.ph, err = newPhaseSplit(d); err != nil {
 			return err
 		}
-		d.mul = scaled(d.rowScale, d.inScale)
 		d.outInv, d.outZero, d.mulq, d.biasq = 0, 0, nil, nil
 		if i+1 < len(m.dec) {
 			d.outInv = 1 / m.Scales[m.dec[i+1].inPoint]

@@ -60,7 +60,7 @@ type Runner struct {
 	qa      []int8    // int8 activations (HWC, rows padded to the next layer's stride)
 	qb      []int8
 	patches []int8
-	pin     []int8 // zero-point-padded input of a phase-split transposed conv
+	stk     map[string][]int8 // per phase-split layer: its stacked input, padding prefilled
 	acc     []int32
 	iout    []int32 // transposed-conv scatter target
 	fbuf    []float32
@@ -90,7 +90,8 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	}
 	a := m.Arch
 	r := &Runner{m: m, k: k}
-	var maxQ, maxP, maxAcc, maxI, maxF, maxC, maxPin int
+	var maxQ, maxP, maxAcc, maxI, maxF, maxC int
+	stks := map[string][]int8{}
 	maxQ = model.ImageValues
 	for _, c := range m.enc {
 		sp := c.spec
@@ -109,7 +110,9 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 		maxI = max(maxI, sp.OutH*sp.OutH*sp.Cout)
 		if ph := d.ph; ph != nil {
 			hp := sp.InH + 2*(ph.t-1)
-			maxPin = max(maxPin, ph.side*hp*ph.t*sp.Cin)
+			stk := make([]int8, ph.side*hp*ph.t*sp.Cin)
+			fill(stk, int8(d.inZero))
+			stks[sp.Prefix] = stk
 			maxAcc = max(maxAcc, ph.side*hp*ph.w.Rows)
 		}
 		maxF = max(maxF, sp.OutH*sp.OutH*sp.Cout)
@@ -130,7 +133,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	}
 	r.qa, r.qb = make([]int8, maxQ), make([]int8, maxQ)
 	r.patches = make([]int8, maxP)
-	r.pin = make([]int8, maxPin)
+	r.stk = stks
 	r.acc = make([]int32, maxAcc)
 	r.iout = make([]int32, maxI)
 	r.fbuf = make([]float32, maxF)
@@ -581,27 +584,27 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 		acc, hp := r.phaseGemm(d, in)
 		if next == nil {
 			// The image straight from the GEMM result: one pass, no int32 image.
-			if r.m.Arch.DecoderSigmoid {
-				phaseOut(d, acc, hp, func(o int, v, z []int32) {
-					dst := img[o : o+len(v)]
-					for j := range dst {
-						dst[j] = model.Sigmoid(float32(float32(v[j]+z[j])*mul[j]) + bias[j])
-					}
-				})
-				return
-			}
-			phaseOut(d, acc, hp, func(o int, v, z []int32) {
+			pm, pb := d.ph.mul, d.ph.bias
+			sig := r.m.Arch.DecoderSigmoid
+			phaseRows(d, acc, hp, func(o int, v, z []int32) {
 				dst := img[o : o+len(v)]
-				for j := range dst {
-					dst[j] = float32(float32(v[j]+z[j])*mul[j]) + bias[j] + 0.5
+				pm, pb, z := pm[:len(dst)], pb[:len(dst)], z[:len(dst)]
+				for j, x := range v[:len(dst)] {
+					f := float32(float32(x+z[j])*pm[j]) + pb[j]
+					if sig {
+						dst[j] = model.Sigmoid(f)
+					} else {
+						dst[j] = f + 0.5
+					}
 				}
 			})
 			return
 		}
-		phaseOut(d, acc, hp, func(o int, v, z []int32) {
+		phaseRows(d, acc, hp, func(o int, v, z []int32) {
 			dst := io[o : o+len(v)]
-			for j := range dst {
-				dst[j] = v[j] + z[j]
+			z = z[:len(dst)]
+			for j, x := range v[:len(dst)] {
+				dst[j] = x + z[j]
 			}
 		})
 	} else {
@@ -684,8 +687,8 @@ func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
 	st := d.w.Stride() // input pixel stride, as the previous layer wrote it
 	hp = h + 2*(t-1)
 	lda := t * cin
-	stk := r.pin[:n*hp*lda]
-	fill(stk, int8(d.inZero))
+	// The padding positions are never written below: NewRunner filled them once.
+	stk := r.stk[d.spec.Prefix]
 	for iy := 0; iy < h; iy++ {
 		for ix := 0; ix < h; ix++ {
 			src := in[(iy*h+ix)*st : (iy*h+ix)*st+cin]
@@ -708,20 +711,21 @@ func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
 	return acc, hp
 }
 
-// phaseOut calls f(o, v, z) for every output pixel of a phaseGemm result: o is the pixel's
-// offset in an HWC output (pixel·Cout), v its Cout GEMM values and z their zero-point
-// corrections.
-func phaseOut(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
+// phaseRows calls f(dst, v, z) for every run of S·Cout consecutive output values of a
+// phaseGemm result: output row S·a+py, pixels S·b .. S·b+S−1 come from GEMM row (a, b),
+// columns py·S·Cout onwards, so each run is one contiguous slice on both sides. o is the
+// run's offset in the HWC output, v its GEMM values and z their zero-point corrections.
+func phaseRows(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
 	sp, ph := &d.spec, d.ph
 	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	run := s * C
 	for a := 0; a < n; a++ {
-		for b := 0; b < n; b++ {
-			src := acc[(a*hp+b)*N : (a*hp+b+1)*N]
-			for py := 0; py < s; py++ {
-				for px := 0; px < s; px++ {
-					c := (py*s + px) * C
-					f(((s*a+py)*ho+s*b+px)*C, src[c:c+C], ph.zcorr[c:c+C])
-				}
+		for py := 0; py < s; py++ {
+			z := ph.zcorr[py*run : (py+1)*run]
+			o := (s*a + py) * ho * C
+			for b := 0; b < n; b++ {
+				g := (a*hp+b)*N + py*run
+				f(o+b*run, acc[g:g+run], z)
 			}
 		}
 	}
