@@ -183,6 +183,42 @@ type qconv struct {
 	// mulq, biasq fold outInv into mul and bias for the fused ReLU requantisation; nil when
 	// the layer's epilogue is not a plain ReLU into another int8 layer.
 	mulq, biasq []float32
+	// slide is the weight matrix with columns reordered [kx][ky][Cin] for the first layer's
+	// sliding form (Runner.encodeSlide); nil for other layers or shapes it does not fit.
+	slide *armkernels.Matrix
+}
+
+// newSlide packs c's weights for the sliding form of an image-input conv (Runner.encodeSlide).
+// The input is stacked in units of S adjacent pixels: unit (oy, u) holds, for each kernel row
+// ky, the S·Cin bytes of input row S·oy+ky at columns S·u .. S·u+S−1. The patch of output
+// (oy, ox) is then the K/S units from (oy, ox): K·K·Cin contiguous bytes, and consecutive
+// outputs are one unit apart, so a GEMM with overlapping rows replaces im2col. Weight columns
+// are reordered to [kx/S][ky][kx%S][Cin] to match. Returns nil when the shape does not allow
+// it (padding, K or the width not a multiple of S, a padded K).
+func newSlide(c *qconv) (*armkernels.Matrix, error) {
+	sp := &c.spec
+	k, s, cin := sp.K, sp.S, sp.Cin
+	kk := k * k * cin
+	if sp.P != 0 || sp.Transposed || k%s != 0 || sp.InH%s != 0 || sp.InH/s < sp.OutH || kk%8 != 0 {
+		return nil, nil
+	}
+	q := make([]int8, sp.Cout*kk)
+	for co := 0; co < sp.Cout; co++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				d := co*kk + ((kx/s*k+ky)*s+kx%s)*cin
+				copy(q[d:d+cin], c.q[co*kk+(ky*k+kx)*cin:co*kk+(ky*k+kx+1)*cin])
+			}
+		}
+	}
+	w, err := armkernels.PackMatrix(sp.Cout, kk, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s sliding form: %w", sp.Prefix, err)
+	}
+	if w.Stride() != kk {
+		return nil, nil
+	}
+	return w, nil
 }
 
 func newQConv(spec model.ConvSpec, w, b *model.Tensor, point string) *qconv {

@@ -470,6 +470,12 @@ func (m *Model) pack() error {
 		}
 		c.inScale = m.Scales[c.inPoint]
 		c.inZero = m.Zeros[c.inPoint]
+		c.slide = nil
+		if i == 0 && sp.Cin == 3 {
+			if c.slide, err = newSlide(c); err != nil {
+				return err
+			}
+		}
 		c.mul = scaled(c.rowScale, c.inScale)
 		c.ebias = append([]float32(nil), c.bias...)
 		subZeroTerm(c.ebias, c.mul, c.q, sp.K*sp.K*sp.Cin, c.inZero)

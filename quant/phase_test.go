@@ -62,3 +62,49 @@ func TestPhaseSplitExact(t *testing.T) {
 		}
 	}
 }
+
+// TestSlideExact checks that the first encoder layer's sliding form (stacked input, GEMM with
+// overlapping rows) gives bit-identical embeddings to im2col on every kernel implementation:
+// with the SWAR stacking and the generic LUT one, and with the fused ReLU requantisation and
+// the general float epilogue (which compacts the GEMM rows first).
+func TestSlideExact(t *testing.T) {
+	fm, qm, seq := walker(t)
+	c := qm.enc[0]
+	if c.slide == nil {
+		t.Fatal("the walker's first conv has no sliding form; the test compares nothing")
+	}
+	mulq, biasq, slide := c.mulq, c.biasq, c.slide
+	defer func() { c.mulq, c.biasq, c.slide = mulq, biasq, slide }()
+	for _, k := range armkernels.Implementations() {
+		for _, fused := range []bool{true, false} {
+			for _, xor := range []bool{true, false} {
+				c.mulq, c.biasq = mulq, biasq
+				if !fused {
+					c.mulq, c.biasq = nil, nil
+				}
+				r := qm.NewRunner(k)
+				if !r.lutXor {
+					t.Fatal("the cnn_ha input LUT should be p XOR 0x80")
+				}
+				r.lutXor = xor
+				got := make([]float32, fm.Arch.EmbDim)
+				want := make([]float32, fm.Arch.EmbDim)
+				for _, f := range []int{0, 7} {
+					c.slide = slide
+					if err := r.Encode(got, seq.Frame(f)); err != nil {
+						t.Fatal(err)
+					}
+					c.slide = nil
+					if err := r.Encode(want, seq.Frame(f)); err != nil {
+						t.Fatal(err)
+					}
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s fused %v xor %v frame %d: emb[%d] = %v sliding, %v with im2col", k.Name, fused, xor, f, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

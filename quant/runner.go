@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -57,6 +58,7 @@ type Runner struct {
 	k *armkernels.Kernels
 
 	lut     [256]int8 // image byte → int8 encoder input
+	lutXor  bool      // lut[p] == p − 128 (p XOR 0x80), as for cnn_ha: SWAR in encodeSlide
 	qa      []int8    // int8 activations (HWC, rows padded to the next layer's stride)
 	qb      []int8
 	patches []int8
@@ -97,7 +99,8 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 		sp := c.spec
 		P := sp.OutH * sp.OutH
 		maxQ = max(maxQ, P*sp.Cout)
-		maxP = max(maxP, P*c.w.Stride())
+		maxP = max(maxP, P*c.w.Stride(), sp.OutH*sp.InH*sp.K*sp.Cin+8)
+		maxAcc = max(maxAcc, sp.OutH*(sp.InH/sp.S)*sp.Cout)
 		maxAcc = max(maxAcc, P*sp.Cout)
 		maxF = max(maxF, P*sp.Cout)
 		maxC = max(maxC, sp.Cout)
@@ -157,6 +160,10 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 		}
 		r.lut[p] = q8z(v, inv, zero)
 	}
+	r.lutXor = true
+	for p, v := range r.lut {
+		r.lutXor = r.lutXor && v == int8(p^0x80)
+	}
 	return r
 }
 
@@ -178,16 +185,66 @@ func (r *Runner) Encode(emb []float32, image []uint8) error {
 	if len(emb) < r.m.Arch.EmbDim {
 		return fmt.Errorf("embedding buffer holds %d values, want %d", len(emb), r.m.Arch.EmbDim)
 	}
-	in := r.qa[:model.ImageValues]
-	for i, p := range image {
-		in[i] = r.lut[p]
+	in, out := r.qa, r.qb
+	layers := r.m.enc
+	if c := layers[0]; c.slide != nil && len(layers) > 1 {
+		r.encodeSlide(c, out, image)
+		layers = layers[1:]
+		in, out = out, in
+	} else {
+		in = in[:model.ImageValues]
+		for i, p := range image {
+			in[i] = r.lut[p]
+		}
 	}
-	out := r.qb
-	for i, c := range r.m.enc {
-		r.conv(c, out, in, emb, i == len(r.m.enc)-1)
+	for i, c := range layers {
+		r.conv(c, out, in, emb, i == len(layers)-1)
 		in, out = out, in
 	}
 	return nil
+}
+
+// encodeSlide runs the first encoder layer in its sliding form (newSlide): the image goes
+// through the input LUT straight into the stacked units (each pixel lands in the K/S stacks
+// whose rows cover it), then one GEMM with overlapping rows; the rows ox ≥ OutH of each
+// output row are computed and skipped.
+func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
+	sp := &c.spec
+	k, s, w, ho, cin := sp.K, sp.S, sp.InH, sp.OutH, sp.Cin
+	per := w / s     // units per stacked row
+	chunk := s * cin // bytes of one input row in a unit
+	lda := k * chunk // bytes of a unit
+	stk := r.patches[:ho*per*lda+8]
+	if r.lutXor && s == 2 && k == 4 && cin == 3 {
+		stackRGB(stk, image, w, ho)
+	} else {
+		for oy := 0; oy < ho; oy++ {
+			for u := 0; u < per; u++ {
+				for ky := 0; ky < k; ky++ {
+					si := ((s*oy+ky)*w + s*u) * cin
+					d := stk[(oy*per+u)*lda+ky*chunk:]
+					for i, p := range image[si : si+chunk] {
+						d[i] = r.lut[p]
+					}
+				}
+			}
+		}
+	}
+	C := sp.Cout
+	m := (ho-1)*per + ho
+	acc := r.acc[:m*C]
+	r.k.Gemm(acc, C, stk[:(m-1)*lda+c.slide.Stride()], lda, m, c.slide)
+	if c.mulq != nil {
+		for oy := 0; oy < ho; oy++ {
+			reluRequant(out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
+		}
+		return
+	}
+	// General epilogue: close the gaps, then the usual path on contiguous rows.
+	for oy := 1; oy < ho; oy++ {
+		copy(acc[oy*ho*C:(oy+1)*ho*C], acc[oy*per*C:])
+	}
+	r.convEpilogue(c, out, acc[:ho*ho*C], nil, false)
 }
 
 // im2col writes one patch row per output pixel: k runs of the k·Cin input bytes under each
@@ -252,6 +309,44 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	im2col(r.patches, lda, in, sp, int8(c.inZero))
 	acc := r.acc[:P*C]
 	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
+	r.convEpilogue(c, out, acc, emb, last)
+}
+
+// stackRGB is encodeSlide's stacking for the cnn_ha first layer (K 4, S 2, RGB, LUT p − 128):
+// a unit is 4 rows × 6 bytes, each moved as one 8-byte word with the sign bits flipped. The
+// two bytes a word spills past its row are overwritten by the next row's word (or the next
+// unit's first); the slack after the last unit takes the final spill.
+func stackRGB(stk []int8, image []uint8, w, ho int) {
+	const flip = 0x8080808080808080
+	rowLen, per := 3*w, w/2
+	for oy := 0; oy < ho; oy++ {
+		src := image[2*oy*rowLen : (2*oy+4)*rowLen]
+		dst := stk[oy*per*24 : (oy+1)*per*24+8]
+		for u := 0; u < per; u++ {
+			d := dst[24*u : 24*u+32]
+			for ky := 0; ky < 4; ky++ {
+				o := ky*rowLen + 6*u
+				var v uint64
+				if o+8 <= len(src) {
+					v = binary.LittleEndian.Uint64(src[o:]) ^ flip
+				} else { // the image's last pixel: no 2 bytes to read past it
+					for i, p := range src[o : o+6] {
+						v |= uint64(p^0x80) << (8 * i)
+					}
+				}
+				q := (*[8]int8)(d[6*ky:])
+				q[0], q[1], q[2], q[3] = int8(v), int8(v>>8), int8(v>>16), int8(v>>24)
+				q[4], q[5], q[6], q[7] = int8(v>>32), int8(v>>40), int8(v>>48), int8(v>>56)
+			}
+		}
+	}
+}
+
+// convEpilogue turns an encoder layer's int32 GEMM result (P rows of Cout) into the next
+// layer's int8 input, or for the last layer the embedding.
+func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, last bool) {
+	sp := &c.spec
+	P, C := sp.OutH*sp.OutH, sp.Cout
 	mul, bias := c.mul[:C], c.ebias[:C]
 	if c.mulq != nil {
 		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
