@@ -20,7 +20,54 @@ func detectAMD64(avx2, vnni bool) []*Kernels {
 
 func archImplementations() []*Kernels { return amd64Impls }
 
-var hasAVX512F = cpu.X86.HasAVX512F
+// Levels of the elementwise helpers' asm (QuantizeRow, ReluRequant, AddInt32, Exp). They
+// are chosen from the CPU alone, independently of the GEMM implementation: every level is
+// bit-identical to the Go reference.
+const (
+	helperGo     = iota // Go loops
+	helperAVX2          // 8 lanes
+	helperAVX512        // 16 lanes
+)
+
+// helperMax is the best level this CPU runs; helperISA the one in use (tests lower it to
+// cover every level the machine has).
+var (
+	helperMax = detectHelpers(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
+	helperISA = helperMax
+)
+
+func detectHelpers(avx2, avx512 bool) int {
+	switch {
+	case avx512:
+		return helperAVX512
+	case avx2:
+		return helperAVX2
+	}
+	return helperGo
+}
+
+// helperLanes is the block size of the level in use, 0 for Go.
+func helperLanes() int {
+	switch helperISA {
+	case helperAVX512:
+		return 16
+	case helperAVX2:
+		return 8
+	}
+	return 0
+}
+
+//go:noescape
+func quantizeAVX2(dst *int8, src *float32, n int, invScale float32)
+
+//go:noescape
+func reluRequantAVX2(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
+
+//go:noescape
+func addInt32AVX2(dst, src *int32, n int)
+
+//go:noescape
+func expAVX2(dst, src *float32, n int, c *float32)
 
 // quantizeAVX512 runs QuantizeRow on n&^15 values with AVX-512F
 // (VCVTPS2DQ in the default rounding mode, VPMOVSDB). The Go loop it implements:
@@ -36,11 +83,16 @@ func quantizeAVX512(dst *int8, src *float32, n int, invScale float32)
 
 // quantizeBlocks quantises the longest prefix the asm handles and returns its length.
 func quantizeBlocks(dst []int8, src []float32, invScale float32) int {
-	n := len(src) &^ 15
-	if !hasAVX512F || n == 0 {
+	l := helperLanes()
+	if l == 0 || len(src) < l {
 		return 0
 	}
-	quantizeAVX512(&dst[0], &src[0], n, invScale)
+	n := len(src) &^ (l - 1)
+	if l == 16 {
+		quantizeAVX512(&dst[0], &src[0], n, invScale)
+	} else {
+		quantizeAVX2(&dst[0], &src[0], n, invScale)
+	}
 	return n
 }
 
@@ -51,10 +103,14 @@ func reluRequantAVX512(out *int8, acc *int32, rows, c int, mul, bias *float32, z
 
 // reluRequantBlocks runs ReluRequant in asm when the channel count allows it.
 func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
-	if !hasAVX512F || c%16 != 0 {
+	switch {
+	case helperISA == helperAVX512 && c%16 == 0:
+		reluRequantAVX512(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
+	case helperISA >= helperAVX2 && c%8 == 0:
+		reluRequantAVX2(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
+	default:
 		return false
 	}
-	reluRequantAVX512(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
 	return true
 }
 
@@ -65,11 +121,16 @@ func addInt32AVX512(dst, src *int32, n int)
 
 // addInt32Blocks adds the longest prefix of src the asm handles and returns its length.
 func addInt32Blocks(dst, src []int32) int {
-	n := len(src) &^ 15
-	if !hasAVX512F || n == 0 {
+	l := helperLanes()
+	if l == 0 || len(src) < l {
 		return 0
 	}
-	addInt32AVX512(&dst[0], &src[0], n)
+	n := len(src) &^ (l - 1)
+	if l == 16 {
+		addInt32AVX512(&dst[0], &src[0], n)
+	} else {
+		addInt32AVX2(&dst[0], &src[0], n)
+	}
 	return n
 }
 
@@ -80,10 +141,15 @@ func expAVX512(dst, src *float32, n int, c *float32)
 
 // expBlocks runs the longest prefix of Exp the asm handles and returns its length.
 func expBlocks(dst, src []float32) int {
-	n := len(src) &^ 15
-	if !hasAVX512F || n == 0 {
+	l := helperLanes()
+	if l == 0 || len(src) < l {
 		return 0
 	}
-	expAVX512(&dst[0], &src[0], n, &expConsts[0])
+	n := len(src) &^ (l - 1)
+	if l == 16 {
+		expAVX512(&dst[0], &src[0], n, &expConsts[0])
+	} else {
+		expAVX2(&dst[0], &src[0], n, &expConsts[0])
+	}
 	return n
 }

@@ -15,3 +15,7 @@ func addInt32Blocks(dst, src []int32) int { return 0 }
 
 // expBlocks: no asm on this arch; Exp runs in Go.
 func expBlocks(dst, src []float32) int { return 0 }
+
+// helperMax and helperISA: the elementwise helpers run in Go here (level 0); NEON versions
+// would be the next step for arm64.
+var helperMax, helperISA = 0, 0

@@ -146,26 +146,28 @@ func TestPackageDoc(t *testing.T) {
 // TestQuantizeRowPaths compares QuantizeRow (asm blocks where the CPU has
 // them, Go tail) with the pure-Go loop on lengths around the 16-value block.
 func TestQuantizeRowPaths(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.5, -0.5, 1.5, 126.5, -126.5, 127.5, 1e20, -1e20}
-	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100} {
-		src := make([]float32, n)
-		for i := range src {
-			src[i] = float32(r.NormFloat64() * 100)
-			if r.IntN(3) == 0 {
-				src[i] = specials[r.IntN(len(specials))]
+	forEachHelperLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.5, -0.5, 1.5, 126.5, -126.5, 127.5, 1e20, -1e20}
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 100} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(r.NormFloat64() * 100)
+				if r.IntN(3) == 0 {
+					src[i] = specials[r.IntN(len(specials))]
+				}
+			}
+			got, want := make([]int8, n+1), make([]int8, n+1)
+			got[n], want[n] = 99, 99 // guard
+			QuantizeRow(got[:n], src, 1)
+			quantizeGo(want[:n], src, 1)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("n=%d: [%d] = %d for %v, want %d", n, i, got[i], src[min(i, n-1)], want[i])
+				}
 			}
 		}
-		got, want := make([]int8, n+1), make([]int8, n+1)
-		got[n], want[n] = 99, 99 // guard
-		QuantizeRow(got[:n], src, 1)
-		quantizeGo(want[:n], src, 1)
-		for i := range got {
-			if got[i] != want[i] {
-				t.Errorf("n=%d: [%d] = %d for %v, want %d", n, i, got[i], src[min(i, n-1)], want[i])
-			}
-		}
-	}
+	})
 }
 
 func TestReluRequantCases(t *testing.T) {
@@ -203,30 +205,32 @@ func TestReluRequantCases(t *testing.T) {
 // TestReluRequantMatchesGo: the asm path (where the CPU has it) is bit-identical to the Go
 // reference, over channel counts around its 16-lane blocks and random values.
 func TestReluRequantMatchesGo(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, c := range []int{1, 3, 15, 16, 17, 32, 48, 64, 128, 256} {
-		for _, zero := range []int32{-128, -3, 0, 9, 127} {
-			rows := 1 + r.IntN(40)
-			acc := make([]int32, rows*c)
-			for i := range acc {
-				acc[i] = int32(r.IntN(1<<17) - 1<<16)
-			}
-			acc[0] = 1 << 20
-			mul, bias := make([]float32, c), make([]float32, c)
-			for j := range mul {
-				mul[j] = float32(r.Float64()*2e-3) * float32(1+j%3)
-				bias[j] = float32(r.NormFloat64() * 20)
-			}
-			got, want := make([]int8, rows*c), make([]int8, rows*c)
-			ReluRequant(got, c, acc, mul, bias, zero)
-			reluRequantGo(want, c, acc, mul, bias, zero)
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("c %d zero %d: [%d] = %d, Go reference %d", c, zero, i, got[i], want[i])
+	forEachHelperLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, c := range []int{1, 3, 7, 8, 9, 15, 16, 17, 24, 32, 40, 48, 64, 128, 256} {
+			for _, zero := range []int32{-128, -3, 0, 9, 127} {
+				rows := 1 + r.IntN(40)
+				acc := make([]int32, rows*c)
+				for i := range acc {
+					acc[i] = int32(r.IntN(1<<17) - 1<<16)
+				}
+				acc[0] = 1 << 20
+				mul, bias := make([]float32, c), make([]float32, c)
+				for j := range mul {
+					mul[j] = float32(r.Float64()*2e-3) * float32(1+j%3)
+					bias[j] = float32(r.NormFloat64() * 20)
+				}
+				got, want := make([]int8, rows*c), make([]int8, rows*c)
+				ReluRequant(got, c, acc, mul, bias, zero)
+				reluRequantGo(want, c, acc, mul, bias, zero)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("c %d zero %d: [%d] = %d, Go reference %d", c, zero, i, got[i], want[i])
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestReluRequantPanics(t *testing.T) {
@@ -265,33 +269,35 @@ func BenchmarkReluRequant(b *testing.B) {
 }
 
 func TestAddInt32(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 200, 641} {
-		for _, off := range []int{0, 1, 3} { // misaligned starts
-			src := make([]int32, n+off)
-			dst := make([]int32, n+off+2)
-			for i := range src {
-				src[i] = int32(r.Uint32())
-			}
-			for i := range dst {
-				dst[i] = int32(r.Uint32())
-			}
-			want := append([]int32(nil), dst...)
-			for i, v := range src[off:] {
-				want[off+i] += v
-			}
-			AddInt32(dst[off:], src[off:])
-			for i := range want {
-				if dst[i] != want[i] {
-					t.Fatalf("n %d off %d: [%d] = %d, want %d", n, off, i, dst[i], want[i])
+	forEachHelperLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 33, 40, 63, 64, 65, 127, 128, 200, 641} {
+			for _, off := range []int{0, 1, 3} { // misaligned starts
+				src := make([]int32, n+off)
+				dst := make([]int32, n+off+2)
+				for i := range src {
+					src[i] = int32(r.Uint32())
+				}
+				for i := range dst {
+					dst[i] = int32(r.Uint32())
+				}
+				want := append([]int32(nil), dst...)
+				for i, v := range src[off:] {
+					want[off+i] += v
+				}
+				AddInt32(dst[off:], src[off:])
+				for i := range want {
+					if dst[i] != want[i] {
+						t.Fatalf("n %d off %d: [%d] = %d, want %d", n, off, i, dst[i], want[i])
+					}
 				}
 			}
 		}
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("short dst: no panic")
-		}
-	}()
-	AddInt32(make([]int32, 3), make([]int32, 4))
+		defer func() {
+			if recover() == nil {
+				t.Error("short dst: no panic")
+			}
+		}()
+		AddInt32(make([]int32, 3), make([]int32, 4))
+	})
 }
