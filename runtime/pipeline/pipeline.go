@@ -334,6 +334,10 @@ func (p *Pipeline) MetricsAddr() string {
 // Loop returns the tick loop (its counters are live while Run runs).
 func (p *Pipeline) Loop() *tick.Loop { return p.loop }
 
+// Metrics returns the run's metrics (nil with metrics_addr "off"), so other components (the
+// ROS node) can register their collectors on its private registry.
+func (p *Pipeline) Metrics() *metrics.Metrics { return p.met }
+
 // Summary is what a run reports at the end.
 type Summary struct {
 	tick.Summary
