@@ -47,7 +47,7 @@ bench: ## benchmarks (model load/step, kernels, preprocessing)
 fuzz: ## run every fuzz target for a short while each
 	@for p in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$p $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
+	    echo "== $$p $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 20s -fuzzminimizetime 5s $$p || exit 1; \
 	  done; done
 
 build-arm64: ## static arm64 rssmd for the robot: bin/rssmd-arm64 (cgo, V4L2; gcc-aarch64-linux-gnu) and bin/rssmd-arm64-nocgo
