@@ -189,3 +189,34 @@ eloop:
 	JNZ eloop
 	VZEROUPPER
 	RET
+
+// func addInt32RowsAVX2(dst *int32, dstStride int, src *int32, srcStride, rows, n int)
+// For each of rows runs (strides in bytes): dst[i] += src[i] for n values, n a positive
+// multiple of 8.
+TEXT ·addInt32RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+
+wrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R11, CX
+
+wby8:
+	VMOVDQU (BX), Y0
+	VPADDD (AX), Y0, Y0
+	VMOVDQU Y0, (AX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ wby8
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ wrow
+	VZEROUPPER
+	RET

@@ -134,6 +134,31 @@ func addInt32Blocks(dst, src []int32) int {
 	return n
 }
 
+// addInt32RowsAVX512 adds rows runs of n int32 (n a positive multiple of 16), strides in
+// bytes.
+//
+//go:noescape
+func addInt32RowsAVX512(dst *int32, dstStride int, src *int32, srcStride, rows, n int)
+
+//go:noescape
+func addInt32RowsAVX2(dst *int32, dstStride int, src *int32, srcStride, rows, n int)
+
+// addInt32RowsBlocks adds the first n&^(lanes−1) values of every run in asm and returns
+// that count.
+func addInt32RowsBlocks(dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
+	l := helperLanes()
+	if l == 0 || n < l {
+		return 0
+	}
+	m := n &^ (l - 1)
+	if l == 16 {
+		addInt32RowsAVX512(&dst[0], 4*dstStride, &src[0], 4*srcStride, rows, m)
+	} else {
+		addInt32RowsAVX2(&dst[0], 4*dstStride, &src[0], 4*srcStride, rows, m)
+	}
+	return m
+}
+
 // expAVX512 is Exp over n values, n a positive multiple of 16; c points at expConsts.
 //
 //go:noescape

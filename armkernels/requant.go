@@ -129,6 +129,30 @@ func AddInt32(dst, src []int32) {
 	addInt32Go(dst[n:len(src)], src[n:])
 }
 
+// AddInt32Rows adds rows runs of n values, one stride apart on each side:
+// dst[r·dstStride+i] += src[r·srcStride+i] for r < rows, i < n (wrapping as Go does). It is
+// the col2im scatter of one input pixel of a transposed conv (one run per kernel row) in one
+// call. Strides and counts must be non-negative and the runs inside the slices (it panics
+// otherwise). It does not allocate.
+func AddInt32Rows(dst []int32, dstStride int, src []int32, srcStride, rows, n int) {
+	if rows < 0 || n < 0 || dstStride < 0 || srcStride < 0 {
+		panic(fmt.Sprintf("armkernels: AddInt32Rows with rows %d, n %d, strides %d, %d", rows, n, dstStride, srcStride))
+	}
+	if rows == 0 || n == 0 {
+		return
+	}
+	if (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+		panic(fmt.Sprintf("armkernels: AddInt32Rows %d runs of %d (strides %d, %d) exceed dst %d / src %d values", rows, n, dstStride, srcStride, len(dst), len(src)))
+	}
+	m := addInt32RowsBlocks(dst, dstStride, src, srcStride, rows, n)
+	if m == n {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		addInt32Go(dst[r*dstStride+m:r*dstStride+n], src[r*srcStride+m:r*srcStride+n])
+	}
+}
+
 func addInt32Go(dst, src []int32) {
 	dst = dst[:len(src)]
 	for i, v := range src {

@@ -86,3 +86,58 @@ by16:
 done:
 	VZEROUPPER
 	RET
+
+// func addInt32RowsAVX512(dst *int32, dstStride int, src *int32, srcStride, rows, n int)
+// For each of rows runs (strides in bytes): dst[i] += src[i] for n values, n a positive
+// multiple of 16.
+TEXT ·addInt32RowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ n+40(FP), R11
+
+rrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R11, CX
+
+rby64:
+	CMPQ CX, $64
+	JLT rby16
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	VMOVDQU32 128(BX), Z2
+	VMOVDQU32 192(BX), Z3
+	VPADDD (AX), Z0, Z0
+	VPADDD 64(AX), Z1, Z1
+	VPADDD 128(AX), Z2, Z2
+	VPADDD 192(AX), Z3, Z3
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	ADDQ $256, AX
+	ADDQ $256, BX
+	SUBQ $64, CX
+	JMP rby64
+
+rby16:
+	TESTQ CX, CX
+	JZ rnext
+	VMOVDQU32 (BX), Z0
+	VPADDD (AX), Z0, Z0
+	VMOVDQU32 Z0, (AX)
+	ADDQ $64, AX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP rby16
+
+rnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ rrow
+	VZEROUPPER
+	RET

@@ -13,6 +13,11 @@ func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero
 // addInt32Blocks: no asm on this arch; AddInt32 runs in Go.
 func addInt32Blocks(dst, src []int32) int { return 0 }
 
+// addInt32RowsBlocks: no asm on this arch.
+func addInt32RowsBlocks(dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
+	return 0
+}
+
 // expBlocks: no asm on this arch; Exp runs in Go.
 func expBlocks(dst, src []float32) int { return 0 }
 

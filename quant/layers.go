@@ -361,18 +361,14 @@ func (d *qdeconv) zeroTermInit() []int32 {
 // scatterPixel adds the K·K·C GEMM row block src of input pixel (iy, ix) into the HWC output
 // of a transposed conv (stride s, padding p, ho×ho outputs).
 func scatterPixel(io, src []int32, iy, ix, ho, k, s, p, C int) {
-	x0 := ix*s - p
+	x0, y0 := ix*s-p, iy*s-p
 	kx0, kx1 := max(0, -x0), min(k, ho-x0)
-	if kx0 >= kx1 {
+	ky0, ky1 := max(0, -y0), min(k, ho-y0)
+	if kx0 >= kx1 || ky0 >= ky1 {
 		return
 	}
-	for ky := 0; ky < k; ky++ {
-		oy := iy*s + ky - p
-		if oy < 0 || oy >= ho {
-			continue
-		}
-		armkernels.AddInt32(io[(oy*ho+x0+kx0)*C:(oy*ho+x0+kx1)*C], src[(ky*k+kx0)*C:(ky*k+kx1)*C])
-	}
+	// One call for all kernel rows: output rows are ho·C apart, GEMM rows k·C.
+	armkernels.AddInt32Rows(io[((y0+ky0)*ho+x0+kx0)*C:], ho*C, src[(ky0*k+kx0)*C:], k*C, ky1-ky0, (kx1-kx0)*C)
 }
 
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {

@@ -108,3 +108,39 @@ func TestSlideExact(t *testing.T) {
 		}
 	}
 }
+
+// TestScatterPixel compares the one-call col2im scatter with a direct loop over every kernel
+// tap, for paddings that clip rows and columns at the borders.
+func TestScatterPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ h, k, s, p, c int }{{5, 5, 2, 0, 4}, {4, 4, 2, 1, 3}, {3, 3, 1, 1, 2}, {6, 6, 2, 2, 16}, {2, 3, 3, 0, 1}} {
+		ho := (tc.h-1)*tc.s - 2*tc.p + tc.k
+		got := make([]int32, ho*ho*tc.c)
+		want := make([]int32, len(got))
+		for iy := 0; iy < tc.h; iy++ {
+			for ix := 0; ix < tc.h; ix++ {
+				src := make([]int32, tc.k*tc.k*tc.c)
+				for i := range src {
+					src[i] = int32(rng.IntN(2001) - 1000)
+				}
+				scatterPixel(got, src, iy, ix, ho, tc.k, tc.s, tc.p, tc.c)
+				for ky := 0; ky < tc.k; ky++ {
+					for kx := 0; kx < tc.k; kx++ {
+						oy, ox := iy*tc.s+ky-tc.p, ix*tc.s+kx-tc.p
+						if oy < 0 || oy >= ho || ox < 0 || ox >= ho {
+							continue
+						}
+						for c := 0; c < tc.c; c++ {
+							want[(oy*ho+ox)*tc.c+c] += src[(ky*tc.k+kx)*tc.c+c]
+						}
+					}
+				}
+			}
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: out[%d] = %d, want %d", tc, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -678,21 +678,7 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	if d.ph != nil {
 		acc, hp := r.phaseGemm(d, in)
 		if next == nil {
-			// The image straight from the GEMM result: one pass, no int32 image.
-			pm, pb := d.ph.mul, d.ph.bias
-			sig := r.m.Arch.DecoderSigmoid
-			phaseRows(d, acc, hp, func(o int, v, z []int32) {
-				dst := img[o : o+len(v)]
-				pm, pb, z := pm[:len(dst)], pb[:len(dst)], z[:len(dst)]
-				for j, x := range v[:len(dst)] {
-					f := float32(float32(x+z[j])*pm[j]) + pb[j]
-					if sig {
-						dst[j] = model.Sigmoid(f)
-					} else {
-						dst[j] = f + 0.5
-					}
-				}
-			})
+			phaseImage(d, img, acc, hp, r.m.Arch.DecoderSigmoid)
 			return
 		}
 		phaseRows(d, acc, hp, func(o int, v, z []int32) {
@@ -821,6 +807,34 @@ func phaseRows(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
 			for b := 0; b < n; b++ {
 				g := (a*hp+b)*N + py*run
 				f(o+b*run, acc[g:g+run], z)
+			}
+		}
+	}
+}
+
+// phaseImage writes the image (HWC float) of a phase-split last layer straight from its
+// phaseGemm result, run by run as phaseRows visits them, with no int32 image in between.
+func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
+	sp, ph := &d.spec, d.ph
+	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	run := s * C
+	pm, pb := ph.mul[:run], ph.bias[:run]
+	for a := 0; a < n; a++ {
+		for py := 0; py < s; py++ {
+			z := ph.zcorr[py*run : (py+1)*run]
+			row := img[(s*a+py)*ho*C : (s*a+py+1)*ho*C]
+			for b := 0; b < n; b++ {
+				g := (a*hp+b)*N + py*run
+				v := acc[g : g+run]
+				dst := row[b*run : (b+1)*run]
+				for j := range dst {
+					f := float32(float32(v[j]+z[j])*pm[j]) + pb[j]
+					if sig {
+						dst[j] = model.Sigmoid(f)
+					} else {
+						dst[j] = f + 0.5
+					}
+				}
 			}
 		}
 	}
