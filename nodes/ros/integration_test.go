@@ -32,7 +32,7 @@ import (
 
 const sysPython = "/usr/bin/python3"
 
-func needROS(t *testing.T) {
+func needROS(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test (-short)")
@@ -54,7 +54,7 @@ func needROS(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,13 +66,13 @@ func freePort(t *testing.T) int {
 
 // master is a rosmaster process the test owns.
 type master struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	home string
 	cmd  *exec.Cmd
 }
 
-func startMaster(t *testing.T) *master {
+func startMaster(t testing.TB) *master {
 	m := &master{t: t, port: freePort(t), home: t.TempDir()}
 	m.start()
 	t.Cleanup(m.stop)
@@ -172,7 +172,7 @@ func (s *stampSource) stamp(seq uint64) (time.Time, bool) {
 	return st, ok
 }
 
-func goldenModel(t *testing.T) *model.Model {
+func goldenModel(t testing.TB) *model.Model {
 	t.Helper()
 	m, err := model.Load(filepath.Join("..", "..", "model", "testdata", "golden", "cnnha-actions"))
 	if err != nil {
@@ -229,7 +229,7 @@ func newRig(t *testing.T, m *master, env *Env, imageInput bool) *rig {
 	return r
 }
 
-func testEnv(t *testing.T, m *master, args ...string) *Env {
+func testEnv(t testing.TB, m *master, args ...string) *Env {
 	t.Helper()
 	env, err := ParseEnv(envOf(map[string]string{"ROS_MASTER_URI": m.uri(), "ROS_IP": "127.0.0.1"}), args)
 	if err != nil {
