@@ -89,15 +89,15 @@ func (p *Preprocessor) bilinearYUYV(dst, data []byte, stride int) {
 		for _, c := range cols {
 			var r00, g00, b00, r01, g01, b01, r10, g10, b10, r11, g11, b11 int32
 			if c.split { // Y0 U0 [Y V0] | [Y U1] Y V1
-				q0 := row0[c.p : c.p+8 : c.p+8]
-				q1 := row1[c.p : c.p+8 : c.p+8]
+				q0 := (*[8]byte)(row0[c.p:])
+				q1 := (*[8]byte)(row1[c.p:])
 				r00, g00, b00 = t.rgbQ8(q0[2], q0[1], q0[3])
 				r01, g01, b01 = t.rgbQ8(q0[4], q0[5], q0[7])
 				r10, g10, b10 = t.rgbQ8(q1[2], q1[1], q1[3])
 				r11, g11, b11 = t.rgbQ8(q1[4], q1[5], q1[7])
 			} else { // Y0 U Y1 V: the two pixels share chroma
-				q0 := row0[c.p : c.p+4 : c.p+4]
-				q1 := row1[c.p : c.p+4 : c.p+4]
+				q0 := (*[4]byte)(row0[c.p:])
+				q1 := (*[4]byte)(row1[c.p:])
 				cr, cg, cb := t.chroma(q0[1], q0[3])
 				r00, g00, b00 = t.withLuma(q0[0], cr, cg, cb)
 				r01, g01, b01 = t.withLuma(q0[2], cr, cg, cb)
@@ -105,7 +105,7 @@ func (p *Preprocessor) bilinearYUYV(dst, data []byte, stride int) {
 				r10, g10, b10 = t.withLuma(q1[0], cr, cg, cb)
 				r11, g11, b11 = t.withLuma(q1[2], cr, cg, cb)
 			}
-			d := dst[o : o+3 : o+3]
+			d := (*[3]byte)(dst[o:])
 			d[0] = blend4(r00, r01, r10, r11, c.w1, r.w1)
 			d[1] = blend4(g00, g01, g10, g11, c.w1, r.w1)
 			d[2] = blend4(b00, b01, b10, b11, c.w1, r.w1)
@@ -125,15 +125,15 @@ func (p *Preprocessor) bilinearUYVY(dst, data []byte, stride int) {
 		for _, c := range cols {
 			var r00, g00, b00, r01, g01, b01, r10, g10, b10, r11, g11, b11 int32
 			if c.split { // U0 Y0 V0 [Y] | [U1 Y] V1 Y
-				q0 := row0[c.p : c.p+8 : c.p+8]
-				q1 := row1[c.p : c.p+8 : c.p+8]
+				q0 := (*[8]byte)(row0[c.p:])
+				q1 := (*[8]byte)(row1[c.p:])
 				r00, g00, b00 = t.rgbQ8(q0[3], q0[0], q0[2])
 				r01, g01, b01 = t.rgbQ8(q0[5], q0[4], q0[6])
 				r10, g10, b10 = t.rgbQ8(q1[3], q1[0], q1[2])
 				r11, g11, b11 = t.rgbQ8(q1[5], q1[4], q1[6])
 			} else {
-				q0 := row0[c.p : c.p+4 : c.p+4]
-				q1 := row1[c.p : c.p+4 : c.p+4]
+				q0 := (*[4]byte)(row0[c.p:])
+				q1 := (*[4]byte)(row1[c.p:])
 				cr, cg, cb := t.chroma(q0[0], q0[2])
 				r00, g00, b00 = t.withLuma(q0[1], cr, cg, cb)
 				r01, g01, b01 = t.withLuma(q0[3], cr, cg, cb)
@@ -141,7 +141,7 @@ func (p *Preprocessor) bilinearUYVY(dst, data []byte, stride int) {
 				r10, g10, b10 = t.withLuma(q1[1], cr, cg, cb)
 				r11, g11, b11 = t.withLuma(q1[3], cr, cg, cb)
 			}
-			d := dst[o : o+3 : o+3]
+			d := (*[3]byte)(dst[o:])
 			d[0] = blend4(r00, r01, r10, r11, c.w1, r.w1)
 			d[1] = blend4(g00, g01, g10, g11, c.w1, r.w1)
 			d[2] = blend4(b00, b01, b10, b11, c.w1, r.w1)
@@ -157,9 +157,9 @@ func (p *Preprocessor) bilinearRGB(dst, data []byte, stride int) {
 		row0 := data[int(r.y0)*stride:]
 		row1 := data[int(r.y1)*stride:]
 		for _, c := range cols {
-			q0 := row0[c.p : c.p+6 : c.p+6]
-			q1 := row1[c.p : c.p+6 : c.p+6]
-			d := dst[o : o+3 : o+3]
+			q0 := (*[6]byte)(row0[c.p:])
+			q1 := (*[6]byte)(row1[c.p:])
+			d := (*[3]byte)(dst[o:])
 			for k := range 3 {
 				d[k] = blend4(int32(q0[k])<<8, int32(q0[k+3])<<8, int32(q1[k])<<8, int32(q1[k+3])<<8, c.w1, r.w1)
 			}
