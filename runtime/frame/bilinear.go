@@ -77,6 +77,38 @@ func (p *Preprocessor) initBilinear() {
 		rows[i] = brow{y0, y1, w0, w1}
 	}
 	p.bcols, p.brows = cols, rows
+	p.initGroups()
+}
+
+// groupInts is the size of one group of 8 output columns in bgroups: byte offsets of the
+// pairs holding the left and right taps, the shifts of their Y bytes within those pairs,
+// and the right tap's weight, 8 int32 each.
+const groupInts = 5 * 8
+
+// initGroups builds the column tables of the vector row kernel (bilinearSIMD) for YUYV and
+// UYVY when the output width is a multiple of 8.
+func (p *Preprocessor) initGroups() {
+	c := p.conf
+	if (c.Format != YUYV && c.Format != UYVY) || c.OutWidth%8 != 0 {
+		return
+	}
+	yl, yr := int32(0), int32(16) // Y0 and Y1 in a YUYV pair
+	if c.Format == UYVY {
+		yl, yr = 8, 24
+	}
+	g := make([]int32, c.OutWidth/8*groupInts)
+	end := int32(0)
+	for i, col := range p.bcols {
+		b := i / 8 * groupInts
+		j := i % 8
+		off1, sh0, sh1 := col.p, yl, yr
+		if col.split { // left tap is the pair's second pixel, right tap the next pair's first
+			off1, sh0, sh1 = col.p+4, yr, yl
+		}
+		g[b+j], g[b+8+j], g[b+16+j], g[b+24+j], g[b+32+j] = col.p, off1, sh0, sh1, col.w1
+		end = max(end, off1+4)
+	}
+	p.bgroups, p.browLen = g, int(end)
 }
 
 func (p *Preprocessor) bilinearYUYV(dst, data []byte, stride int) {

@@ -82,6 +82,10 @@ type Preprocessor struct {
 	// taps (Area downscaling) or for MJPEG.
 	bcols []bcol
 	brows []brow
+	// bgroups: column tables of the vector row kernel (initGroups), nil where it does not
+	// apply; browLen is how many bytes of a source row it reads.
+	bgroups []int32
+	browLen int
 
 	jpegBuf []byte
 	reader  bytes.Reader

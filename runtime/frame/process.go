@@ -37,6 +37,7 @@ func (p *Preprocessor) Process(dst []uint8, src Frame) error {
 	switch {
 	case p.bcols != nil && c.Format == RGB24:
 		p.bilinearRGB(dst, src.Data, stride)
+	case p.bcols != nil && p.bilinearSIMD(dst, src.Data, stride):
 	case p.bcols != nil && c.Format == YUYV:
 		p.bilinearYUYV(dst, src.Data, stride)
 	case p.bcols != nil:
