@@ -76,6 +76,7 @@ def main(argv=None):
                 openloop_psnr=round(psnr(roll, img[S:S + K]), 2),
                 openloop_last_psnr=round(psnr(roll[-1], img[S + K - 1]), 2),
                 hold_last_frame_psnr=round(psnr(np.repeat(img[S - 1:S], K, 0), img[S:S + K]), 2),
+                hold_last_frame_last_psnr=round(psnr(img[S - 1], img[S + K - 1]), 2),
                 mean_elbo=round(elbo, 1),
             )
             rows.append(row)
