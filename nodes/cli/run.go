@@ -55,15 +55,17 @@ func runRun(env *Env) error {
 		fs.Visit(func(f *flag.Flag) { overrideFlag(&fc, &c, f.Name) })
 		c = fc
 	}
-	if c.Model == "" || c.Source == "" {
-		fmt.Fprintln(env.Stderr, "rssmd run: --model and --source are required (or set them in --config)")
-		fs.Usage()
-		return errUsage
-	}
+	// As a ROS node, ~model and ~source may come from the parameter server: runROS checks
+	// them after applying the parameters.
 	if wantROS(*rosFlag, rosArgs) {
 		s, err := runROS(env, c, rosArgs)
 		printSummary(env.Stdout, s)
 		return err
+	}
+	if c.Model == "" || c.Source == "" {
+		fmt.Fprintln(env.Stderr, "rssmd run: --model and --source are required (or set them in --config)")
+		fs.Usage()
+		return errUsage
 	}
 	p, err := pipeline.New(c, pipeline.Deps{}, env.Log)
 	if err != nil {
