@@ -36,7 +36,11 @@ func TestPhaseSplitExact(t *testing.T) {
 		for i := range stoch {
 			stoch[i] = float32(rng.NormFloat64())
 		}
-		for _, k := range armkernels.Implementations() {
+		// Both image epilogues: plain (+0.5, the walker's) and sigmoid (the general loop).
+		sig := qm.Arch.DecoderSigmoid
+		defer func() { qm.Arch.DecoderSigmoid = sig }()
+		for i, k := range append(armkernels.Implementations(), armkernels.Default()) {
+			qm.Arch.DecoderSigmoid = i == len(armkernels.Implementations())
 			r := qm.NewRunner(k)
 			got := make([]float32, model.ImageValues)
 			want := make([]float32, model.ImageValues)

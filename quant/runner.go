@@ -771,17 +771,18 @@ func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
 	// The padding positions are never written below: NewRunner filled them once.
 	stk := r.stk[d.spec.Prefix]
 	for iy := 0; iy < h; iy++ {
-		for ix := 0; ix < h; ix++ {
-			src := in[(iy*h+ix)*st : (iy*h+ix)*st+cin]
-			x := ix + t - 1
-			// Input row iy is stacked row rr of output rows a = iy+T−1−rr.
-			for rr := 0; rr < t; rr++ {
-				o := ((iy+t-1-rr)*hp+x)*lda + rr*cin
-				if cin == 32 {
-					*(*[32]int8)(stk[o:]) = *(*[32]int8)(src)
-					continue
+		// Input row iy is stacked row rr of output rows a = iy+T−1−rr, from column T−1 on.
+		for rr := 0; rr < t; rr++ {
+			d := stk[((iy+t-1-rr)*hp+t-1)*lda+rr*cin:]
+			if cin == 32 && st == 32 {
+				src := in[iy*h*32 : (iy+1)*h*32]
+				for ix := 0; ix < h; ix++ {
+					*(*[32]int8)(d[ix*lda:]) = *(*[32]int8)(src[ix*32:])
 				}
-				copy(stk[o:o+cin], src)
+				continue
+			}
+			for ix := 0; ix < h; ix++ {
+				copy(d[ix*lda:ix*lda+cin], in[(iy*h+ix)*st:(iy*h+ix)*st+cin])
 			}
 		}
 	}
@@ -819,6 +820,10 @@ func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
 	run := s * C
 	pm, pb := ph.mul[:run], ph.bias[:run]
+	if run == 6 && !sig {
+		phaseImage6(ph, img, acc, hp, n, ho*C, N)
+		return
+	}
 	for a := 0; a < n; a++ {
 		for py := 0; py < s; py++ {
 			z := ph.zcorr[py*run : (py+1)*run]
@@ -834,6 +839,26 @@ func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 					} else {
 						dst[j] = f + 0.5
 					}
+				}
+			}
+		}
+	}
+}
+
+// phaseImage6 is phaseImage for runs of 6 values (S 2, RGB: the walker's last layer) without
+// a sigmoid, on fixed-size arrays so the loop carries no bounds checks.
+func phaseImage6(ph *phaseSplit, img []float32, acc []int32, hp, n, rowLen, N int) {
+	pm, pb := (*[6]float32)(ph.mul), (*[6]float32)(ph.bias)
+	for a := 0; a < n; a++ {
+		for py := 0; py < 2; py++ {
+			z := (*[6]int32)(ph.zcorr[py*6:])
+			row := img[(2*a+py)*rowLen : (2*a+py+1)*rowLen]
+			src := acc[a*hp*N+py*6:]
+			for b := 0; b < n; b++ {
+				v := (*[6]int32)(src[b*N:])
+				d := (*[6]float32)(row[b*6:])
+				for j := range 6 {
+					d[j] = float32(float32(v[j]+z[j])*pm[j]) + pb[j] + 0.5
 				}
 			}
 		}
