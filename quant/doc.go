@@ -21,12 +21,19 @@
 //     one multiply-add and clamp in integers (armkernels.ReluRequant, vectorised).
 //   - Encoder convs: GEMM over im2col patch rows built straight from int8 HWC activations
 //     (weights reordered to [Cout][ky][kx][Cin], so each patch row is k contiguous copies).
-//     Calibration equalises the conv+ReLU pairs per channel first (calibration/equalize.go).
+//     The first (RGB) layer skips im2col: the image goes through the input LUT straight into
+//     units of 2 pixels × 4 kernel rows, and one GEMM slides over them with overlapping rows
+//     (newSlide, Runner.encodeSlide). Calibration equalises the conv+ReLU pairs per channel
+//     first (calibration/equalize.go).
 //   - Decoder: the cnn_ha seed Linear and the first transposed conv (1×1 input, no activation
 //     between) are one Linear 542→3200 (SeedMerged). The other transposed convs are a GEMM
 //     over input pixels × [ky·kx·Cout, Cin] weight rows, then an exact int32 col2im scatter
-//     (armkernels.AddInt32; every row of an output channel shares its scale) and one
-//     dequantisation per output value.
+//     (armkernels.AddInt32Rows, one call per input pixel; every row of an output channel
+//     shares its scale) and one dequantisation per output value. A transposed conv whose
+//     scatter runs would be short (the last layer: K 6, S 2, Cout 3, runs of 18 values) is
+//     phase-split instead (phaseSplit): every output phase (oy mod 2, ox mod 2) is a 3×3
+//     correlation over the same zero-point-padded input window, so one GEMM with rows
+//     [phase][Cout] writes each output once, sliding over a row-stacked input.
 //
 // # What stays float32, and why
 //
@@ -61,10 +68,14 @@
 // 0.85% / 0.83% (target 1%); decoded-image PSNR min 39.8 / 44.3 dB (median 49.8); 20-step
 // rollout PSNR min 39.8 / 45.9 dB.
 //
-// Speed (one core of the shared 2-core AMD EPYC, AVX-512 VNNI, minimum / median of 1500 calls
-// on a quiet moment): filter step 148.5 / 150 µs, prior step 38.4 / 38.6 µs, decode 239 /
-// 242 µs (target 200: not met; the transposed convs' GEMMs and the last layer's 18-value
-// scatter runs are what is left). rssmd bench under load: filter 152–195 µs median; PyTorch
-// float32 (one thread, OpenBLAS) 3.27 ms in the same period, about 17–21×. Int8 bundle 26.3%
-// of the float32 bundle (TestWalkerBundleSize).
+// Speed (one core of the shared 2-core AMD EPYC, AVX-512 VNNI, median of 400 calls, load
+// ~2.5 from other work): filter step 140 µs (was 150 before the sliding first layer), prior
+// step 38.7 µs, decode 196.5 µs (was 242: phase split of the last layer, one scatter call
+// per pixel). The encoder GEMMs run near the VNNI peak and the GEMVs (GRU, posterior, the
+// decoder seed: 4.3 MB of weights) stream from L3, so what is left above them is ~25 µs of
+// im2col, epilogues and float parts per step. rssmd bench (calibrated on seq-00, same load):
+// filter 143.7 µs median, decode 201.6 µs; PyTorch float32 (one thread, OpenBLAS) 3.65 ms in
+// the same period, about 25×. AVX2-only machines (GODEBUG=cpu.avx512f=off here, avx2 GEMM
+// and AVX2 helpers): filter 309 µs, decode 445 µs. Int8 bundle 26.3% of the float32 bundle
+// (TestWalkerBundleSize).
 package quant
