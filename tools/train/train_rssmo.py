@@ -238,7 +238,8 @@ def main(argv=None):
     ap.add_argument("--log-every", dest="log_every", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--resume", action="store_true", help="start from --out/model.pt if present")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from --out/model.pt and its train_log.json if present (--steps more)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -249,17 +250,25 @@ def main(argv=None):
     if T < args.horizon:
         raise SystemExit(f"episodes have {T} frames, fewer than --horizon {args.horizon}")
     model = build_model(args, A)
+    log, acc = [], collections.defaultdict(float)
+    step = 0
     if args.resume and os.path.exists(os.path.join(args.out, "model.pt")):
+        # Weights and step count carry over; Adam's moments start afresh.
         model.load_state_dict(torch.load(os.path.join(args.out, "model.pt")))
-        print("resumed from", args.out, flush=True)
+        try:
+            with open(os.path.join(args.out, "train_log.json")) as f:
+                prev = json.load(f)
+            step, log = int(prev["step"]), list(prev["log"])
+        except (OSError, ValueError, KeyError) as e:
+            print(f"no usable train_log.json ({e}); counting steps from 0", flush=True)
+        print(f"resumed from {args.out} at step {step}", flush=True)
+        args.steps += step
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     nparams = sum(p.numel() for p in model.parameters())
     print(f"{N} episodes x {T} frames, action dim {A}; {nparams} parameters; "
           f"batch {args.batch} x {args.horizon}", flush=True)
-    log, acc = [], collections.defaultdict(float)
     start = time.time()
-    step = 0
     while step < args.steps:
         ei = torch.randint(0, N, (args.batch,), generator=gen)
         oi = torch.randint(0, T - args.horizon + 1, (args.batch,), generator=gen)
@@ -279,7 +288,7 @@ def main(argv=None):
         acc["grad_norm"] += gn.item()
         if step % args.log_every == 0:
             rec = {k: round(v / args.log_every, 4) for k, v in acc.items()}
-            rec.update(step=step, minutes=round((time.time() - start) / 60, 2))
+            rec.update(step=step, lr=args.lr, minutes=round((time.time() - start) / 60, 2))
             log.append(rec)
             print(json.dumps(rec), flush=True)
             acc.clear()
