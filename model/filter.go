@@ -158,7 +158,7 @@ func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) 
 		if a.Discrete {
 			copy(pm.Data[t*S:], out.PriorLogits)
 			copy(qm.Data[t*S:], out.PosteriorLogits)
-			sampleDiscrete(mean, out.PosteriorLogits, a.Groups, a.Classes, nil)
+			SampleDiscrete(mean, out.PosteriorLogits, a.Groups, a.Classes, nil)
 		} else {
 			copy(pm.Data[t*S:], out.PriorMean)
 			copy(ps.Data[t*S:], out.PriorStd)

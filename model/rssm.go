@@ -374,7 +374,7 @@ func (r *Runner) PosteriorStepEmb(s *State, action []float32, emb []float32, out
 	if a.Discrete {
 		copy(out.PosteriorLogits, post)
 		out.KL = DiscreteKL(out.PosteriorLogits, out.PriorLogits, a.Groups, a.Classes)
-		sampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
+		SampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
 		return nil
 	}
 	r.gaussian(post, out.PosteriorMean, out.PosteriorStd)
@@ -383,7 +383,7 @@ func (r *Runner) PosteriorStepEmb(s *State, action []float32, emb []float32, out
 		kl += float64(GaussianKL(out.PosteriorMean[i], out.PosteriorStd[i], out.PriorMean[i], out.PriorStd[i]))
 	}
 	out.KL = float32(kl)
-	sampleGaussian(s.Stoch, out.PosteriorMean, out.PosteriorStd, noise)
+	SampleGaussian(s.Stoch, out.PosteriorMean, out.PosteriorStd, noise)
 	return nil
 }
 
@@ -399,15 +399,16 @@ func (r *Runner) PriorStep(s *State, action []float32, out *StepOutput, noise No
 	if a.Discrete {
 		copy(out.PriorLogits, prior)
 		// Deterministic discrete rollouts are broken in the original (P12); we use the mode.
-		sampleDiscrete(s.Stoch, out.PriorLogits, a.Groups, a.Classes, noise)
+		SampleDiscrete(s.Stoch, out.PriorLogits, a.Groups, a.Classes, noise)
 		return nil
 	}
 	r.gaussian(prior, out.PriorMean, out.PriorStd)
-	sampleGaussian(s.Stoch, out.PriorMean, out.PriorStd, noise)
+	SampleGaussian(s.Stoch, out.PriorMean, out.PriorStd, noise)
 	return nil
 }
 
-func sampleGaussian(dst, mean, std []float32, noise Noise) {
+// SampleGaussian writes the mean (noise nil) or a draw mean + std·ε into dst.
+func SampleGaussian(dst, mean, std []float32, noise Noise) {
 	if noise == nil {
 		copy(dst, mean)
 		return
@@ -417,8 +418,8 @@ func sampleGaussian(dst, mean, std []float32, noise Noise) {
 	}
 }
 
-// sampleDiscrete writes a one-hot per group: the argmax (first on ties) or a categorical draw.
-func sampleDiscrete(dst, logits []float32, groups, classes int, noise Noise) {
+// SampleDiscrete writes a one-hot per group: the argmax (first on ties) or a categorical draw.
+func SampleDiscrete(dst, logits []float32, groups, classes int, noise Noise) {
 	clear(dst)
 	for g := 0; g < groups; g++ {
 		l := logits[g*classes : (g+1)*classes]

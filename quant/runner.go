@@ -510,7 +510,7 @@ func (r *Runner) PosteriorStep(s *model.State, action []float32, image []uint8, 
 	if a.Discrete {
 		copy(out.PosteriorLogits, post)
 		out.KL = model.DiscreteKL(out.PosteriorLogits, out.PriorLogits, a.Groups, a.Classes)
-		sampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
+		model.SampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
 		return nil
 	}
 	r.gaussian(post, out.PosteriorMean, out.PosteriorStd)
@@ -519,7 +519,7 @@ func (r *Runner) PosteriorStep(s *model.State, action []float32, image []uint8, 
 		kl += float64(model.GaussianKL(out.PosteriorMean[i], out.PosteriorStd[i], out.PriorMean[i], out.PriorStd[i]))
 	}
 	out.KL = float32(kl)
-	sampleGaussian(s.Stoch, out.PosteriorMean, out.PosteriorStd, noise)
+	model.SampleGaussian(s.Stoch, out.PosteriorMean, out.PosteriorStd, noise)
 	return nil
 }
 
@@ -536,11 +536,11 @@ func (r *Runner) PriorStep(s *model.State, action []float32, out *model.StepOutp
 	prior := r.runMLP1(&r.m.prior, s.Deter)
 	if a.Discrete {
 		copy(out.PriorLogits, prior)
-		sampleDiscrete(s.Stoch, out.PriorLogits, a.Groups, a.Classes, noise)
+		model.SampleDiscrete(s.Stoch, out.PriorLogits, a.Groups, a.Classes, noise)
 		return nil
 	}
 	r.gaussian(prior, out.PriorMean, out.PriorStd)
-	sampleGaussian(s.Stoch, out.PriorMean, out.PriorStd, noise)
+	model.SampleGaussian(s.Stoch, out.PriorMean, out.PriorStd, noise)
 	return nil
 }
 
@@ -549,52 +549,6 @@ func checkState(a *model.Arch, s *model.State) error {
 		return fmt.Errorf("state has deter %d / stoch %d values, model has %d / %d", len(s.Deter), len(s.Stoch), a.Deter, a.Stoch)
 	}
 	return nil
-}
-
-func sampleGaussian(dst, mean, std []float32, noise model.Noise) {
-	if noise == nil {
-		copy(dst, mean)
-		return
-	}
-	for i := range dst {
-		dst[i] = mean[i] + std[i]*float32(noise.NormFloat64())
-	}
-}
-
-// sampleDiscrete writes a one-hot per group: the argmax (first on ties) or a categorical
-// draw, as the float model does.
-func sampleDiscrete(dst, logits []float32, groups, classes int, noise model.Noise) {
-	clear(dst)
-	for g := 0; g < groups; g++ {
-		l := logits[g*classes : (g+1)*classes]
-		pick := 0
-		if noise == nil {
-			for k := 1; k < classes; k++ {
-				if l[k] > l[pick] {
-					pick = k
-				}
-			}
-		} else {
-			mx := l[0]
-			for _, v := range l[1:] {
-				mx = max(mx, v)
-			}
-			var sum float64
-			for _, v := range l {
-				sum += math.Exp(float64(v - mx))
-			}
-			u := noise.Float64() * sum
-			pick = classes - 1
-			for k, v := range l {
-				u -= math.Exp(float64(v - mx))
-				if u < 0 {
-					pick = k
-					break
-				}
-			}
-		}
-		dst[g*classes+pick] = 1
-	}
 }
 
 // Feature writes concat(deter, stoch) into r's feature buffer and returns it.
