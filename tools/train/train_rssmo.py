@@ -269,6 +269,7 @@ def main(argv=None):
     print(f"{N} episodes x {T} frames, action dim {A}; {nparams} parameters; "
           f"batch {args.batch} x {args.horizon}", flush=True)
     start = time.time()
+    acc_n = 0  # updates accumulated in acc since the last log line
     while step < args.steps:
         ei = torch.randint(0, N, (args.batch,), generator=gen)
         oi = torch.randint(0, T - args.horizon + 1, (args.batch,), generator=gen)
@@ -286,8 +287,10 @@ def main(argv=None):
         for k, v in m.items():
             acc[k] += v
         acc["grad_norm"] += gn.item()
+        acc_n += 1
         if step % args.log_every == 0:
-            rec = {k: round(v / args.log_every, 4) for k, v in acc.items()}
+            rec = {k: round(v / acc_n, 4) for k, v in acc.items()}
+            acc_n = 0
             rec.update(step=step, lr=args.lr, minutes=round((time.time() - start) / 60, 2))
             log.append(rec)
             print(json.dumps(rec), flush=True)
