@@ -26,7 +26,7 @@ import (
 
 // demoModelDirs are where the demo model is looked for, relative to the working directory
 // and to the directory above the executable's (bin/rssmd in a checkout).
-var demoModelDirs = []string{"models/demo", "demo/model", "demo"}
+var demoModelDirs = []string{"models/demo/rssmo-arm", "models/demo", "demo/model", "demo"}
 
 // standInModel is used when no demo model is found: its predictions of the sim scene are
 // meaningless, but it exercises the whole pipeline.
