@@ -4,12 +4,14 @@ BIN      ?= bin
 PY       ?= /usr/bin/python3
 PREFIX   ?= /usr/local
 SHARED   ?= ../shared
-# The built-in default for the main job: a small model and sequence committed in the repo.
+DEMO_DURATION ?= 60s
+DEMO_ADDR     ?= 127.0.0.1:8080
+# A small committed model and sequence for the offline filter example and the soak run.
 DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
 .PHONY: help build test test-unit test-race test-arm64 test-v4l2 vet bench fuzz build-arm64 \
-        goldens demo install soak clean dist test-arm64-system
+        goldens demo filter-example install soak clean dist test-arm64-system
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -17,9 +19,12 @@ help: ## list the targets
 build: ## build bin/rssmd for this machine
 	$(GO) build -o $(BIN)/rssmd ./nodes/rssmd
 
-demo: build ## the main job on the built-in default: filter a committed sequence, print the model
+demo: build ## the main job: simulated camera → int8 filter → monitor, live dashboard on $(DEMO_ADDR)
+	$(BIN)/rssmd demo --duration $(DEMO_DURATION) --addr $(DEMO_ADDR) --headless
+
+filter-example: build ## offline: inspect a committed model and filter a committed sequence
 	$(BIN)/rssmd inspect $(DEMO_MODEL)
-	$(BIN)/rssmd filter --model $(DEMO_MODEL) --in $(DEMO_SEQ) --out $(BIN)/demo-out.npz --rollout-start 8 --rollout-horizon 4
+	$(BIN)/rssmd filter --model $(DEMO_MODEL) --in $(DEMO_SEQ) --out $(BIN)/filter-out.npz --rollout-start 8 --rollout-horizon 4
 
 vet: ## go vet, gofmt check, and the arm64/no-cgo cross builds
 	$(GO) vet ./...
