@@ -3,6 +3,7 @@
 package seqio
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -47,6 +48,13 @@ type Array struct {
 
 // ReadArrays reads every array of an npz held in memory.
 func ReadArrays(data []byte) (map[string]*Array, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: not an npz archive: %v", ErrFormat, err)
+	}
+	if err := CheckNPZ(zr, int64(len(data))); err != nil {
+		return nil, err
+	}
 	r, err := npz.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: not an npz archive: %v", ErrFormat, err)

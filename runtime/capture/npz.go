@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npz"
+
+	"github.com/rssmd/rssmd/model/seqio"
 )
 
 // Sequence is a recorded episode in memory: the `.npz` sequence contract
@@ -45,11 +47,6 @@ func (s *Sequence) PreAction(t int) []float32 {
 // ErrSequence marks a file that is not a valid sequence.
 var ErrSequence = errors.New("invalid sequence file")
 
-// maxDeflateRatio bounds how much a zip member may claim to expand: deflate
-// cannot exceed about 1032:1, so a claimed size above that is a lie and would
-// only serve to make us allocate.
-const maxDeflateRatio = 1032
-
 // LoadSequence reads a sequence from an .npz file.
 func LoadSequence(path string) (*Sequence, error) {
 	f, err := os.Open(path)
@@ -75,11 +72,12 @@ func ReadSequence(r io.ReaderAt, size int64) (*Sequence, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: not a zip archive: %w", ErrSequence, err)
 	}
+	// The shared npz hardening (claimed sizes, .npy headers) runs before npyio sees a byte.
+	if err := seqio.CheckNPZ(zr, size); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSequence, err)
+	}
 	members := map[string]*zip.File{}
 	for _, f := range zr.File {
-		if f.CompressedSize64 > uint64(size) || f.UncompressedSize64 > maxDeflateRatio*f.CompressedSize64+1024 {
-			return nil, fmt.Errorf("%w: member %q claims an impossible size", ErrSequence, f.Name)
-		}
 		members[strings.TrimSuffix(f.Name, ".npy")] = f
 	}
 	nr, err := npz.NewReader(r, size)
@@ -166,56 +164,8 @@ func ReadSequence(r io.ReaderAt, size int64) (*Sequence, error) {
 	return seq, nil
 }
 
-// maxNPYHeader bounds the .npy header dict; numpy writes < 1 KiB.
-const maxNPYHeader = 64 << 10
-
-// checkNPYPrefix validates the .npy magic, version and header length of a
-// member before npyio sees it: npyio v0.14.0 allocates whatever header length
-// the file claims and panics on a header without a newline (both found by
-// FuzzReadSequence).
-func checkNPYPrefix(f *zip.File) error {
-	rc, err := f.Open()
-	if err != nil {
-		return fmt.Errorf("%w: %q: %w", ErrSequence, f.Name, err)
-	}
-	defer rc.Close()
-	var pre [12]byte
-	if _, err := io.ReadFull(rc, pre[:10]); err != nil {
-		return fmt.Errorf("%w: %q: short .npy header: %w", ErrSequence, f.Name, err)
-	}
-	if string(pre[:6]) != "\x93NUMPY" {
-		return fmt.Errorf("%w: %q is not a .npy array", ErrSequence, f.Name)
-	}
-	var n int
-	switch pre[6] {
-	case 1:
-		n = int(pre[8]) | int(pre[9])<<8
-	case 2:
-		if _, err := io.ReadFull(rc, pre[10:12]); err != nil {
-			return fmt.Errorf("%w: %q: short .npy header: %w", ErrSequence, f.Name, err)
-		}
-		n = int(pre[8]) | int(pre[9])<<8 | int(pre[10])<<16 | int(pre[11])<<24
-	default:
-		return fmt.Errorf("%w: %q: unsupported .npy version %d", ErrSequence, f.Name, pre[6])
-	}
-	if n > maxNPYHeader {
-		return fmt.Errorf("%w: %q: .npy header of %d bytes", ErrSequence, f.Name, n)
-	}
-	hdr := make([]byte, n)
-	if _, err := io.ReadFull(rc, hdr); err != nil {
-		return fmt.Errorf("%w: %q: truncated .npy header: %w", ErrSequence, f.Name, err)
-	}
-	if bytes.IndexByte(hdr, '\n') < 0 || bytes.IndexByte(hdr, '{') < 0 {
-		return fmt.Errorf("%w: %q: malformed .npy header", ErrSequence, f.Name)
-	}
-	return nil
-}
-
 // header reads an array's dtype and shape without reading its data.
 func header(nr *npz.Reader, f *zip.File) (typ string, shape []int, err error) {
-	if err := checkNPYPrefix(f); err != nil {
-		return "", nil, err
-	}
 	// Last line of defence: npyio's header parser is not hardened against
 	// every malformed dict; a panic there is a bad file, not a crash.
 	defer func() {
