@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rssmd/rssmd/nodes/ros"
-	"github.com/rssmd/rssmd/runtime/metrics"
 	"github.com/rssmd/rssmd/runtime/pipeline"
 	"github.com/rssmd/rssmd/runtime/tick"
 	"github.com/rssmd/rssmd/systemd/sdnotify"
@@ -185,19 +184,10 @@ func applyParams(p ros.ParamValues, c *pipeline.Config) nodeParams {
 	return nc
 }
 
-// metricsOwner is the hook runtime/pipeline is asked to provide (Pipeline.Metrics, nil when
-// metrics are off); until it does, the node's counters are in /diagnostics only.
-type metricsOwner interface{ Metrics() *metrics.Metrics }
-
 // registerNodeMetrics adds the node's counters (reconnects, rejected inputs, ...) to the
-// run's Prometheus registry.
-func registerNodeMetrics(env *Env, p any, node *ros.Node) {
-	mo, ok := p.(metricsOwner)
-	if !ok {
-		env.Log.Debug("pipeline exposes no metrics registry; ROS counters only in /diagnostics")
-		return
-	}
-	m := mo.Metrics()
+// run's Prometheus registry (nothing when metrics are off).
+func registerNodeMetrics(env *Env, p *pipeline.Pipeline, node *ros.Node) {
+	m := p.Metrics()
 	if m == nil {
 		return
 	}
