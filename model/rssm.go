@@ -568,6 +568,21 @@ func (r *Runner) Head(i int, deter, stoch []float32) []float32 {
 	return x
 }
 
+// HeadLogLik is a non-image head's log-likelihood term of spec §3.7 for its output y and a
+// scalar target: Bernoulli for binary heads; Normal σ=1 without its constant, −½Σ(t−μ)², for
+// dmlp heads (a scalar target is broadcast as the original's [B,1] target is).
+func HeadLogLik(h HeadArch, y []float32, target float32) float64 {
+	if h.Kind == HeadBinary {
+		return float64(BernoulliLogProb(y[0], target))
+	}
+	var ll float64
+	for _, mu := range y {
+		d := float64(target - mu)
+		ll += -0.5 * d * d
+	}
+	return ll
+}
+
 // Likelihood holds the per-step ELBO terms of spec §3.7.
 type Likelihood struct {
 	Recon float32   // −½·Σ(x−μ)² over the image, x and μ in [0,1] units
@@ -617,18 +632,7 @@ func (r *Runner) Evaluate(deter, stochMean []float32, image []uint8, targets []f
 			out.Heads[i] = t
 			continue
 		}
-		y := r.Head(i, deter, stochMean)
-		var ll float64
-		if h.Kind == HeadBinary {
-			ll = float64(BernoulliLogProb(y[0], t))
-		} else {
-			// Normal σ=1 without its constant: −½(x−μ)², summed over the head's outputs; a
-			// scalar target is broadcast as the original's [B,1] target is.
-			for _, mu := range y {
-				d := float64(t - mu)
-				ll += -0.5 * d * d
-			}
-		}
+		ll := HeadLogLik(h, r.Head(i, deter, stochMean), t)
 		out.Heads[i] = float32(ll)
 		elbo += ll
 	}

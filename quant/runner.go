@@ -877,16 +877,7 @@ func (r *Runner) Evaluate(deter, stochMean []float32, image []uint8, targets []f
 			out.Heads[i] = t
 			continue
 		}
-		y := r.Head(i, deter, stochMean)
-		var ll float64
-		if h.Kind == model.HeadBinary {
-			ll = float64(model.BernoulliLogProb(y[0], t))
-		} else {
-			for _, mu := range y {
-				d := float64(t - mu)
-				ll += -0.5 * d * d
-			}
-		}
+		ll := model.HeadLogLik(h, r.Head(i, deter, stochMean), t)
 		out.Heads[i] = float32(ll)
 		elbo += ll
 	}
