@@ -131,7 +131,7 @@ func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) 
 		} else if h.Name == "is_terminal" {
 			targets[i] = make([]float32, seq.T)
 		} else if opt.Warn != nil {
-			opt.Warn(fmt.Sprintf("decoder head %q has no target %q in the input: left out of the ELBO", h.Name, h.Name))
+			opt.Warn(fmt.Sprintf("decoder head %q has no target %q in the input: left out of the ELBO and viper_reward", h.Name, h.Name))
 		}
 		if targets[i] != nil {
 			name := h.Name + "_loglik"
@@ -142,6 +142,7 @@ func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) 
 		}
 	}
 	elbo := alloc("elbo", T)
+	reward := alloc("viper_reward", T)
 
 	s := NewStateFor(a)
 	out := a.NewStepOutput()
@@ -189,6 +190,11 @@ func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) 
 			}
 		}
 		elbo.Data[t] = lik.ELBO
+		// The reward of an episode's first frame is 0 (its ELBO is computed but not
+		// rewarded): ViperRewardWrapper's reset, spec §3.7.
+		if !isFirst {
+			reward.Data[t] = ViperReward(lik.ELBO)
+		}
 	}
 	res := []NamedArray{deter, stoch, pm}
 	if !a.Discrete {
@@ -207,7 +213,7 @@ func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) 
 			res = append(res, headLL[i])
 		}
 	}
-	res = append(res, elbo)
+	res = append(res, elbo, reward)
 
 	if K := opt.RolloutHorizon; K > 0 {
 		rd, rs := alloc("rollout_deter", K, H), alloc("rollout_stoch", K, S)

@@ -346,3 +346,9 @@ func Symlog(x float64) float64 {
 	}
 	return math.Log1p(x)
 }
+
+// ViperReward is the VIPER reward of a step that is not an episode's first: symlog of the
+// step's ELBO (spec §3.7, ViperRewardWrapper). The first frame's reward is 0 by definition;
+// callers decide which frame is first. The transform does not depend on the model being
+// action-free, so every model gets it.
+func ViperReward(elbo float32) float32 { return float32(Symlog(float64(elbo))) }

@@ -69,6 +69,8 @@ func Class(key string) string {
 		return "image"
 	case key == "kl" || key == "elbo" || strings.HasSuffix(key, "_loglik"):
 		return "scalar"
+	case key == "viper_reward":
+		return "reward"
 	default:
 		return "state"
 	}
@@ -105,6 +107,13 @@ func Compare(t *testing.T, got []model.NamedArray, want map[string]*seqio.Array,
 			if !(maxErr <= tol.Image) {
 				t.Errorf("%s: max abs error %.3g at %d (got %v, want %v), tolerance %g", key, maxErr, worst, g.Data[worst], w.F32[worst], tol.Image)
 			}
+		case "reward":
+			for i := range w.F32 {
+				if e, lim := math.Abs(float64(g.Data[i]-w.F32[i])), RewardTolerance(tol, w.F32[i]); !(e <= lim) {
+					t.Errorf("%s[%d]: got %v, want %v (tolerance %.3g: the ELBO's carried through symlog)", key, i, g.Data[i], w.F32[i], lim)
+					break
+				}
+			}
 		case "scalar":
 			for i := range w.F32 {
 				e := math.Abs(float64(g.Data[i] - w.F32[i]))
@@ -121,10 +130,44 @@ func Compare(t *testing.T, got []model.NamedArray, want map[string]*seqio.Array,
 		t.Logf("%-16s max err %.3g (max magnitude %.3g)", key, maxErr, maxMag)
 	}
 	for _, g := range got {
-		if _, ok := want[g.Name]; !ok {
+		if _, ok := want[g.Name]; !ok && g.Name != "viper_reward" {
+			// viper_reward is derived from elbo, which is compared; goldens made before it
+			// existed lack it (WithViperReward adds the expected values).
 			t.Errorf("output has %q, which the golden set does not", g.Name)
 		}
 	}
+}
+
+// WithViperReward returns want plus the viper_reward the filter contract derives from its
+// elbo (spec §3.7): 0 at t = 0 and wherever isFirst (len ≥ T, or nil) is set, symlog(elbo)
+// elsewhere, computed here independently of model.ViperReward.
+func WithViperReward(t testing.TB, want map[string]*seqio.Array, isFirst []bool) map[string]*seqio.Array {
+	t.Helper()
+	e, ok := want["elbo"]
+	if !ok {
+		t.Fatal("golden set has no elbo")
+	}
+	r := make([]float32, len(e.F32))
+	for i, x := range e.F32 {
+		if i == 0 || (isFirst != nil && isFirst[i]) {
+			continue
+		}
+		v := math.Log(1 + math.Abs(float64(x)))
+		r[i] = float32(math.Copysign(v, float64(x)))
+	}
+	out := make(map[string]*seqio.Array, len(want)+1)
+	for k, v := range want {
+		out[k] = v
+	}
+	out["viper_reward"] = &seqio.Array{Shape: []int{len(r)}, F32: r}
+	return out
+}
+
+// RewardTolerance carries the ELBO's tolerance (Scalar relative or ScalarAbs absolute) through
+// symlog, whose slope is 1/(|x|+1) — the reward's tolerance relative to its scale.
+func RewardTolerance(tol Tolerances, reward float32) float64 {
+	x := math.Expm1(math.Abs(float64(reward))) // |elbo|
+	return math.Max(tol.ScalarAbs, tol.Scalar*x) / (x + 1)
 }
 
 func sameShape(a, b []int) bool {
