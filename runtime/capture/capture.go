@@ -33,6 +33,10 @@ type Frame struct {
 	// PreAction is, for replay, row Seq of the sequence's pre_action (the
 	// action applied before this frame); nil for cameras.
 	PreAction []float32
+	// IsFirst marks the first frame of an episode as the source knows it: for
+	// replay, the first frame delivered and the first of every loop. Cameras
+	// leave it false (the tick loop starts episodes itself).
+	IsFirst bool
 }
 
 // Source is a stream of frames. Sources are meant for one consumer (the tick

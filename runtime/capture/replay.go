@@ -23,7 +23,8 @@ type ReplayConfig struct {
 	// frames like a camera would, and a slow consumer skips frames.
 	Rate float64
 	// Loop restarts from frame 0 at the end instead of returning io.EOF.
-	// Seq keeps counting across loops.
+	// Seq keeps counting across loops, and the first frame of every loop is
+	// marked IsFirst: a new episode, not a jump in the middle of one.
 	Loop bool
 	// Now is the clock for Captured and Mono; nil means the real clock.
 	Now func() time.Time
@@ -41,6 +42,12 @@ type Replay struct {
 	pos  int
 	last Frame
 	have bool
+
+	// Episode marking, owned by the consumer: the loop number and flag of the
+	// last frame handed out.
+	marked      bool
+	markedSeq   uint64
+	markedFirst bool
 
 	// Rate > 0.
 	mb     *mailbox
@@ -142,6 +149,9 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 		if err == ErrClosed && r.ended.Load() && !r.closed.Load() {
 			return Frame{}, io.EOF
 		}
+		if err == nil {
+			r.markFirst(&f)
+		}
 		return f, err
 	}
 	f, ok := r.frameAt(r.pos)
@@ -150,6 +160,7 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 	}
 	r.pos++
 	r.frames.Add(1)
+	r.markFirst(&f)
 	r.last, r.have = f, true
 	return f, nil
 }
@@ -157,9 +168,28 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 // Latest returns the newest frame without blocking.
 func (r *Replay) Latest() (Frame, bool) {
 	if r.mb != nil {
-		return r.mb.take(false)
+		f, ok := r.mb.take(false)
+		if ok {
+			r.markFirst(&f)
+		}
+		return f, ok
 	}
 	return r.last, r.have
+}
+
+// markFirst sets f.IsFirst on the first frame handed out and on the first
+// one of each later loop. It works on what the consumer receives, so a wrap
+// is marked even when the loop's frame 0 itself was skipped (Rate > 0, a
+// consumer slower than the replay); the same frame handed out twice keeps
+// its flag.
+func (r *Replay) markFirst(f *Frame) {
+	if r.marked && f.Seq == r.markedSeq {
+		f.IsFirst = r.markedFirst
+		return
+	}
+	T := uint64(r.seq.T)
+	f.IsFirst = !r.marked || f.Seq/T != r.markedSeq/T
+	r.marked, r.markedSeq, r.markedFirst = true, f.Seq, f.IsFirst
 }
 
 // Stats reports frames played and, with Rate > 0, frames skipped.

@@ -71,6 +71,9 @@ type Quality struct {
 	KL float64
 	// ELBO of the step (spec §3.7); NaN when not computed.
 	ELBO float64
+	// Reward is the step's VIPER reward (spec §3.7): 0 at an episode start (IsFirst),
+	// symlog(ELBO) otherwise; NaN when the ELBO is not computed this step.
+	Reward float64
 	// ZScore of the prediction error against its exponentially weighted baseline.
 	ZScore float64
 	// ZScoreKL of the KL against its baseline.
@@ -90,8 +93,9 @@ type Result struct {
 	FrameAge time.Duration
 	// StaleFrame flags a frame older than Config.MaxFrameAge.
 	StaleFrame bool
-	// IsFirst marks an episode start: the first step, or the first after the source was
-	// silent for Config.ResetAfter.
+	// IsFirst marks an episode start: the first step, the first after the source was
+	// silent for Config.ResetAfter or after RequestReset, or a frame the source marks as
+	// first (a looping replay's wrap).
 	IsFirst bool
 	// Image is the preprocessed 64x64 RGB frame (HWC).
 	Image []uint8
@@ -117,7 +121,7 @@ type Stats struct {
 	FrameErrors    uint64 // frames preprocessing refused
 	DeadlineMisses uint64 // ticks that overran their period
 	SkippedTicks   uint64 // periods skipped to catch up after overruns
-	Resets         uint64 // episode restarts after the source was silent
+	Resets         uint64 // episode restarts after the first: silent source, RequestReset, source-marked first frame
 	StepErrors     uint64
 	ActionsFresh   uint64
 	ActionsHeld    uint64
@@ -343,6 +347,10 @@ func (l *Loop) tick(start time.Time) {
 		return
 	}
 	l.haveFrame, l.lastSeq, l.lastFrameAt = true, f.Seq, start
+	if f.IsFirst {
+		// Sticky until a step runs, so a refused frame does not lose the episode start.
+		l.pendingReset = true
+	}
 	r := &l.res
 	r.Tick, r.Seq, r.Captured, r.Start = l.stats.Ticks, f.Seq, f.Captured, start
 	r.FrameAge = start.Sub(f.Captured)
@@ -378,7 +386,7 @@ func (l *Loop) tick(start time.Time) {
 
 	r.IsFirst = isFirst
 	r.Image, r.Action, r.State, r.Step = l.img, l.act, l.state, l.out
-	r.Quality = Quality{KL: float64(l.out.KL), ELBO: math.NaN()}
+	r.Quality = Quality{KL: float64(l.out.KL), ELBO: math.NaN(), Reward: math.NaN()}
 	if l.conf.Monitor != nil {
 		l.conf.Monitor.Analyze(r)
 		if r.Quality.Anomaly {
