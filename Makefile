@@ -10,7 +10,7 @@ DEMO_ADDR     ?= 127.0.0.1:8080
 DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
-.PHONY: help build test test-unit test-race test-arm64 test-v4l2 vet bench fuzz build-arm64 \
+.PHONY: help build test test-unit test-race test-arm64 generate check-generate test-v4l2 vet bench fuzz build-arm64 \
         goldens demo filter-example install soak clean dist test-arm64-system
 
 help: ## list the targets
@@ -26,7 +26,7 @@ filter-example: build ## offline: inspect a committed model and filter a committ
 	$(BIN)/rssmd inspect $(DEMO_MODEL)
 	$(BIN)/rssmd filter --model $(DEMO_MODEL) --in $(DEMO_SEQ) --out $(BIN)/filter-out.npz --rollout-start 8 --rollout-horizon 4
 
-vet: ## go vet, gofmt check, and the arm64/no-cgo cross builds
+vet: check-generate ## go vet, gofmt check, and the arm64/no-cgo cross builds
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	CGO_ENABLED=0 GOARCH=arm64 $(GO) build ./...
@@ -37,6 +37,12 @@ test-unit: ## unit and golden tests (uses $(SHARED)/testdata when present; CI=1 
 
 test-race: ## race detector on the concurrent packages (-short: the slow numeric tests run in test-unit)
 	$(GO) test -count=1 -race -short $$($(GO) list ./runtime/... ./nodes/... ./systemd/...)
+
+generate: ## regenerate the armkernels block kernels (asm + Go dispatch) from armkernels/_asm/gen.go
+	cd armkernels && $(GO) run ./_asm/gen.go
+
+check-generate: ## fail if the committed armkernels generated code differs from what _asm/gen.go writes
+	sh armkernels/_asm/check-generate.sh
 
 test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fails if the wrong kernel is picked)
 	sh armkernels/test-arm64.sh

@@ -43,11 +43,13 @@ func BenchmarkQuantizeRow(b *testing.B) {
 		src[i] = float32(i%300) - 150
 	}
 	dst := make([]int8, len(src))
-	b.ReportAllocs()
-	b.SetBytes(int64(len(src)))
-	for b.Loop() {
-		QuantizeRow(dst, src, 0.9)
-	}
+	benchHelperLevels(b, func(b *testing.B, k *Kernels) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			k.QuantizeRow(dst, src, 0.9)
+		}
+	})
 }
 
 func BenchmarkDequantize(b *testing.B) {

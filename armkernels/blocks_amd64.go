@@ -729,6 +729,8 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 			gemmAVX2_3x1(a, lda, w, pstride, kg, c, ldc, corr)
 		case 4<<4 | 1:
 			gemmAVX2_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
 		}
 	case kindVNNI:
 		switch mr<<4 | np {
@@ -808,7 +810,11 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 			gemmVNNI_5x4(a, lda, w, pstride, kg, c, ldc, corr)
 		case 6<<4 | 4:
 			gemmVNNI_6x4(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
 		}
+	default:
+		panic(blockError{kind, mr, np})
 	}
 }
 

@@ -181,6 +181,8 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 			gemmNEON_1x1(a, lda, w, pstride, kg, c, ldc, corr)
 		case 2<<4 | 1:
 			gemmNEON_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
 		}
 	case kindI8MM:
 		switch mr<<4 | np {
@@ -192,6 +194,8 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 			gemmI8MM_3x1(a, lda, w, pstride, kg, c, ldc, corr)
 		case 4<<4 | 1:
 			gemmI8MM_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
 		}
 	case kindSDOT:
 		switch mr<<4 | np {
@@ -203,7 +207,11 @@ func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride i
 			gemmSDOT_3x1(a, lda, w, pstride, kg, c, ldc, corr)
 		case 4<<4 | 1:
 			gemmSDOT_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
 		}
+	default:
+		panic(blockError{kind, mr, np})
 	}
 }
 

@@ -10,11 +10,11 @@ import (
 // same float32 operations in the same order, so they agree bit for bit. It is the
 // transcendental of the int8 model's float parts (GRU gates, SiLU): thousands per step.
 // len(dst) must be at least len(src) (it panics otherwise). It does not allocate.
-func Exp(dst, src []float32) {
+func (k *Kernels) Exp(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic(fmt.Sprintf("armkernels: Exp dst has %d values, src %d", len(dst), len(src)))
 	}
-	n := expBlocks(dst, src)
+	n := expBlocks(k.helper, dst, src)
 	for i, x := range src[n:] {
 		dst[n+i] = Exp32(x)
 	}

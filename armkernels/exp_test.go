@@ -9,7 +9,7 @@ import (
 // TestExp: Exp (asm where the CPU has it) agrees bit for bit with Exp32, and Exp32 is within
 // 3e-7 relative of math.Exp over the unclamped range; clamping and NaN as documented.
 func TestExp(t *testing.T) {
-	forEachHelperLevel(t, func(t *testing.T) {
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
 		r := rand.New(rand.NewPCG(7, 8))
 		src := make([]float32, 4099)
 		for i := range src {
@@ -19,7 +19,7 @@ func TestExp(t *testing.T) {
 		src[20] = float32(math.NaN())
 		for _, off := range []int{0, 1, 5} {
 			dst := make([]float32, len(src))
-			Exp(dst[off:], src[off:])
+			k.Exp(dst[off:], src[off:])
 			for i := off; i < len(src); i++ {
 				x := src[i]
 				want := Exp32(x)
@@ -40,7 +40,7 @@ func TestExp(t *testing.T) {
 				t.Error("short dst: no panic")
 			}
 		}()
-		Exp(make([]float32, 1), make([]float32, 2))
+		k.Exp(make([]float32, 1), make([]float32, 2))
 	})
 }
 
@@ -50,8 +50,10 @@ func BenchmarkExp(b *testing.B) {
 	for i := range src {
 		src[i] = float32(i%40) - 20
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		Exp(dst, src)
-	}
+	benchHelperLevels(b, func(b *testing.B, k *Kernels) {
+		b.ReportAllocs()
+		for b.Loop() {
+			k.Exp(dst, src)
+		}
+	})
 }

@@ -4,51 +4,42 @@ import "golang.org/x/sys/cpu"
 
 //go:generate go run ./_asm/gen.go
 
-// amd64Impls is read once from x/sys/cpu (which honours GODEBUG=cpu.X=off).
-var amd64Impls = detectAMD64(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI)
+// amd64GEMMs and amd64Helpers are read once from x/sys/cpu (which honours
+// GODEBUG=cpu.X=off).
+var (
+	amd64GEMMs   = detectAMD64(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI)
+	amd64Helpers = detectHelpers(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
+)
 
-func detectAMD64(avx2, vnni bool) []*Kernels {
-	var ks []*Kernels
+func detectAMD64(avx2, vnni bool) []gemmPath {
+	var gs []gemmPath
 	if avx2 {
-		ks = append(ks, &Kernels{Name: "avx2", kind: kindAVX2, rows: blockRows(kindAVX2)})
+		gs = append(gs, gemmPath{"avx2", kindAVX2, helperAVX2})
 	}
 	if vnni {
-		ks = append(ks, &Kernels{Name: "avx512vnni", kind: kindVNNI, rows: blockRows(kindVNNI)})
+		gs = append(gs, gemmPath{"avx512vnni", kindVNNI, helperAVX512})
 	}
-	return ks
+	return gs
 }
 
-func archImplementations() []*Kernels { return amd64Impls }
-
-// Levels of the elementwise helpers' asm (QuantizeRow, ReluRequant, AddInt32, Exp). They
-// are chosen from the CPU alone, independently of the GEMM implementation: every level is
-// bit-identical to the Go reference.
-const (
-	helperGo     = iota // Go loops
-	helperAVX2          // 8 lanes
-	helperAVX512        // 16 lanes
-)
-
-// helperMax is the best level this CPU runs; helperISA the one in use (tests lower it to
-// cover every level the machine has).
-var (
-	helperMax = detectHelpers(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
-	helperISA = helperMax
-)
-
-func detectHelpers(avx2, avx512 bool) int {
-	switch {
-	case avx512:
-		return helperAVX512
-	case avx2:
-		return helperAVX2
+// detectHelpers lists the helper levels beyond Go this CPU runs, slowest first. They
+// depend on the CPU alone, not on the GEMM: AVX-512 F+BW without VNNI still gets them.
+func detectHelpers(avx2, avx512 bool) []helperLevel {
+	var hs []helperLevel
+	if avx2 {
+		hs = append(hs, helperAVX2)
 	}
-	return helperGo
+	if avx512 {
+		hs = append(hs, helperAVX512)
+	}
+	return hs
 }
 
-// helperLanes is the block size of the level in use, 0 for Go.
-func helperLanes() int {
-	switch helperISA {
+func archPaths() ([]gemmPath, []helperLevel) { return amd64GEMMs, amd64Helpers }
+
+// lanes is the block size of helper level h, 0 for Go.
+func lanes(h helperLevel) int {
+	switch h {
 	case helperAVX512:
 		return 16
 	case helperAVX2:
@@ -82,8 +73,8 @@ func expAVX2(dst, src *float32, n int, c *float32)
 func quantizeAVX512(dst *int8, src *float32, n int, invScale float32)
 
 // quantizeBlocks quantises the longest prefix the asm handles and returns its length.
-func quantizeBlocks(dst []int8, src []float32, invScale float32) int {
-	l := helperLanes()
+func quantizeBlocks(h helperLevel, dst []int8, src []float32, invScale float32) int {
+	l := lanes(h)
 	if l == 0 || len(src) < l {
 		return 0
 	}
@@ -102,11 +93,11 @@ func quantizeBlocks(dst []int8, src []float32, invScale float32) int {
 func reluRequantAVX512(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
 
 // reluRequantBlocks runs ReluRequant in asm when the channel count allows it.
-func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
+func reluRequantBlocks(h helperLevel, out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
 	switch {
-	case helperISA == helperAVX512 && c%16 == 0:
+	case h == helperAVX512 && c%16 == 0:
 		reluRequantAVX512(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
-	case helperISA >= helperAVX2 && c%8 == 0:
+	case (h == helperAVX512 || h == helperAVX2) && c%8 == 0:
 		reluRequantAVX2(&out[0], &acc[0], len(out)/c, c, &mul[0], &bias[0], zero)
 	default:
 		return false
@@ -120,8 +111,8 @@ func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero
 func addInt32AVX512(dst, src *int32, n int)
 
 // addInt32Blocks adds the longest prefix of src the asm handles and returns its length.
-func addInt32Blocks(dst, src []int32) int {
-	l := helperLanes()
+func addInt32Blocks(h helperLevel, dst, src []int32) int {
+	l := lanes(h)
 	if l == 0 || len(src) < l {
 		return 0
 	}
@@ -145,8 +136,8 @@ func addInt32RowsAVX2(dst *int32, dstStride int, src *int32, srcStride, rows, n 
 
 // addInt32RowsBlocks adds the first n&^(lanes−1) values of every run in asm and returns
 // that count.
-func addInt32RowsBlocks(dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
-	l := helperLanes()
+func addInt32RowsBlocks(h helperLevel, dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
+	l := lanes(h)
 	if l == 0 || n < l {
 		return 0
 	}
@@ -165,8 +156,8 @@ func addInt32RowsBlocks(dst []int32, dstStride int, src []int32, srcStride, rows
 func expAVX512(dst, src *float32, n int, c *float32)
 
 // expBlocks runs the longest prefix of Exp the asm handles and returns its length.
-func expBlocks(dst, src []float32) int {
-	l := helperLanes()
+func expBlocks(h helperLevel, dst, src []float32) int {
+	l := lanes(h)
 	if l == 0 || len(src) < l {
 		return 0
 	}

@@ -28,15 +28,111 @@ const (
 	kindI8MM
 )
 
-// Kernels is one implementation of the GEMM primitive.
+// helperLevel names one implementation of the elementwise helpers (QuantizeRow,
+// ReluRequant, AddInt32, AddInt32Rows, Exp). Every level is bit-identical to the Go loops.
+type helperLevel uint8
+
+const (
+	helperGo     helperLevel = iota // Go loops, every arch
+	helperAVX2                      // amd64, 8 lanes
+	helperAVX512                    // amd64 AVX-512 F+BW, 16 lanes
+	helperNEON                      // arm64 Advanced SIMD (baseline), 4 lanes
+)
+
+var helperNames = [...]string{helperGo: "go", helperAVX2: "avx2", helperAVX512: "avx512", helperNEON: "neon"}
+
+func (h helperLevel) String() string { return helperNames[h] }
+
+// blockError is the panic of callBlock on a block shape it has no kernel for: a bug in
+// gemmBlocked or blockRows, never skipped silently.
+type blockError struct {
+	kind   kernelKind
+	mr, np int
+}
+
+func (e blockError) Error() string {
+	return fmt.Sprintf("armkernels: no block kernel of kind %d for %d rows × %d panels", e.kind, e.mr, e.np)
+}
+
+// Kernels is one implementation of the int8 kernels: a GEMM path and a helper path.
+// Everything a Kernels computes is bit-identical to the reference; the value, not
+// package state, decides which code runs.
 type Kernels struct {
-	// Name identifies the implementation: ref, avx2, avx512vnni, neon, sdot.
+	// Name identifies the implementation as GEMM+Helpers, e.g. "avx512vnni+avx512"
+	// or "sdot+neon": what the start-up log, the kernel metric label and RSSMD_KERNEL use.
 	Name string
+	// GEMM is the GEMM path: ref, avx2, avx512vnni, neon, sdot, i8mm.
+	GEMM string
+	// Helpers is the elementwise-helper path: go, avx2, avx512, neon.
+	Helpers string
 
 	kind kernelKind
 	// rows[np-1] is the most activation rows of a block np panels of 16
 	// weight rows wide; len(rows) is the widest block.
-	rows []int
+	rows   []int
+	helper helperLevel
+}
+
+// gemmPath is one GEMM implementation the CPU runs and the helper level made for the
+// same CPU generation (what RSSMD_KERNEL=<gemm> pairs it with).
+type gemmPath struct {
+	name    string
+	kind    kernelKind
+	natural helperLevel
+}
+
+func newKernels(g gemmPath, h helperLevel) *Kernels {
+	k := &Kernels{Name: g.name + "+" + h.String(), GEMM: g.name, Helpers: h.String(), kind: g.kind, helper: h}
+	if g.kind != kindRef {
+		k.rows = blockRows(g.kind)
+		if len(k.rows) == 0 {
+			panic(fmt.Sprintf("armkernels: GEMM %s has no block kernels", g.name))
+		}
+	}
+	return k
+}
+
+var refPath = gemmPath{"ref", kindRef, helperGo}
+
+// pairings lists the implementations to offer: the reference, each GEMM path with its
+// natural helper level, every remaining helper level with the best GEMM, and last the
+// best GEMM with the best helpers (the default). helpers holds the levels the CPU runs
+// beyond Go, slowest first.
+func pairings(gemms []gemmPath, helpers []helperLevel) []*Kernels {
+	ks := []*Kernels{newKernels(refPath, helperGo)}
+	have := func(h helperLevel) bool {
+		for _, x := range helpers {
+			if x == h {
+				return true
+			}
+		}
+		return h == helperGo
+	}
+	used := map[helperLevel]bool{helperGo: true}
+	bestG := refPath
+	for _, g := range gemms {
+		h := g.natural
+		if !have(h) {
+			h = helperGo
+		}
+		ks = append(ks, newKernels(g, h))
+		used[h] = true
+		bestG = g
+	}
+	bestH := helperGo
+	if len(helpers) > 0 {
+		bestH = helpers[len(helpers)-1]
+	}
+	for _, h := range helpers {
+		if !used[h] {
+			ks = append(ks, newKernels(bestG, h))
+			used[h] = true
+		}
+	}
+	if last := ks[len(ks)-1]; last.GEMM != bestG.name || last.helper != bestH {
+		ks = append(ks, newKernels(bestG, bestH))
+	}
+	return ks
 }
 
 // Gemm computes c[i*ldc+j] = Σ_{p<K} a[i*lda+p] · W[j][p] exactly in int32,
@@ -118,34 +214,66 @@ func (k *Kernels) gemmBlocked(c []int32, ldc int, a []int8, lda, m int, w *Matri
 	}
 }
 
-var ref = &Kernels{Name: "ref"}
+var ref = newKernels(refPath, helperGo)
 
-// Implementations returns every implementation this machine can run,
-// reference first, then from the most portable to the fastest.
-func Implementations() []*Kernels {
-	return append([]*Kernels{ref}, archImplementations()...)
-}
+// Reference returns the pure-Go implementation (GEMM ref, helpers go), for load-time
+// work that needs no speed and for tests.
+func Reference() *Kernels { return ref }
 
-// ByName returns the implementation called name, or an error if it is
-// unknown or this machine cannot run it.
+var implementations = sync.OnceValue(func() []*Kernels {
+	gemms, helpers := archPaths()
+	return pairings(gemms, helpers)
+})
+
+// Implementations returns every implementation this machine can run: the
+// reference first, then from the most portable to the fastest, covering every
+// GEMM path and every helper level the CPU has. The slice is shared: do not modify it.
+func Implementations() []*Kernels { return implementations() }
+
+// ByName returns the implementation called name, or an error if it is unknown or this
+// machine cannot run it. name is GEMM+HELPERS ("avx512vnni+avx2", "sdot+go") or a GEMM
+// name alone ("avx2", "sdot", "ref"), which takes that GEMM's own helper level.
 func ByName(name string) (*Kernels, error) {
+	impls := Implementations()
 	var names []string
-	for _, k := range Implementations() {
+	for _, k := range impls {
+		names = append(names, k.Name)
+	}
+	for _, k := range impls {
 		if k.Name == name {
 			return k, nil
 		}
-		names = append(names, k.Name)
 	}
-	return nil, fmt.Errorf("armkernels: kernel %q not available on this machine (have %s)", name, strings.Join(names, ", "))
+	gname, hname, pair := strings.Cut(name, "+")
+	var g *Kernels
+	for _, k := range impls {
+		if k.GEMM == gname {
+			g = k
+			break
+		}
+	}
+	if g == nil {
+		return nil, fmt.Errorf("armkernels: kernel %q: GEMM %q not available on this machine (have %s)", name, gname, strings.Join(names, ", "))
+	}
+	if !pair {
+		return g, nil
+	}
+	for _, k := range impls {
+		if k.Helpers == hname {
+			return newKernels(gemmPath{g.GEMM, g.kind, g.helper}, k.helper), nil
+		}
+	}
+	return nil, fmt.Errorf("armkernels: kernel %q: helpers %q not available on this machine (have %s)", name, hname, strings.Join(names, ", "))
 }
 
 var defaultKernels = sync.OnceValue(func() *Kernels {
 	return choose(os.Getenv(EnvKernel), slog.Default())
 })
 
-// Default returns the implementation chosen once per process: the fastest
-// this CPU runs, unless RSSMD_KERNEL names another one it can run. The
-// choice is logged once.
+// Default returns the implementation chosen once per process: the fastest GEMM and
+// helpers this CPU runs, unless RSSMD_KERNEL names another one it can run
+// (RSSMD_KERNEL=avx2 forces the AVX2 GEMM and AVX2 helpers; avx512vnni+go the VNNI
+// GEMM with Go helpers; ref everything in Go). The choice is logged once.
 func Default() *Kernels { return defaultKernels() }
 
 // choose picks the best implementation, or the one named by override when
@@ -156,11 +284,11 @@ func choose(override string, log *slog.Logger) *Kernels {
 	if override != "" {
 		k, err := ByName(override)
 		if err == nil {
-			log.Info("int8 kernels selected", "kernel", k.Name, "source", EnvKernel)
+			log.Info("int8 kernels selected", "kernel", k.GEMM, "source", EnvKernel, "helpers", k.Helpers, "name", k.Name)
 			return k
 		}
 		log.Warn("ignoring "+EnvKernel, "err", err, "kernel", best.Name)
 	}
-	log.Info("int8 kernels selected", "kernel", best.Name, "source", "cpu")
+	log.Info("int8 kernels selected", "kernel", best.GEMM, "source", "cpu", "helpers", best.Helpers, "name", best.Name)
 	return best
 }

@@ -312,15 +312,85 @@ func TestPackMatrix(t *testing.T) {
 }
 
 func TestByName(t *testing.T) {
-	for _, impl := range Implementations() {
+	impls := Implementations()
+	for _, impl := range impls {
 		got, err := ByName(impl.Name)
 		if err != nil || got != impl {
 			t.Errorf("ByName(%q) = %v, %v", impl.Name, got, err)
 		}
+		// A GEMM name alone takes that GEMM's own helper level.
+		got, err = ByName(impl.GEMM)
+		if err != nil || got.GEMM != impl.GEMM {
+			t.Errorf("ByName(%q) = %v, %v", impl.GEMM, got, err)
+		}
 	}
-	if _, err := ByName("z80"); err == nil || !strings.Contains(err.Error(), "ref") {
-		t.Errorf("ByName(z80) error %v should list the available kernels", err)
+	// Any GEMM with any helper level the machine has, in both directions.
+	best := impls[len(impls)-1]
+	for _, name := range []string{best.GEMM + "+go", "ref+" + best.Helpers} {
+		got, err := ByName(name)
+		if err != nil || got.Name != name {
+			t.Errorf("ByName(%q) = %v, %v", name, got, err)
+			continue
+		}
+		g, _, _ := strings.Cut(name, "+")
+		if want, _ := ByName(g); got.kind != want.kind || got.Helpers != strings.TrimPrefix(name, g+"+") {
+			t.Errorf("ByName(%q) has GEMM kind %d helpers %s", name, got.kind, got.Helpers)
+		}
 	}
+	for _, bad := range []string{"z80", "ref+z80", "z80+go", "+go"} {
+		if _, err := ByName(bad); err == nil || !strings.Contains(err.Error(), "ref+go") {
+			t.Errorf("ByName(%q) error %v should list the available kernels", bad, err)
+		}
+	}
+}
+
+// TestPairings: every GEMM path and every helper level appears, the reference first and
+// the best of both last, on each CPU generation the detection can report.
+func TestPairings(t *testing.T) {
+	avx2 := gemmPath{"avx2", kindRef, helperAVX2}
+	vnni := gemmPath{"avx512vnni", kindRef, helperAVX512}
+	for _, tc := range []struct {
+		name    string
+		gemms   []gemmPath
+		helpers []helperLevel
+		want    []string
+	}{
+		{"no simd", nil, nil, []string{"ref+go"}},
+		{"avx2", []gemmPath{avx2}, []helperLevel{helperAVX2}, []string{"ref+go", "avx2+avx2"}},
+		{"avx512 without vnni", []gemmPath{avx2}, []helperLevel{helperAVX2, helperAVX512}, []string{"ref+go", "avx2+avx2", "avx2+avx512"}},
+		{"vnni", []gemmPath{avx2, vnni}, []helperLevel{helperAVX2, helperAVX512}, []string{"ref+go", "avx2+avx2", "avx512vnni+avx512"}},
+		{"neon gemm, go helpers", []gemmPath{{"neon", kindRef, helperNEON}}, nil, []string{"ref+go", "neon+go"}},
+		{"sdot", []gemmPath{{"neon", kindRef, helperNEON}, {"sdot", kindRef, helperNEON}}, []helperLevel{helperNEON}, []string{"ref+go", "neon+neon", "sdot+neon"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := names(pairings(tc.gemms, tc.helpers)); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("pairings = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCallBlockUnknownShape: a block shape without a kernel panics instead of leaving its
+// outputs unwritten.
+func TestCallBlockUnknownShape(t *testing.T) {
+	for _, impl := range Implementations()[1:] {
+		t.Run(impl.Name, func(t *testing.T) {
+			defer func() {
+				if _, ok := recover().(blockError); !ok {
+					t.Error("callBlock with an unknown shape did not panic with a blockError")
+				}
+			}()
+			var c [maxBlock * panelCols]int32
+			var a [64]int8
+			callBlock(impl.kind, 15, len(impl.rows)+1, &a[0], 8, &a[0], 8, 1, &c[0], 64, &c[0])
+		})
+	}
+	defer func() {
+		if r, _ := recover().(blockError); !strings.Contains(fmt.Sprint(r), "no block kernel") {
+			t.Errorf("unknown kind: recovered %v", r)
+		}
+	}()
+	callBlock(kernelKind(200), 1, 1, nil, 0, nil, 0, 0, nil, 0, nil)
 }
 
 func TestChoose(t *testing.T) {
@@ -330,7 +400,9 @@ func TestChoose(t *testing.T) {
 		override, want, log string
 	}{
 		{"", best.Name, "source=cpu"},
-		{"ref", "ref", "source=" + EnvKernel},
+		{"ref", "ref+go", "source=" + EnvKernel},
+		{best.GEMM, best.Name, "source=" + EnvKernel},
+		{best.GEMM + "+go", best.GEMM + "+go", "source=" + EnvKernel},
 		{"no-such-kernel", best.Name, "level=WARN"},
 	}
 	for _, tc := range cases {
@@ -340,8 +412,10 @@ func TestChoose(t *testing.T) {
 			if got.Name != tc.want {
 				t.Errorf("choose(%q) = %s, want %s", tc.override, got.Name, tc.want)
 			}
-			if !strings.Contains(buf.String(), tc.log) || !strings.Contains(buf.String(), "kernel="+tc.want) {
-				t.Errorf("choose(%q) logged %q, want %q and kernel=%s", tc.override, buf.String(), tc.log, tc.want)
+			// One log line names both paths; "kernel=<gemm> source=" stays greppable.
+			g, h, _ := strings.Cut(tc.want, "+")
+			if !strings.Contains(buf.String(), tc.log) || !strings.Contains(buf.String(), "kernel="+g+" source=") || !strings.Contains(buf.String(), "helpers="+h+" name="+tc.want) {
+				t.Errorf("choose(%q) logged %q, want %q, kernel=%s and helpers=%s", tc.override, buf.String(), tc.log, g, h)
 			}
 		})
 	}
@@ -354,7 +428,7 @@ func TestSelectedKernel(t *testing.T) {
 	if want == "" {
 		t.Skip("RSSMD_EXPECT_KERNEL not set")
 	}
-	if got := Default().Name; got != want {
+	if got := Default().GEMM; got != want {
 		t.Fatalf("Default() = %s, want %s (available: %v)", got, want, names(Implementations()))
 	}
 }

@@ -10,11 +10,11 @@ const roundMagic = 12582912
 // QuantizeRow writes dst[i] = clamp(roundHalfEven(src[i]·invScale), -127, 127).
 // NaN becomes 0. dst and src must have the same length (it panics otherwise).
 // It does not allocate.
-func QuantizeRow(dst []int8, src []float32, invScale float32) {
+func (k *Kernels) QuantizeRow(dst []int8, src []float32, invScale float32) {
 	if len(dst) != len(src) {
 		panic(fmt.Sprintf("armkernels: QuantizeRow dst has %d values, src %d", len(dst), len(src)))
 	}
-	n := quantizeBlocks(dst, src, invScale)
+	n := quantizeBlocks(k.helper, dst, src, invScale)
 	quantizeGo(dst[n:], src[n:], invScale)
 }
 
@@ -89,14 +89,14 @@ func checkDequantize(dst []float32, acc []int32, rowScale, bias []float32) ([]in
 // values that survive the clamp this rounds half up. The caller keeps |acc·mul + bias| below
 // 2³⁰. len(out) and len(acc) must be equal multiples of c, len(mul) and len(bias) at least c,
 // zero in [-128, 127] (it panics otherwise). It does not allocate.
-func ReluRequant(out []int8, c int, acc []int32, mul, bias []float32, zero int32) {
+func (k *Kernels) ReluRequant(out []int8, c int, acc []int32, mul, bias []float32, zero int32) {
 	if c <= 0 || len(out) != len(acc) || len(out)%c != 0 || len(mul) < c || len(bias) < c || zero < -128 || zero > 127 {
 		panic(fmt.Sprintf("armkernels: ReluRequant with c %d, out %d, acc %d, mul %d, bias %d, zero %d", c, len(out), len(acc), len(mul), len(bias), zero))
 	}
 	if len(out) == 0 {
 		return
 	}
-	if reluRequantBlocks(out, c, acc, mul, bias, zero) {
+	if reluRequantBlocks(k.helper, out, c, acc, mul, bias, zero) {
 		return
 	}
 	reluRequantGo(out, c, acc, mul, bias, zero)
@@ -121,11 +121,11 @@ func reluRequantGo(out []int8, c int, acc []int32, mul, bias []float32, zero int
 // AddInt32 adds src into dst element by element (dst[i] += src[i], wrapping as Go does):
 // the exact int32 col2im scatter of the transposed convs. len(dst) must be at least
 // len(src) (it panics otherwise). It does not allocate.
-func AddInt32(dst, src []int32) {
+func (k *Kernels) AddInt32(dst, src []int32) {
 	if len(dst) < len(src) {
 		panic(fmt.Sprintf("armkernels: AddInt32 dst has %d values, src %d", len(dst), len(src)))
 	}
-	n := addInt32Blocks(dst, src)
+	n := addInt32Blocks(k.helper, dst, src)
 	addInt32Go(dst[n:len(src)], src[n:])
 }
 
@@ -134,7 +134,7 @@ func AddInt32(dst, src []int32) {
 // the col2im scatter of one input pixel of a transposed conv (one run per kernel row) in one
 // call. Strides and counts must be non-negative and the runs inside the slices (it panics
 // otherwise). It does not allocate.
-func AddInt32Rows(dst []int32, dstStride int, src []int32, srcStride, rows, n int) {
+func (k *Kernels) AddInt32Rows(dst []int32, dstStride int, src []int32, srcStride, rows, n int) {
 	if rows < 0 || n < 0 || dstStride < 0 || srcStride < 0 {
 		panic(fmt.Sprintf("armkernels: AddInt32Rows with rows %d, n %d, strides %d, %d", rows, n, dstStride, srcStride))
 	}
@@ -144,7 +144,7 @@ func AddInt32Rows(dst []int32, dstStride int, src []int32, srcStride, rows, n in
 	if (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
 		panic(fmt.Sprintf("armkernels: AddInt32Rows %d runs of %d (strides %d, %d) exceed dst %d / src %d values", rows, n, dstStride, srcStride, len(dst), len(src)))
 	}
-	m := addInt32RowsBlocks(dst, dstStride, src, srcStride, rows, n)
+	m := addInt32RowsBlocks(k.helper, dst, dstStride, src, srcStride, rows, n)
 	if m == n {
 		return
 	}

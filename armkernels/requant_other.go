@@ -3,24 +3,20 @@
 package armkernels
 
 // quantizeBlocks: no asm quantiser on this arch; QuantizeRow runs in Go.
-func quantizeBlocks(dst []int8, src []float32, invScale float32) int { return 0 }
+func quantizeBlocks(h helperLevel, dst []int8, src []float32, invScale float32) int { return 0 }
 
 // reluRequantBlocks: no asm requantiser on this arch.
-func reluRequantBlocks(out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
+func reluRequantBlocks(h helperLevel, out []int8, c int, acc []int32, mul, bias []float32, zero int32) bool {
 	return false
 }
 
 // addInt32Blocks: no asm on this arch; AddInt32 runs in Go.
-func addInt32Blocks(dst, src []int32) int { return 0 }
+func addInt32Blocks(h helperLevel, dst, src []int32) int { return 0 }
 
 // addInt32RowsBlocks: no asm on this arch.
-func addInt32RowsBlocks(dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
+func addInt32RowsBlocks(h helperLevel, dst []int32, dstStride int, src []int32, srcStride, rows, n int) int {
 	return 0
 }
 
 // expBlocks: no asm on this arch; Exp runs in Go.
-func expBlocks(dst, src []float32) int { return 0 }
-
-// helperMax and helperISA: the elementwise helpers run in Go here (level 0); NEON versions
-// would be the next step for arm64.
-var helperMax, helperISA = 0, 0
+func expBlocks(h helperLevel, dst, src []float32) int { return 0 }

@@ -24,17 +24,19 @@ func TestQuantizeRow(t *testing.T) {
 		{"nan", []float32{nan, 3}, 1, []int8{0, 3}},
 		{"empty", nil, 1, nil},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got := make([]int8, len(tc.src))
-			QuantizeRow(got, tc.src, tc.invScale)
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Errorf("QuantizeRow(%v)[%d] = %d, want %d", tc.src[i], i, got[i], tc.want[i])
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				got := make([]int8, len(tc.src))
+				k.QuantizeRow(got, tc.src, tc.invScale)
+				for i := range got {
+					if got[i] != tc.want[i] {
+						t.Errorf("QuantizeRow(%v)[%d] = %d, want %d", tc.src[i], i, got[i], tc.want[i])
+					}
 				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // TestQuantizeRowMatchesMath checks the magic-number rounding against
@@ -49,15 +51,17 @@ func TestQuantizeRowMatchesMath(t *testing.T) {
 		}
 	}
 	const inv = 1.25
-	got := make([]int8, len(src))
-	QuantizeRow(got, src, inv)
-	for i, x := range src {
-		want := math.RoundToEven(float64(x * inv))
-		want = math.Max(-127, math.Min(127, want))
-		if float64(got[i]) != want {
-			t.Fatalf("QuantizeRow(%v·%v) = %d, want %v", x, inv, got[i], want)
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+		got := make([]int8, len(src))
+		k.QuantizeRow(got, src, inv)
+		for i, x := range src {
+			want := math.RoundToEven(float64(x * inv))
+			want = math.Max(-127, math.Min(127, want))
+			if float64(got[i]) != want {
+				t.Fatalf("QuantizeRow(%v·%v) = %d, want %v", x, inv, got[i], want)
+			}
 		}
-	}
+	})
 }
 
 func TestDequantize(t *testing.T) {
@@ -101,13 +105,21 @@ func TestDequantize(t *testing.T) {
 func TestRequantNoAlloc(t *testing.T) {
 	src, q := make([]float32, 300), make([]int8, 300)
 	acc, scale, dst := make([]int32, 300), make([]float32, 300), make([]float32, 300)
-	if n := testing.AllocsPerRun(10, func() {
-		QuantizeRow(q, src, 3)
-		Dequantize(dst, acc, scale, 1, src)
-		DequantizeReLU(dst, acc, scale, 1, nil)
-	}); n != 0 {
-		t.Errorf("requantisation allocates %v times", n)
-	}
+	dq := make([]int32, 300)
+	mul := make([]float32, 32)
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+		if n := testing.AllocsPerRun(10, func() {
+			k.QuantizeRow(q, src, 3)
+			Dequantize(dst, acc, scale, 1, src)
+			DequantizeReLU(dst, acc, scale, 1, nil)
+			k.ReluRequant(q[:288], 32, acc[:288], mul, mul, 0)
+			k.AddInt32(dq, acc)
+			k.AddInt32Rows(dq, 100, acc, 100, 3, 64)
+			k.Exp(dst, src)
+		}); n != 0 {
+			t.Errorf("requantisation allocates %v times", n)
+		}
+	})
 }
 
 func TestRequantLengthPanics(t *testing.T) {
@@ -115,7 +127,7 @@ func TestRequantLengthPanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"quantize", func() { QuantizeRow(make([]int8, 2), make([]float32, 3), 1) }},
+		{"quantize", func() { ref.QuantizeRow(make([]int8, 2), make([]float32, 3), 1) }},
 		{"dequantize acc", func() { Dequantize(make([]float32, 3), make([]int32, 2), make([]float32, 3), 1, nil) }},
 		{"dequantize bias", func() { Dequantize(make([]float32, 3), make([]int32, 3), make([]float32, 3), 1, make([]float32, 1)) }},
 		{"relu scale", func() { DequantizeReLU(make([]float32, 3), make([]int32, 3), make([]float32, 4), 1, nil) }},
@@ -146,7 +158,7 @@ func TestPackageDoc(t *testing.T) {
 // TestQuantizeRowPaths compares QuantizeRow (asm blocks where the CPU has
 // them, Go tail) with the pure-Go loop on lengths around the 16-value block.
 func TestQuantizeRowPaths(t *testing.T) {
-	forEachHelperLevel(t, func(t *testing.T) {
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
 		r := rand.New(rand.NewPCG(5, 6))
 		specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.5, -0.5, 1.5, 126.5, -126.5, 127.5, 1e20, -1e20}
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 100} {
@@ -159,7 +171,7 @@ func TestQuantizeRowPaths(t *testing.T) {
 			}
 			got, want := make([]int8, n+1), make([]int8, n+1)
 			got[n], want[n] = 99, 99 // guard
-			QuantizeRow(got[:n], src, 1)
+			k.QuantizeRow(got[:n], src, 1)
 			quantizeGo(want[:n], src, 1)
 			for i := range got {
 				if got[i] != want[i] {
@@ -191,13 +203,15 @@ func TestReluRequantCases(t *testing.T) {
 			for j := range mul {
 				mul[j], bias[j] = tc.mul, tc.bias
 			}
-			got := make([]int8, c)
-			ReluRequant(got, c, tc.acc, mul, bias, tc.zero)
-			for j := range got {
-				if got[j] != tc.want[j] {
-					t.Errorf("[%d] = %d, want %d", j, got[j], tc.want[j])
+			forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+				got := make([]int8, c)
+				k.ReluRequant(got, c, tc.acc, mul, bias, tc.zero)
+				for j := range got {
+					if got[j] != tc.want[j] {
+						t.Errorf("[%d] = %d, want %d", j, got[j], tc.want[j])
+					}
 				}
-			}
+			})
 		})
 	}
 }
@@ -205,7 +219,7 @@ func TestReluRequantCases(t *testing.T) {
 // TestReluRequantMatchesGo: the asm path (where the CPU has it) is bit-identical to the Go
 // reference, over channel counts around its 16-lane blocks and random values.
 func TestReluRequantMatchesGo(t *testing.T) {
-	forEachHelperLevel(t, func(t *testing.T) {
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, c := range []int{1, 3, 7, 8, 9, 15, 16, 17, 24, 32, 40, 48, 64, 128, 256} {
 			for _, zero := range []int32{-128, -3, 0, 9, 127} {
@@ -221,7 +235,7 @@ func TestReluRequantMatchesGo(t *testing.T) {
 					bias[j] = float32(r.NormFloat64() * 20)
 				}
 				got, want := make([]int8, rows*c), make([]int8, rows*c)
-				ReluRequant(got, c, acc, mul, bias, zero)
+				k.ReluRequant(got, c, acc, mul, bias, zero)
 				reluRequantGo(want, c, acc, mul, bias, zero)
 				for i := range got {
 					if got[i] != want[i] {
@@ -235,12 +249,13 @@ func TestReluRequantMatchesGo(t *testing.T) {
 
 func TestReluRequantPanics(t *testing.T) {
 	f32 := make([]float32, 4)
+	k := Implementations()[len(Implementations())-1] // the argument checks run before any dispatch
 	for name, f := range map[string]func(){
-		"c zero":     func() { ReluRequant(make([]int8, 4), 0, make([]int32, 4), f32, f32, 0) },
-		"ragged":     func() { ReluRequant(make([]int8, 6), 4, make([]int32, 6), f32, f32, 0) },
-		"short acc":  func() { ReluRequant(make([]int8, 8), 4, make([]int32, 4), f32, f32, 0) },
-		"short mul":  func() { ReluRequant(make([]int8, 8), 4, make([]int32, 8), f32[:2], f32, 0) },
-		"zero range": func() { ReluRequant(make([]int8, 4), 4, make([]int32, 4), f32, f32, 128) },
+		"c zero":     func() { k.ReluRequant(make([]int8, 4), 0, make([]int32, 4), f32, f32, 0) },
+		"ragged":     func() { k.ReluRequant(make([]int8, 6), 4, make([]int32, 6), f32, f32, 0) },
+		"short acc":  func() { k.ReluRequant(make([]int8, 8), 4, make([]int32, 4), f32, f32, 0) },
+		"short mul":  func() { k.ReluRequant(make([]int8, 8), 4, make([]int32, 8), f32[:2], f32, 0) },
+		"zero range": func() { k.ReluRequant(make([]int8, 4), 4, make([]int32, 4), f32, f32, 128) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -261,15 +276,17 @@ func BenchmarkReluRequant(b *testing.B) {
 	for j := range mul {
 		mul[j], bias[j] = 0.01, 1
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(acc) * 4))
-	for b.Loop() {
-		ReluRequant(out, c, acc, mul, bias, -128)
-	}
+	benchHelperLevels(b, func(b *testing.B, k *Kernels) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(acc) * 4))
+		for b.Loop() {
+			k.ReluRequant(out, c, acc, mul, bias, -128)
+		}
+	})
 }
 
 func TestAddInt32(t *testing.T) {
-	forEachHelperLevel(t, func(t *testing.T) {
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 24, 33, 40, 63, 64, 65, 127, 128, 200, 641} {
 			for _, off := range []int{0, 1, 3} { // misaligned starts
@@ -285,7 +302,7 @@ func TestAddInt32(t *testing.T) {
 				for i, v := range src[off:] {
 					want[off+i] += v
 				}
-				AddInt32(dst[off:], src[off:])
+				k.AddInt32(dst[off:], src[off:])
 				for i := range want {
 					if dst[i] != want[i] {
 						t.Fatalf("n %d off %d: [%d] = %d, want %d", n, off, i, dst[i], want[i])
@@ -298,7 +315,7 @@ func TestAddInt32(t *testing.T) {
 				t.Error("short dst: no panic")
 			}
 		}()
-		AddInt32(make([]int32, 3), make([]int32, 4))
+		k.AddInt32(make([]int32, 3), make([]int32, 4))
 	})
 }
 
@@ -306,7 +323,7 @@ func TestAddInt32(t *testing.T) {
 // lengths around the 8- and 16-lane blocks, overlapping and gapped strides, misaligned
 // starts; and checks nothing outside the runs changes.
 func TestAddInt32Rows(t *testing.T) {
-	forEachHelperLevel(t, func(t *testing.T) {
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
 		r := rand.New(rand.NewPCG(9, 10))
 		for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 33, 64, 65, 192, 320} {
 			for _, tc := range []struct{ rows, ds, ss, off int }{{1, 0, 0, 0}, {6, 64 * 32, 6 * 32, 1}, {5, n + 3, n, 3}, {3, n, n + 5, 0}} {
@@ -324,7 +341,7 @@ func TestAddInt32Rows(t *testing.T) {
 						want[tc.off+row*tc.ds+i] += src[tc.off+row*tc.ss+i]
 					}
 				}
-				AddInt32Rows(dst[tc.off:], tc.ds, src[tc.off:], tc.ss, tc.rows, n)
+				k.AddInt32Rows(dst[tc.off:], tc.ds, src[tc.off:], tc.ss, tc.rows, n)
 				for i := range want {
 					if dst[i] != want[i] {
 						t.Fatalf("n %d %+v: [%d] = %d, want %d", n, tc, i, dst[i], want[i])
@@ -333,9 +350,9 @@ func TestAddInt32Rows(t *testing.T) {
 			}
 		}
 		for _, bad := range []func(){
-			func() { AddInt32Rows(make([]int32, 10), 4, make([]int32, 10), 4, 3, 4) },
-			func() { AddInt32Rows(make([]int32, 12), 4, make([]int32, 9), 4, 3, 2) },
-			func() { AddInt32Rows(make([]int32, 12), -1, make([]int32, 12), 4, 2, 2) },
+			func() { k.AddInt32Rows(make([]int32, 10), 4, make([]int32, 10), 4, 3, 4) },
+			func() { k.AddInt32Rows(make([]int32, 12), 4, make([]int32, 9), 4, 3, 2) },
+			func() { k.AddInt32Rows(make([]int32, 12), -1, make([]int32, 12), 4, 2, 2) },
 		} {
 			func() {
 				defer func() {

@@ -24,7 +24,7 @@ func quantizeWeights(w []float32, rows, k int) (q []int8, scale []float32) {
 			s = 1
 		}
 		scale[j] = s
-		armkernels.QuantizeRow(q[j*k:(j+1)*k], row, 1/s)
+		armkernels.Reference().QuantizeRow(q[j*k:(j+1)*k], row, 1/s) // load time: any path gives the same bits
 	}
 	return q, scale
 }
@@ -89,10 +89,10 @@ func subZeroTerm(bias, mul []float32, q []int8, k int, zero int32) {
 }
 
 // quantizeAffine writes dst[i] = clamp(round(x[i]·inv) + zero, −128, 127); NaN becomes zero.
-// Symmetric points (zero 0) take armkernels.QuantizeRow, the vectorised path.
-func quantizeAffine(dst []int8, x []float32, inv float32, zero int32) {
+// Symmetric points (zero 0) take k.QuantizeRow, the vectorised path.
+func quantizeAffine(k *armkernels.Kernels, dst []int8, x []float32, inv float32, zero int32) {
 	if zero == 0 {
-		armkernels.QuantizeRow(dst, x, inv)
+		k.QuantizeRow(dst, x, inv)
 		return
 	}
 	dst = dst[:len(x)]
@@ -130,7 +130,7 @@ func (l *qlinear) forward(k *armkernels.Kernels, y, x []float32, qa []int8, acc 
 	for si := range l.segs {
 		s := &l.segs[si]
 		st := s.w.Stride()
-		quantizeAffine(qa[:s.n], x[s.off:s.off+s.n], s.inv, s.zero)
+		quantizeAffine(k, qa[:s.n], x[s.off:s.off+s.n], s.inv, s.zero)
 		clear(qa[s.n:st])
 		k.Gemm(acc, l.out, qa[:st], st, 1, s.w)
 		mul := s.mul[:len(y)]
@@ -352,7 +352,7 @@ func (d *qdeconv) zeroTermInit() []int32 {
 	out := make([]int32, ho*ho*C)
 	for iy := 0; iy < h; iy++ {
 		for ix := 0; ix < h; ix++ {
-			scatterPixel(out, src, iy, ix, ho, k, s, p, C)
+			scatterPixel(armkernels.Reference(), out, src, iy, ix, ho, k, s, p, C)
 		}
 	}
 	return out
@@ -360,7 +360,7 @@ func (d *qdeconv) zeroTermInit() []int32 {
 
 // scatterPixel adds the K·K·C GEMM row block src of input pixel (iy, ix) into the HWC output
 // of a transposed conv (stride s, padding p, ho×ho outputs).
-func scatterPixel(io, src []int32, iy, ix, ho, k, s, p, C int) {
+func scatterPixel(kern *armkernels.Kernels, io, src []int32, iy, ix, ho, k, s, p, C int) {
 	x0, y0 := ix*s-p, iy*s-p
 	kx0, kx1 := max(0, -x0), min(k, ho-x0)
 	ky0, ky1 := max(0, -y0), min(k, ho-y0)
@@ -368,7 +368,7 @@ func scatterPixel(io, src []int32, iy, ix, ho, k, s, p, C int) {
 		return
 	}
 	// One call for all kernel rows: output rows are ho·C apart, GEMM rows k·C.
-	armkernels.AddInt32Rows(io[((y0+ky0)*ho+x0+kx0)*C:], ho*C, src[(ky0*k+kx0)*C:], k*C, ky1-ky0, (kx1-kx0)*C)
+	kern.AddInt32Rows(io[((y0+ky0)*ho+x0+kx0)*C:], ho*C, src[(ky0*k+kx0)*C:], k*C, ky1-ky0, (kx1-kx0)*C)
 }
 
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {
@@ -397,7 +397,7 @@ func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv 
 			for ky := 0; ky < k; ky++ {
 				for kx := 0; kx < k; kx++ {
 					tmp[0] = w.Data[((ci*cout+co)*k+ky)*k+kx]
-					armkernels.QuantizeRow(one, tmp, 1/sc[co])
+					armkernels.Reference().QuantizeRow(one, tmp, 1/sc[co])
 					q[((ky*k+kx)*cout+co)*cin+ci] = one[0]
 				}
 			}

@@ -127,7 +127,7 @@ func TestScatterPixel(t *testing.T) {
 				for i := range src {
 					src[i] = int32(rng.IntN(2001) - 1000)
 				}
-				scatterPixel(got, src, iy, ix, ho, tc.k, tc.s, tc.p, tc.c)
+				scatterPixel(armkernels.Default(), got, src, iy, ix, ho, tc.k, tc.s, tc.p, tc.c)
 				for ky := 0; ky < tc.k; ky++ {
 					for kx := 0; kx < tc.k; kx++ {
 						oy, ox := iy*tc.s+ky-tc.p, ix*tc.s+kx-tc.p

@@ -236,7 +236,7 @@ func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
 	r.k.Gemm(acc, C, stk[:(m-1)*lda+c.slide.Stride()], lda, m, c.slide)
 	if c.mulq != nil {
 		for oy := 0; oy < ho; oy++ {
-			reluRequant(out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
+			reluRequant(r.k, out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
 		}
 		return
 	}
@@ -349,7 +349,7 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 	P, C := sp.OutH*sp.OutH, sp.Cout
 	mul, bias := c.mul[:C], c.ebias[:C]
 	if c.mulq != nil {
-		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
+		reluRequant(r.k, out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
 		return
 	}
 	f := r.fbuf[:P*C]
@@ -381,8 +381,8 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 // reluRequant writes out = q8z(max(acc·mulq + biasq, 0), 1, zero) over rows of c channels,
 // with the next layer's inverse scale folded into mulq and biasq (armkernels.ReluRequant:
 // vectorised where the CPU allows; foldRequant keeps the values in its range).
-func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
-	armkernels.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
+func reluRequant(k *armkernels.Kernels, out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
+	k.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
 }
 
 // instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased
@@ -429,7 +429,7 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	x := r.gruIn[:a.Hidden]
 	m.preMem.Forward(x, r.preIn)
 	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
-	siluExp(x, r.ebuf)
+	siluExp(r.k, x, r.ebuf)
 	copy(r.gruIn[a.Hidden:], s.Deter)
 	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
 	layerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
@@ -442,11 +442,11 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	for i, v := range g[:2*H] {
 		e[i] = -v
 	}
-	armkernels.Exp(e[:2*H], e[:2*H])
+	r.k.Exp(e[:2*H], e[:2*H])
 	for i := range d {
 		e[2*H+i] = 2 * (1 / (1 + e[H+i])) * g[2*H+i]
 	}
-	armkernels.Exp(e[2*H:], e[2*H:])
+	r.k.Exp(e[2*H:], e[2*H:])
 	for i := range d {
 		z := 1 / (1 + e[i])
 		c := 1 - 2/(e[2*H+i]+1)
@@ -455,12 +455,12 @@ func (r *Runner) transition(s *model.State, action []float32) {
 }
 
 // siluExp applies x·σ(x) in place, the exponentials vectorised into tmp (len(x) values).
-func siluExp(x, tmp []float32) {
+func siluExp(k *armkernels.Kernels, x, tmp []float32) {
 	tmp = tmp[:len(x)]
 	for i, v := range x {
 		tmp[i] = -v
 	}
-	armkernels.Exp(tmp, tmp)
+	k.Exp(tmp, tmp)
 	for i, v := range x {
 		x[i] = v / (1 + tmp[i])
 	}
@@ -469,7 +469,7 @@ func siluExp(x, tmp []float32) {
 func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
 	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
 	layerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
-	siluExp(r.hidden, r.ebuf)
+	siluExp(r.k, r.hidden, r.ebuf)
 	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
 	return r.headOut
 }
@@ -654,7 +654,7 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 		}
 		for iy := 0; iy < h; iy++ {
 			for ix := 0; ix < h; ix++ {
-				scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
+				scatterPixel(r.k, io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
 			}
 		}
 	}
@@ -680,12 +680,12 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	inv := d.outInv
 	if d.mulq != nil {
 		if st == C {
-			reluRequant(o, C, io, d.mulq, d.biasq, d.outZero)
+			reluRequant(r.k, o, C, io, d.mulq, d.biasq, d.outZero)
 			return
 		}
 		for i := 0; i < P; i++ {
 			row := o[i*st : (i+1)*st]
-			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
+			reluRequant(r.k, row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
 			clear(row[C:])
 		}
 		return

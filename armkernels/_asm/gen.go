@@ -79,12 +79,13 @@ func main() {
 				fmt.Fprintf(dispatch[f.arch], "\t\tcase %d<<4 | %d:\n\t\t\t%s(a, lda, w, pstride, kg, c, ldc, corr)\n", mr, np, name)
 			}
 		}
-		fmt.Fprintf(dispatch[f.arch], "\t\t}\n")
+		// An unknown shape is a bug in gemmBlocked or blockRows: fail loudly, never skip a block.
+		fmt.Fprintf(dispatch[f.arch], "\t\tdefault:\n\t\t\tpanic(blockError{kind, mr, np})\n\t\t}\n")
 		fmt.Fprintf(rows[f.arch], "\tcase %s:\n\t\treturn %#v\n", f.kind, f.mrs)
 	}
 	for arch, g := range stubs {
 		g.Write(dispatch[arch].Bytes())
-		g.WriteString("\t}\n}\n")
+		g.WriteString("\tdefault:\n\t\tpanic(blockError{kind, mr, np})\n\t}\n}\n")
 		g.Write(rows[arch].Bytes())
 		g.WriteString("\t}\n\treturn nil\n}\n")
 		write("blocks_"+arch+".go", g.Bytes())
