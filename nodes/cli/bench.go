@@ -155,7 +155,7 @@ func runBench(env *Env) error {
 		return stepErr
 	}
 	res.Int8GMACs = float64(res.FilterMACs) / res.FilterInt8.Median / 1e3
-	res.PeakGMACs = peakGMACs(k.Name)
+	res.PeakGMACs = peakGMACs(k.GEMM)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
