@@ -21,7 +21,10 @@ func helperLevels() []*Kernels {
 func forEachHelperLevel(t *testing.T, f func(t *testing.T, k *Kernels)) {
 	t.Helper()
 	for _, k := range helperLevels() {
-		t.Run(k.Helpers, func(t *testing.T) { f(t, k) })
+		t.Run(k.Helpers, func(t *testing.T) {
+			f(t, k)
+			markTested("", k.Helpers)
+		})
 	}
 }
 
