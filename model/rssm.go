@@ -206,6 +206,7 @@ type Runner struct {
 	mlpA    []float32
 	mlpB    []float32
 	decoded []float32 // [3][64][64] decoder mean
+	mean    []float32 // HWC decoder mean for Evaluate without recon
 	patch   []float32 // im2col patch of the widest conv / gather buffer of the widest deconv
 }
 
@@ -253,6 +254,7 @@ func (m *Model) NewRunner() *Runner {
 		mlpA:    make([]float32, maxHead),
 		mlpB:    make([]float32, maxHead),
 		decoded: make([]float32, 3*ImageSize*ImageSize),
+		mean:    make([]float32, ImageValues),
 		patch:   make([]float32, maxPatch),
 	}
 }
@@ -568,75 +570,8 @@ func (r *Runner) Head(i int, deter, stoch []float32) []float32 {
 	return x
 }
 
-// HeadLogLik is a non-image head's log-likelihood term of spec §3.7 for its output y and a
-// scalar target: Bernoulli for binary heads; Normal σ=1 without its constant, −½Σ(t−μ)², for
-// dmlp heads (a scalar target is broadcast as the original's [B,1] target is).
-func HeadLogLik(h HeadArch, y []float32, target float32) float64 {
-	if h.Kind == HeadBinary {
-		return float64(BernoulliLogProb(y[0], target))
-	}
-	var ll float64
-	for _, mu := range y {
-		d := float64(target - mu)
-		ll += -0.5 * d * d
-	}
-	return ll
-}
-
-// Likelihood holds the per-step ELBO terms of spec §3.7.
-type Likelihood struct {
-	Recon float32   // −½·Σ(x−μ)² over the image, x and μ in [0,1] units
-	Heads []float32 // per Arch.Heads entry; NaN where no target was given (left out of ELBO)
-	KL    float32
-	ELBO  float32 // Recon + Σ Heads (those with targets) − KL
-}
-
-// NewLikelihood allocates a Likelihood for the model's heads.
-func (a *Arch) NewLikelihood() *Likelihood {
-	return &Likelihood{Heads: make([]float32, len(a.Heads))}
-}
-
-// Evaluate computes the ELBO terms of one filtered step: feature = concat(h', posterior mean)
-// (the mode for discrete states), the frame it explains, head targets (NaN = missing), and the
-// step's KL. recon, if non-nil, receives the decoded mean image (HWC).
+// Evaluate computes the ELBO terms of one filtered step with the float32 decoder and heads
+// (EvaluateStep). recon, if non-nil, receives the decoded mean image (HWC).
 func (r *Runner) Evaluate(deter, stochMean []float32, image []uint8, targets []float32, kl float32, recon []float32, out *Likelihood) error {
-	a := r.m.Arch
-	if len(image) != ImageValues {
-		return fmt.Errorf("%w: %d bytes, want %d", ErrImageSize, len(image), ImageValues)
-	}
-	var elbo float64
-	if a.Decoder != "" {
-		r.decodeCHW(r.Feature(deter, stochMean))
-		const n = ImageSize * ImageSize
-		var sse float64
-		for i := 0; i < n; i++ {
-			for c := 0; c < 3; c++ {
-				mu := r.decoded[c*n+i]
-				x := float32(image[3*i+c]) / 255
-				d := float64(x - mu)
-				sse += d * d
-				if recon != nil {
-					recon[3*i+c] = mu
-				}
-			}
-		}
-		out.Recon = float32(-0.5 * sse)
-		elbo += -0.5 * sse
-	}
-	for i, h := range a.Heads {
-		t := float32(math.NaN())
-		if i < len(targets) {
-			t = targets[i]
-		}
-		if math.IsNaN(float64(t)) {
-			out.Heads[i] = t
-			continue
-		}
-		ll := HeadLogLik(h, r.Head(i, deter, stochMean), t)
-		out.Heads[i] = float32(ll)
-		elbo += ll
-	}
-	out.KL = kl
-	out.ELBO = float32(elbo - float64(kl))
-	return nil
+	return EvaluateStep(r, r.mean, deter, stochMean, image, targets, kl, recon, out)
 }

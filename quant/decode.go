@@ -1,0 +1,279 @@
+package quant
+
+// The decoder stage: feature → int8 transposed convolutions (scatter or phase-split) → HWC
+// float32 image mean.
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/rssmd/rssmd/model"
+)
+
+// Feature writes concat(deter, stoch) into r's feature buffer and returns it.
+func (r *Runner) Feature(deter, stoch []float32) []float32 {
+	copy(r.feature, deter)
+	copy(r.feature[len(deter):], stoch)
+	return r.feature
+}
+
+// Decode writes the image decoder mean for concat(deter, stoch) into img (HWC float32 in
+// [0,1] units, unclamped).
+func (r *Runner) Decode(img []float32, deter, stoch []float32) error {
+	if r.m.Arch.Decoder == "" {
+		return errors.New("model has no image decoder")
+	}
+	if len(img) < model.ImageValues {
+		return fmt.Errorf("%w: decode buffer holds %d values, want %d", model.ErrImageSize, len(img), model.ImageValues)
+	}
+	if len(deter) != r.m.Arch.Deter || len(stoch) != r.m.Arch.Stoch {
+		return fmt.Errorf("decode: deter %d / stoch %d values, model has %d / %d", len(deter), len(stoch), r.m.Arch.Deter, r.m.Arch.Stoch)
+	}
+	r.decode(img[:model.ImageValues], r.Feature(deter, stoch))
+	return nil
+}
+
+// decode runs the int8 image decoder into img (HWC).
+func (r *Runner) decode(img []float32, feature []float32) {
+	m := r.m
+	d0 := m.dec[0]
+	st := d0.w.Stride()
+	var in []int8
+	if m.decSeed != nil {
+		// The merged seed gives the first transposed conv's output in HWC order: ReLU and
+		// quantise it into the next layer's padded rows.
+		sp := &d0.spec
+		n, C := sp.InH*sp.InH, sp.Cin
+		y := r.fbuf[:n*C]
+		m.decSeed.forward(r.k, y, feature, r.patches, r.acc)
+		in = r.qa[:n*st]
+		inv, z := 1/d0.inScale, d0.inZero
+		for p := 0; p < n; p++ {
+			row := in[p*st : (p+1)*st]
+			for ch, v := range y[p*C : (p+1)*C] {
+				row[ch] = q8z(max(v, 0), inv, z)
+			}
+			clear(row[C:])
+		}
+	} else {
+		c, side := model.DecoderSeed(m.Arch)
+		n := side * side
+		lin := r.fbuf[:c*n]
+		m.decLin.forward(r.k, lin, feature, r.patches, r.acc)
+		// CHW (PyTorch's reshape) → HWC rows padded to the first layer's stride.
+		in = r.qa[:n*st]
+		clear(in)
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < n; p++ {
+				in[p*st+ch] = q8z(lin[ch*n+p], 1/d0.inScale, d0.inZero)
+			}
+		}
+	}
+	out := r.qb
+	for i, d := range m.dec {
+		var next *qdeconv
+		if i+1 < len(m.dec) {
+			next = m.dec[i+1]
+		}
+		r.deconv(d, next, out, in, img)
+		in, out = out, in
+	}
+}
+
+// deconv runs one transposed conv: GEMM over input pixels, int32 scatter, then the epilogue
+// into the next layer's int8 input (rows padded to its stride) or, for the last layer, the
+// image.
+func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32) {
+	sp := &d.spec
+	h, ho, k, s, p, C := sp.InH, sp.OutH, sp.K, sp.S, sp.P, sp.Cout
+	io := r.iout[:ho*ho*C]
+	mul, bias := d.mul[:C], d.bias[:C]
+	if d.ph != nil {
+		acc, hp := r.phaseGemm(d, in)
+		if next == nil {
+			phaseImage(d, img, acc, hp, r.m.Arch.DecoderSigmoid)
+			return
+		}
+		phaseRows(d, acc, hp, func(o int, v, z []int32) {
+			dst := io[o : o+len(v)]
+			z = z[:len(dst)]
+			for j, x := range v[:len(dst)] {
+				dst[j] = x + z[j]
+			}
+		})
+	} else {
+		rows := d.w.Rows
+		lda := d.w.Stride()
+		acc := r.acc[:h*h*rows]
+		r.k.Gemm(acc, rows, in[:h*h*lda], lda, h*h, d.w)
+		if d.zinit != nil {
+			copy(io, d.zinit)
+		} else {
+			clear(io)
+		}
+		for iy := 0; iy < h; iy++ {
+			for ix := 0; ix < h; ix++ {
+				scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
+			}
+		}
+	}
+	P := ho * ho
+	if next == nil {
+		sig := r.m.Arch.DecoderSigmoid
+		for i := 0; i < P; i++ {
+			a := io[i*C : (i+1)*C]
+			o := img[i*C : (i+1)*C]
+			for j, v := range a {
+				f := float32(float32(v)*mul[j]) + bias[j]
+				if sig {
+					o[j] = model.Sigmoid(f)
+				} else {
+					o[j] = f + 0.5
+				}
+			}
+		}
+		return
+	}
+	st := next.w.Stride()
+	o := out[:P*st]
+	inv := d.outInv
+	if d.mulq != nil {
+		if st == C {
+			reluRequant(o, C, io, d.mulq, d.biasq, d.outZero)
+			return
+		}
+		for i := 0; i < P; i++ {
+			row := o[i*st : (i+1)*st]
+			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
+			clear(row[C:])
+		}
+		return
+	}
+	f := r.fbuf[:P*C]
+	for i, v := range io {
+		j := i % C
+		f[i] = float32(float32(v)*mul[j]) + bias[j]
+	}
+	if sp.InstNorm {
+		instanceNormHWC(f, P, C, nil, nil, r.stats)
+	}
+	model.Activate(f, sp.Act)
+	for i := 0; i < P; i++ {
+		row := o[i*st : (i+1)*st]
+		for j := 0; j < C; j++ {
+			row[j] = q8z(f[i*C+j], inv, d.outZero)
+		}
+		clear(row[C:])
+	}
+}
+
+// phaseGemm runs a phase-split transposed conv (phaseSplit) and returns its int32 GEMM
+// result: row a·hp+b (b < side; hp = InH+2(T−1)) holds output pixels (S·a+py, S·b+px), column
+// (py·S+px)·Cout+co, without the zero-point correction zcorr.
+//
+// The input, padded by T−1 pixels of the zero-point code, is stacked so that pixel (a, x)
+// holds input rows a..a+T−1 of column x (T·Cin bytes); window (a, b) is then the T·T·Cin
+// contiguous bytes from (a, b), and the GEMM slides over that buffer with lda = T·Cin
+// (overlapping rows) instead of copying patches.
+func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
+	sp, ph := &d.spec, d.ph
+	h, cin, t, n := sp.InH, sp.Cin, ph.t, ph.side
+	st := d.w.Stride() // input pixel stride, as the previous layer wrote it
+	hp = h + 2*(t-1)
+	lda := t * cin
+	// The padding positions are never written below: NewRunner filled them once.
+	stk := r.stk[d.spec.Prefix]
+	for iy := 0; iy < h; iy++ {
+		// Input row iy is stacked row rr of output rows a = iy+T−1−rr, from column T−1 on.
+		for rr := 0; rr < t; rr++ {
+			d := stk[((iy+t-1-rr)*hp+t-1)*lda+rr*cin:]
+			if cin == 32 && st == 32 {
+				src := in[iy*h*32 : (iy+1)*h*32]
+				for ix := 0; ix < h; ix++ {
+					*(*[32]int8)(d[ix*lda:]) = *(*[32]int8)(src[ix*32:])
+				}
+				continue
+			}
+			for ix := 0; ix < h; ix++ {
+				copy(d[ix*lda:ix*lda+cin], in[(iy*h+ix)*st:(iy*h+ix)*st+cin])
+			}
+		}
+	}
+	N := ph.w.Rows
+	m := (n-1)*hp + n
+	acc = r.acc[:m*N]
+	r.k.Gemm(acc, N, stk[:(m-1)*lda+ph.w.Stride()], lda, m, ph.w)
+	return acc, hp
+}
+
+// phaseRows calls f(dst, v, z) for every run of S·Cout consecutive output values of a
+// phaseGemm result: output row S·a+py, pixels S·b .. S·b+S−1 come from GEMM row (a, b),
+// columns py·S·Cout onwards, so each run is one contiguous slice on both sides. o is the
+// run's offset in the HWC output, v its GEMM values and z their zero-point corrections.
+func phaseRows(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
+	sp, ph := &d.spec, d.ph
+	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	run := s * C
+	for a := 0; a < n; a++ {
+		for py := 0; py < s; py++ {
+			z := ph.zcorr[py*run : (py+1)*run]
+			o := (s*a + py) * ho * C
+			for b := 0; b < n; b++ {
+				g := (a*hp+b)*N + py*run
+				f(o+b*run, acc[g:g+run], z)
+			}
+		}
+	}
+}
+
+// phaseImage writes the image (HWC float) of a phase-split last layer straight from its
+// phaseGemm result, run by run as phaseRows visits them, with no int32 image in between.
+func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
+	sp, ph := &d.spec, d.ph
+	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	run := s * C
+	pm, pb := ph.mul[:run], ph.bias[:run]
+	if run == 6 && !sig {
+		phaseImage6(ph, img, acc, hp, n, ho*C, N)
+		return
+	}
+	for a := 0; a < n; a++ {
+		for py := 0; py < s; py++ {
+			z := ph.zcorr[py*run : (py+1)*run]
+			row := img[(s*a+py)*ho*C : (s*a+py+1)*ho*C]
+			for b := 0; b < n; b++ {
+				g := (a*hp+b)*N + py*run
+				v := acc[g : g+run]
+				dst := row[b*run : (b+1)*run]
+				for j := range dst {
+					f := float32(float32(v[j]+z[j])*pm[j]) + pb[j]
+					if sig {
+						dst[j] = model.Sigmoid(f)
+					} else {
+						dst[j] = f + 0.5
+					}
+				}
+			}
+		}
+	}
+}
+
+// phaseImage6 is phaseImage for runs of 6 values (S 2, RGB: the walker's last layer) without
+// a sigmoid, on fixed-size arrays so the loop carries no bounds checks.
+func phaseImage6(ph *phaseSplit, img []float32, acc []int32, hp, n, rowLen, N int) {
+	pm, pb := (*[6]float32)(ph.mul), (*[6]float32)(ph.bias)
+	for a := 0; a < n; a++ {
+		for py := 0; py < 2; py++ {
+			z := (*[6]int32)(ph.zcorr[py*6:])
+			row := img[(2*a+py)*rowLen : (2*a+py+1)*rowLen]
+			src := acc[a*hp*N+py*6:]
+			for b := 0; b < n; b++ {
+				v := (*[6]int32)(src[b*N:])
+				d := (*[6]float32)(row[b*6:])
+				for j := range 6 {
+					d[j] = float32(float32(v[j]+z[j])*pm[j]) + pb[j] + 0.5
+				}
+			}
+		}
+	}
+}

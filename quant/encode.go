@@ -1,0 +1,257 @@
+package quant
+
+// The encoder stage: image bytes → int8 convolutions (im2col or the sliding first layer) →
+// float32 embedding.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/rssmd/rssmd/armkernels"
+	"github.com/rssmd/rssmd/model"
+)
+
+// Encode computes the embedding of a 64x64 RGB frame (HWC uint8) into emb (EmbDim values,
+// in PyTorch's CHW flatten order).
+func (r *Runner) Encode(emb []float32, image []uint8) error {
+	if len(image) != model.ImageValues {
+		return fmt.Errorf("%w: %d bytes, want %d (64x64 RGB)", model.ErrImageSize, len(image), model.ImageValues)
+	}
+	if len(emb) < r.m.Arch.EmbDim {
+		return fmt.Errorf("embedding buffer holds %d values, want %d", len(emb), r.m.Arch.EmbDim)
+	}
+	in, out := r.qa, r.qb
+	layers := r.m.enc
+	if c := layers[0]; c.slide != nil && len(layers) > 1 {
+		r.encodeSlide(c, out, image)
+		layers = layers[1:]
+		in, out = out, in
+	} else {
+		in = in[:model.ImageValues]
+		for i, p := range image {
+			in[i] = r.lut[p]
+		}
+	}
+	for i, c := range layers {
+		r.conv(c, out, in, emb, i == len(layers)-1)
+		in, out = out, in
+	}
+	return nil
+}
+
+// encodeSlide runs the first encoder layer in its sliding form (newSlide): the image goes
+// through the input LUT straight into the stacked units (each pixel lands in the K/S stacks
+// whose rows cover it), then one GEMM with overlapping rows; the rows ox ≥ OutH of each
+// output row are computed and skipped.
+func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
+	sp := &c.spec
+	k, s, w, ho, cin := sp.K, sp.S, sp.InH, sp.OutH, sp.Cin
+	per := w / s     // units per stacked row
+	chunk := s * cin // bytes of one input row in a unit
+	lda := k * chunk // bytes of a unit
+	stk := r.patches[:ho*per*lda+8]
+	if r.lutXor && s == 2 && k == 4 && cin == 3 {
+		stackRGB(stk, image, w, ho)
+	} else {
+		for oy := 0; oy < ho; oy++ {
+			for u := 0; u < per; u++ {
+				for ky := 0; ky < k; ky++ {
+					si := ((s*oy+ky)*w + s*u) * cin
+					d := stk[(oy*per+u)*lda+ky*chunk:]
+					for i, p := range image[si : si+chunk] {
+						d[i] = r.lut[p]
+					}
+				}
+			}
+		}
+	}
+	C := sp.Cout
+	m := (ho-1)*per + ho
+	acc := r.acc[:m*C]
+	r.k.Gemm(acc, C, stk[:(m-1)*lda+c.slide.Stride()], lda, m, c.slide)
+	if c.mulq != nil {
+		for oy := 0; oy < ho; oy++ {
+			reluRequant(out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
+		}
+		return
+	}
+	// General epilogue: close the gaps, then the usual path on contiguous rows.
+	for oy := 1; oy < ho; oy++ {
+		copy(acc[oy*ho*C:(oy+1)*ho*C], acc[oy*per*C:])
+	}
+	r.convEpilogue(c, out, acc[:ho*ho*C], nil, false)
+}
+
+// im2col writes one patch row per output pixel: k runs of the k·Cin input bytes under each
+// kernel row (pad, the code of x = 0, where the kernel hangs over the padding).
+func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec, pad int8) {
+	k, s, p, cin, h, ho := sp.K, sp.S, sp.P, sp.Cin, sp.InH, sp.OutH
+	run := k * cin
+	for oy := 0; oy < ho; oy++ {
+		for ox := 0; ox < ho; ox++ {
+			row := dst[(oy*ho+ox)*lda : (oy*ho+ox)*lda+k*run]
+			x0 := ox*s - p
+			for ky := 0; ky < k; ky++ {
+				iy := oy*s + ky - p
+				d := row[ky*run : (ky+1)*run]
+				if iy < 0 || iy >= h {
+					fill(d, pad)
+					continue
+				}
+				if x0 >= 0 && x0+k <= h {
+					src := in[(iy*h+x0)*cin : (iy*h+x0+k)*cin]
+					if run == 12 {
+						// The RGB input layer (k 4, Cin 3): a fixed-size move beats
+						// memmove's call overhead on 4 short runs per patch row.
+						*(*[12]int8)(d) = *(*[12]int8)(src)
+						continue
+					}
+					copy(d, src)
+					continue
+				}
+				for kx := 0; kx < k; kx++ {
+					ix := x0 + kx
+					dd := d[kx*cin : (kx+1)*cin]
+					if ix < 0 || ix >= h {
+						fill(dd, pad)
+					} else {
+						copy(dd, in[(iy*h+ix)*cin:(iy*h+ix+1)*cin])
+					}
+				}
+			}
+		}
+	}
+}
+
+// fill sets every byte of d to v, doubling copies after the first byte (memmove speed on the
+// long padding runs).
+func fill(d []int8, v int8) {
+	if len(d) == 0 {
+		return
+	}
+	d[0] = v
+	for i := 1; i < len(d); i *= 2 {
+		copy(d[i:], d[:i])
+	}
+}
+
+// conv runs one encoder layer: int8 HWC in → int8 HWC out (or, for the last layer, the float
+// embedding in CHW order).
+func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
+	sp := &c.spec
+	P, C := sp.OutH*sp.OutH, sp.Cout
+	lda := c.w.Stride()
+	im2col(r.patches, lda, in, sp, int8(c.inZero))
+	acc := r.acc[:P*C]
+	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
+	r.convEpilogue(c, out, acc, emb, last)
+}
+
+// stackRGB is encodeSlide's stacking for the cnn_ha first layer (K 4, S 2, RGB, LUT p − 128):
+// a unit is 4 rows × 6 bytes, each moved as one 8-byte word with the sign bits flipped. The
+// two bytes a word spills past its row are overwritten by the next row's word (or the next
+// unit's first); the slack after the last unit takes the final spill.
+func stackRGB(stk []int8, image []uint8, w, ho int) {
+	const flip = 0x8080808080808080
+	rowLen, per := 3*w, w/2
+	for oy := 0; oy < ho; oy++ {
+		src := image[2*oy*rowLen : (2*oy+4)*rowLen]
+		dst := stk[oy*per*24 : (oy+1)*per*24+8]
+		for u := 0; u < per; u++ {
+			d := dst[24*u : 24*u+32]
+			for ky := 0; ky < 4; ky++ {
+				o := ky*rowLen + 6*u
+				var v uint64
+				if o+8 <= len(src) {
+					v = binary.LittleEndian.Uint64(src[o:]) ^ flip
+				} else { // the image's last pixel: no 2 bytes to read past it
+					for i, p := range src[o : o+6] {
+						v |= uint64(p^0x80) << (8 * i)
+					}
+				}
+				q := (*[8]int8)(d[6*ky:])
+				q[0], q[1], q[2], q[3] = int8(v), int8(v>>8), int8(v>>16), int8(v>>24)
+				q[4], q[5], q[6], q[7] = int8(v>>32), int8(v>>40), int8(v>>48), int8(v>>56)
+			}
+		}
+	}
+}
+
+// convEpilogue turns an encoder layer's int32 GEMM result (P rows of Cout) into the next
+// layer's int8 input, or for the last layer the embedding.
+func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, last bool) {
+	sp := &c.spec
+	P, C := sp.OutH*sp.OutH, sp.Cout
+	mul, bias := c.mul[:C], c.ebias[:C]
+	if c.mulq != nil {
+		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
+		return
+	}
+	f := r.fbuf[:P*C]
+	for i := 0; i < P; i++ {
+		a := acc[i*C : (i+1)*C]
+		d := f[i*C : (i+1)*C]
+		for j, v := range a {
+			d[j] = float32(float32(v)*mul[j]) + bias[j]
+		}
+	}
+	if sp.InstNorm {
+		instanceNormHWC(f, P, C, c.g, c.b, r.stats)
+	}
+	model.Activate(f, sp.Act)
+	if last {
+		for i := 0; i < P; i++ {
+			for j := 0; j < C; j++ {
+				emb[j*P+i] = f[i*C+j]
+			}
+		}
+		return
+	}
+	o := out[:P*C]
+	for i, v := range f {
+		o[i] = q8z(v, c.outInv, c.outZero)
+	}
+}
+
+// reluRequant writes out = q8z(max(acc·mulq + biasq, 0), 1, zero) over rows of c channels,
+// with the next layer's inverse scale folded into mulq and biasq (armkernels.ReluRequant:
+// vectorised where the CPU allows; foldRequant keeps the values in its range).
+func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
+	armkernels.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
+}
+
+// instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased
+// variance, eps 1e-5, statistics in float64 as model.InstanceNorm); g, b nil = no affine.
+func instanceNormHWC(x []float32, n, c int, g, b []float32, stats []float64) {
+	mean, vr := stats[:c], stats[c:2*c]
+	clear(mean)
+	clear(vr)
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*c : (i+1)*c] {
+			mean[j] += float64(v)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*c : (i+1)*c] {
+			d := float64(v) - mean[j]
+			vr[j] += d * d
+		}
+	}
+	for j := range vr {
+		vr[j] = 1 / math.Sqrt(vr[j]/float64(n)+1e-5) // now the inverse std
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*c : (i+1)*c]
+		for j, v := range row {
+			y := float32((float64(v) - mean[j]) * vr[j])
+			if g != nil {
+				y = y*g[j] + b[j]
+			}
+			row[j] = y
+		}
+	}
+}
