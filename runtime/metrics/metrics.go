@@ -1,13 +1,14 @@
 // Package metrics owns rssmd's Prometheus face: a private registry (never the global one) with
 // per-stage latency histograms in sub-millisecond buckets, frame age, counters of frames, drops,
-// deadline misses, reconnects and rejected actions, prediction-quality gauges, model and build
-// info, and the Go and process collectors, served over HTTP on a local address.
+// deadline misses, reconnects and rejected actions, prediction-quality gauges, the VIPER reward
+// (gauge and histogram), model and build info, and the Go and process collectors, served over HTTP on a local address.
 package metrics
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -54,6 +55,8 @@ type Metrics struct {
 	stages                          [tick.NumStages]prometheus.Observer
 	frameAge                        prometheus.Observer
 	mse, psnr, kl, elbo, z, anomaly prometheus.Gauge
+	reward                          prometheus.Gauge
+	rewardHist                      prometheus.Observer
 	srv                             *http.Server
 	ln                              net.Listener
 	served                          chan error
@@ -62,6 +65,12 @@ type Metrics struct {
 // stageBuckets span 25 µs to about 100 ms, doubling: a tick is well under a millisecond
 // beyond the model step.
 var stageBuckets = prometheus.ExponentialBuckets(25e-6, 2, 13)
+
+// RewardBuckets fit the VIPER reward symlog(ELBO) (spec §3.7): a per-step ELBO of −10² … −10⁴
+// nats is a reward of about −4.6 … −9.2, so quarter-unit steps over [−12, 2] resolve it, with
+// 0 (an episode start) on a bucket edge. The ELBO omits the Gaussian constant, so a model that
+// explains the frame very well can give a positive ELBO: the top buckets cover it.
+var RewardBuckets = prometheus.LinearBuckets(-12, 0.25, 57)
 
 // New builds the registry.
 func New(conf Config) (*Metrics, error) {
@@ -83,6 +92,12 @@ func New(conf Config) (*Metrics, error) {
 	for s := tick.Stage(0); s < tick.NumStages; s++ {
 		m.stages[s] = stage.WithLabelValues(s.String()) // resolved once: no lookup per tick
 	}
+	rewardHist := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "rssmd_viper_reward_hist", Help: "VIPER reward per step (steps with the ELBO computed).",
+		Buckets: RewardBuckets,
+	})
+	m.rewardHist = rewardHist
+	reg.MustRegister(rewardHist)
 	m.frameAge = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "rssmd_frame_age_seconds", Help: "Age of the frame at tick start (now − capture time).",
 		Buckets: prometheus.ExponentialBuckets(250e-6, 2, 14),
@@ -96,6 +111,7 @@ func New(conf Config) (*Metrics, error) {
 	m.psnr = gauge("rssmd_prediction_psnr_db", "PSNR of the prior prediction, dB.")
 	m.kl = gauge("rssmd_kl_nats", "KL(posterior ‖ prior) of the last step, nats.")
 	m.elbo = gauge("rssmd_elbo", "Per-step ELBO (NaN when not computed).")
+	m.reward = gauge("rssmd_viper_reward", "VIPER reward of the last step: symlog(ELBO), 0 at an episode start (NaN when the ELBO is not computed).")
 	m.z = gauge("rssmd_prediction_zscore", "z-score of the prediction error against its baseline.")
 	m.anomaly = gauge("rssmd_anomaly", "1 while prediction quality is outside its normal band.")
 
@@ -110,7 +126,7 @@ func New(conf Config) (*Metrics, error) {
 	counter("rssmd_frame_errors_total", "Frames preprocessing refused.", func(s tick.Stats) uint64 { return s.FrameErrors })
 	counter("rssmd_deadline_misses_total", "Ticks that overran their period.", func(s tick.Stats) uint64 { return s.DeadlineMisses })
 	counter("rssmd_skipped_ticks_total", "Periods skipped after overruns.", func(s tick.Stats) uint64 { return s.SkippedTicks })
-	counter("rssmd_episode_resets_total", "State resets after the source was silent.", func(s tick.Stats) uint64 { return s.Resets })
+	counter("rssmd_episode_resets_total", "Episode starts after the first: silent source, ~reset, a looping replay's wrap.", func(s tick.Stats) uint64 { return s.Resets })
 	counter("rssmd_step_errors_total", "Model steps that failed.", func(s tick.Stats) uint64 { return s.StepErrors })
 	counter("rssmd_actions_rejected_total", "Actions refused (NaN/Inf or wrong length).", func(s tick.Stats) uint64 { return s.ActionsRejected })
 	counter("rssmd_anomaly_ticks_total", "Ticks flagged anomalous.", func(s tick.Stats) uint64 { return s.Anomalies })
@@ -191,8 +207,13 @@ func (m *Metrics) OnTick(r *tick.Result) {
 	if q.Decoded {
 		m.mse.Set(q.MSE)
 		m.psnr.Set(q.PSNR)
-		m.elbo.Set(q.ELBO)
 		m.z.Set(q.ZScore)
+	}
+	// The ELBO and reward are per step (the monitor's ELBO setting), not per decode.
+	m.elbo.Set(q.ELBO)
+	m.reward.Set(q.Reward)
+	if !math.IsNaN(q.Reward) {
+		m.rewardHist.Observe(q.Reward)
 	}
 	if q.Anomaly {
 		m.anomaly.Set(1)

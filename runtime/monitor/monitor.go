@@ -2,7 +2,8 @@
 // prior prediction of the frame (made from the previous state and the action, optionally k
 // ticks open-loop) with the frame that arrived — MSE, PSNR, KL, per-step ELBO — keeps
 // exponentially weighted baselines of them and raises an anomaly flag when prediction quality
-// leaves its normal band. It runs on the control goroutine and allocates nothing per tick.
+// leaves its normal band. With the ELBO on it also gives every step its VIPER reward
+// (spec §3.7). It runs on the control goroutine and allocates nothing per tick.
 package monitor
 
 import (
@@ -22,8 +23,9 @@ type Config struct {
 	// DecodeEvery decodes the prediction every n-th step: decoding costs about as much as
 	// the step itself in float32. 0 means 1 (every step); negative never decodes (KL only).
 	DecodeEvery int
-	// ELBO also computes the per-step ELBO (spec §3.7) on decode steps: a second decode,
-	// of the posterior.
+	// ELBO computes the per-step ELBO (spec §3.7) and the VIPER reward on every step,
+	// whatever DecodeEvery says (a reward per step is the point): one more decode, of the
+	// posterior (mean) state, per tick.
 	ELBO bool
 	// Horizon k ≥ 1 predicts the frame k steps ahead open-loop (k−1 extra prior steps per
 	// decode); default 1.
@@ -60,6 +62,7 @@ type Monitor struct {
 	stoch   []float32 // prior mean / mode fed to the decoder
 	pred    []float32 // decoded prediction, HWC
 	lik     *model.Likelihood
+	targets []float32 // head targets for the ELBO: is_terminal 0, others NaN (left out)
 
 	mse, kl band
 	last    tick.Quality // most recent decoded quality, reported on non-decode ticks
@@ -113,8 +116,17 @@ func New(conf Config) (*Monitor, error) {
 		stoch:   make([]float32, a.Stoch),
 		pred:    make([]float32, model.ImageValues),
 		lik:     a.NewLikelihood(),
+		targets: make([]float32, len(a.Heads)),
 		mse:     newBand(conf),
 		kl:      newBand(conf),
+	}
+	for i, h := range a.Heads {
+		// A live robot is never in a terminal state, as in the DMC tasks the models were
+		// trained on (spec §3.7): `rssmd filter` defaults is_terminal to 0 the same way.
+		// Other heads (reward) have no target live.
+		if h.Name != "is_terminal" {
+			m.targets[i] = float32(math.NaN())
+		}
 	}
 	if conf.Horizon > 1 {
 		m.hist = make([]model.State, conf.Horizon)
@@ -145,17 +157,25 @@ func (m *Monitor) Analyze(r *tick.Result) {
 			q.PSNR = psnr(q.MSE)
 			// Error spans orders of magnitude: its log has a far more normal spread.
 			q.ZScore = m.mse.add(math.Log(q.MSE + 1e-12))
-			q.ELBO = math.NaN()
-			if m.conf.ELBO {
-				if err := m.conf.Model.Evaluate(r.State.Deter, r.State.Stoch, r.Image, nil, r.Step.KL, nil, m.lik); err == nil {
-					q.ELBO = float64(m.lik.ELBO)
-				}
-			}
 			m.last = *q
 		}
 	} else if m.last.Decoded {
 		q.Decoded = false
-		q.MSE, q.PSNR, q.ELBO, q.ZScore = m.last.MSE, m.last.PSNR, m.last.ELBO, m.last.ZScore
+		q.MSE, q.PSNR, q.ZScore = m.last.MSE, m.last.PSNR, m.last.ZScore
+	}
+	q.ELBO, q.Reward = math.NaN(), math.NaN()
+	if m.conf.ELBO {
+		// The tick's state is the posterior mean (mode for discrete models): the loop steps
+		// without noise, as likelihood_step does.
+		if err := m.conf.Model.Evaluate(r.State.Deter, r.State.Stoch, r.Image, m.targets, r.Step.KL, nil, m.lik); err == nil {
+			q.ELBO = float64(m.lik.ELBO)
+			q.Reward = float64(model.ViperReward(m.lik.ELBO))
+			if r.IsFirst {
+				// ViperRewardWrapper's reset: the first frame's ELBO is computed, its
+				// reward is 0 (spec §3.7).
+				q.Reward = 0
+			}
+		}
 	}
 	q.Anomaly = m.mse.anomalous() || m.kl.anomalous()
 	m.remember(r)

@@ -61,7 +61,7 @@ func (s Stage) String() string { return stageNames[s] }
 // Quality is the monitor's view of one tick (zero when no monitor runs).
 type Quality struct {
 	// Decoded is true when the prediction was decoded this tick (see monitor's DecodeEvery);
-	// MSE, PSNR and ELBO are only meaningful then.
+	// MSE and PSNR are only meaningful then (else they repeat the last decoded tick's).
 	Decoded bool
 	// MSE of the predicted frame against the frame that arrived, pixels in [0,1].
 	MSE float64
@@ -69,7 +69,8 @@ type Quality struct {
 	PSNR float64
 	// KL of the step (posterior ‖ prior), nats.
 	KL float64
-	// ELBO of the step (spec §3.7); NaN when not computed.
+	// ELBO of the step (spec §3.7), every step when the monitor's ELBO is on; NaN when not
+	// computed.
 	ELBO float64
 	// Reward is the step's VIPER reward (spec §3.7): 0 at an episode start (IsFirst),
 	// symlog(ELBO) otherwise; NaN when the ELBO is not computed this step.
