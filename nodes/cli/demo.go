@@ -13,13 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/nodes/ros"
-	"github.com/rssmd/rssmd/quant"
 	"github.com/rssmd/rssmd/runtime/capture"
 	"github.com/rssmd/rssmd/runtime/dashboard"
-	"github.com/rssmd/rssmd/runtime/metrics"
-	"github.com/rssmd/rssmd/runtime/monitor"
+	"github.com/rssmd/rssmd/runtime/pipeline"
 	"github.com/rssmd/rssmd/runtime/sim"
 	"github.com/rssmd/rssmd/runtime/tick"
 )
@@ -115,13 +112,6 @@ func demoScript(o demoOptions) sim.Script {
 	return sim.Periodic([]sim.Kind{sim.Occlude, sim.Dim, sim.ShoveArm, sim.Brighten}, every, every, dur, n)
 }
 
-// demoModel opens the model twice (loop and dashboard each need their own runner).
-type demoModel struct {
-	path, kind, kernel string
-	arch               *model.Arch
-	loop, view, ros    model.Stepper
-}
-
 func findDemoModel() (path string, standIn bool, err error) {
 	var roots []string
 	// The working directory and its parents (tests run in a package folder), then the
@@ -162,69 +152,27 @@ func hasModelFiles(dir string) bool {
 	return len(b) > 0
 }
 
-// int8Bundle returns the int8 bundle that goes with path: path itself when it is one, or a
-// file named *int8*.rssm in the model folder.
-func int8Bundle(path string) string {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return ""
-	}
-	if !fi.IsDir() {
-		if strings.Contains(filepath.Base(path), "int8") {
-			return path
-		}
-		return ""
-	}
-	m, _ := filepath.Glob(filepath.Join(path, "*int8*.rssm"))
-	if len(m) > 0 {
-		return m[0]
-	}
-	return ""
-}
-
-// floatModelPath is the float32 form of path: the folder itself when it is an original
-// model folder, else a non-int8 bundle inside it.
-func floatModelPath(path string) string {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.IsDir() {
-		return path
-	}
-	if _, err := os.Stat(filepath.Join(path, "config.yaml")); err == nil {
-		return path
-	}
-	m, _ := filepath.Glob(filepath.Join(path, "*.rssm"))
-	for _, f := range m {
-		if !strings.Contains(filepath.Base(f), "int8") {
-			return f
-		}
-	}
-	return path
-}
-
-func openDemoModel(path, kind string) (*demoModel, error) {
+// openDemoModel opens the demo's model: kind "auto" runs int8 when an int8 bundle goes with
+// path, "int8" requires one, "float32" never uses it.
+func openDemoModel(path, kind string) (*pipeline.Opened, error) {
+	wantInt8 := false
 	switch kind {
-	case "auto", "int8", "float32":
+	case "auto":
+		wantInt8 = pipeline.Int8Bundle(path) != ""
+	case "int8":
+		if pipeline.Int8Bundle(path) == "" {
+			return nil, fmt.Errorf("--kind int8: no int8 bundle for %s (rssmd calibrate writes one)", path)
+		}
+		wantInt8 = true
+	case "float32":
 	default:
 		return nil, fmt.Errorf("--kind %q: want auto, int8 or float32", kind)
 	}
-	if b := int8Bundle(path); b != "" && kind != "float32" {
-		qm, err := quant.Load(b)
-		if err != nil {
-			return nil, fmt.Errorf("demo model: %w", err)
-		}
-		r := qm.NewRunner(nil)
-		return &demoModel{path: b, kind: "int8", kernel: r.Kernels().Name, arch: qm.Arch,
-			loop: r, view: qm.NewRunner(nil), ros: qm.NewRunner(nil)}, nil
-	}
-	if kind == "int8" {
-		return nil, fmt.Errorf("--kind int8: no int8 bundle for %s (rssmd calibrate writes one)", path)
-	}
-	p := floatModelPath(path)
-	m, err := model.Load(p)
+	om, err := pipeline.OpenModel(path, wantInt8)
 	if err != nil {
 		return nil, fmt.Errorf("demo model: %w", err)
 	}
-	return &demoModel{path: p, kind: "float32", arch: m.Arch, loop: m.NewRunner(), view: m.NewRunner(), ros: m.NewRunner()}, nil
+	return om, nil
 }
 
 // simSource makes the sim camera a tick source that renders one frame per tick (so a run is
@@ -333,14 +281,15 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 			o.Log.Warn("the demo model is not in this checkout: using a stand-in model whose predictions of the scene are meaningless", "model", path)
 		}
 	}
-	dm, err := openDemoModel(path, o.Kind)
+	om, err := openDemoModel(path, o.Kind)
 	if err != nil {
 		return nil, err
 	}
-	res.ModelPath, res.Kind, res.Kernel = dm.path, dm.kind, dm.kernel
-	if dm.arch.ActionDim != sim.ActionDim {
+	arch := om.Arch
+	res.ModelPath, res.Kind, res.Kernel = om.Path, om.Kind, om.Kernel
+	if arch.ActionDim != sim.ActionDim {
 		o.Log.Warn("the model's action size differs from the sim's: actions are cut or padded with zeros",
-			"model", dm.arch.ActionDim, "sim", sim.ActionDim)
+			"model", arch.ActionDim, "sim", sim.ActionDim)
 	}
 	clock := o.Clock
 	if clock == nil {
@@ -354,31 +303,15 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 	defer cam.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src := &simSource{ctx: ctx, cam: cam, actions: tick.NewActionMailbox(dm.arch.ActionDim), act: make([]float32, dm.arch.ActionDim)}
+	src := &simSource{ctx: ctx, cam: cam, actions: tick.NewActionMailbox(arch.ActionDim), act: make([]float32, arch.ActionDim)}
 	pre := cam.PreprocessConfig()
 
-	mon, err := monitor.New(monitor.Config{Model: dm.loop, ELBO: true})
-	if err != nil {
-		return nil, err
-	}
-	var loop *tick.Loop
-	stats := func() tick.Stats {
-		if loop == nil {
-			return tick.Stats{}
-		}
-		return loop.Stats()
-	}
-	met, err := metrics.New(metrics.Config{Stats: stats, Info: metrics.Info{Model: dm.path, Kind: dm.kind, Kernel: dm.kernel,
-		Deter: dm.arch.Deter, Stoch: dm.arch.Stoch, ActionDim: dm.arch.ActionDim}})
-	if err != nil {
-		return nil, err
-	}
 	det := &detector{script: script, grace: uint64(o.Grace.Seconds() * o.Rate), detected: make([]bool, len(script)),
 		stop: cancel, duration: o.Duration}
-	sinks := []tick.Sink{met, det}
+	sinks := []tick.Sink{det}
 
 	res.ROS = "no ROS master (ROS_MASTER_URI unset); `rssmd run --ros` publishes the same outputs to ROS"
-	if node, msg := demoROS(o, dm); node != nil {
+	if node, msg := demoROS(o, om); node != nil {
 		defer node.Close()
 		sinks = append(sinks, node)
 		res.ROS = msg
@@ -387,41 +320,47 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 	}
 	o.Log.Info("ros", "status", res.ROS)
 
+	var p *pipeline.Pipeline // the dashboard serves its metrics once it exists
 	var dash *dashboard.Dashboard
 	if o.Addr != "off" {
 		kinds := func(k uint8) string { return sim.Kind(k).String() }
-		dash, err = dashboard.New(dashboard.Config{Addr: o.Addr, Model: dm.view, Horizon: o.Horizon,
+		metricsHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.Metrics().Handler().ServeHTTP(w, r) })
+		dash, err = dashboard.New(dashboard.Config{Addr: o.Addr, Model: om.NewStepper(), Horizon: o.Horizon,
 			Disturbance:     func(seq uint64) uint8 { return uint8(cam.Disturbed(seq)) },
 			DisturbanceName: kinds,
-			Handlers:        map[string]http.Handler{"/metrics": met.Handler()},
+			Handlers:        map[string]http.Handler{"/metrics": metricsHandler},
 			Log:             o.Log.With("component", "dashboard"),
-			Info: dashboard.Info{Model: dm.path, Kind: dm.kind, Kernel: dm.kernel, Deter: dm.arch.Deter, Stoch: dm.arch.Stoch,
-				ActionDim: dm.arch.ActionDim, Rate: o.Rate, Source: fmt.Sprintf("sim arm camera %dx%d (seed %d)", cam.Config().World.Width, cam.Config().World.Height, o.Seed),
+			Info: dashboard.Info{Model: om.Path, Kind: om.Kind, Kernel: om.Kernel, Deter: arch.Deter, Stoch: arch.Stoch,
+				ActionDim: arch.ActionDim, Rate: o.Rate, Source: fmt.Sprintf("sim arm camera %dx%d (seed %d)", cam.Config().World.Width, cam.Config().World.Height, o.Seed),
 				Extra: map[string]string{
 					"disturbances": fmt.Sprintf("occlude, dim, shove, brighten: one every %v for %v", o.Every, o.For),
 					"ROS":          res.ROS,
 				}},
-		}, dm.arch)
+		}, arch)
 		if err != nil {
 			return nil, err
 		}
 		sinks = append(sinks, dash)
 	}
-	loop, err = tick.New(tick.Config{Rate: o.Rate, Model: dm.loop, Source: src, Actions: src.actions,
-		Crop: pre.Crop, Filter: pre.Filter, Monitor: mon, Sinks: sinks, Clock: clock,
-		// The camera renders on demand, stamped with the tick's own clock: never stale.
-		MaxFrameAge: time.Second, Log: o.Log.With("component", "tick")})
+	conf := pipeline.Defaults()
+	conf.Model, conf.Rate, conf.ELBO = om.Path, o.Rate, true
+	// The camera renders on demand, stamped with the tick's own clock: never stale.
+	conf.MaxFrameAge = time.Second
+	conf.MetricsAddr = "127.0.0.1:0" // served by the dashboard, not a listener of its own
+	p, err = pipeline.New(conf, pipeline.Deps{Model: om, Source: src, SourceName: "sim", Preprocess: &pre, Actions: src.actions,
+		Sinks: sinks, Clock: clock, NoMetricsListener: true}, o.Log)
 	if err != nil {
 		return nil, err
 	}
 	if dash != nil {
 		if err := dash.Start(); err != nil {
+			p.Close()
 			return nil, err
 		}
 		defer dash.Close()
 	}
 	fmt.Fprintf(stdout, "rssmd demo: %s model %s%s at %g Hz; a disturbance every %v for %v\n",
-		dm.kind, dm.path, kernelNote(dm.kernel), o.Rate, o.Every, o.For)
+		om.Kind, om.Path, kernelNote(om.Kernel), o.Rate, o.Every, o.For)
 	if res.StandIn {
 		fmt.Fprintln(stdout, "note: stand-in model (the demo model is not in this checkout): predictions are meaningless")
 	}
@@ -432,10 +371,9 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 	if o.OnReady != nil {
 		o.OnReady(url)
 	}
-	start := time.Now()
-	err = loop.Run(ctx)
-	res.Wall = time.Since(start)
-	res.Summary = loop.Summary()
+	s, err := p.Run(ctx)
+	res.Wall = s.Wall
+	res.Summary = s.Summary
 	for i, e := range script {
 		// Events the camera showed to their end were injected.
 		if e.Start+e.Frames <= cam.Stats().Frames {
@@ -469,7 +407,7 @@ func kernelNote(k string) string {
 
 // demoROS starts the ROS node when ROS_MASTER_URI names a master that answers; otherwise it
 // returns a line saying why not.
-func demoROS(o demoOptions, dm *demoModel) (*ros.Node, string) {
+func demoROS(o demoOptions, om *pipeline.Opened) (*ros.Node, string) {
 	if os.Getenv("ROS_MASTER_URI") == "" {
 		return nil, ""
 	}
@@ -482,12 +420,8 @@ func demoROS(o demoOptions, dm *demoModel) (*ros.Node, string) {
 		return nil, fmt.Sprintf("ROS master %s not reachable (%v): not publishing", renv.MasterURI, err)
 	}
 	c.Close()
-	kp := dm.kernel
-	if kp == "" {
-		kp = "float32"
-	}
-	node, err := ros.NewNode(ros.Config{Env: renv, Arch: dm.arch, Model: dm.ros, Period: time.Duration(float64(time.Second) / o.Rate),
-		Predict: dm.arch.Decoder != "", KernelPath: kp, Source: "sim", Log: o.Log.With("component", "ros")})
+	node, err := ros.NewNode(ros.Config{Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / o.Rate),
+		Predict: om.Arch.Decoder != "", KernelPath: om.Label(), Source: "sim", Log: o.Log.With("component", "ros")})
 	if err != nil {
 		return nil, fmt.Sprintf("ROS node: %v", err)
 	}

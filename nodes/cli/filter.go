@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/rssmd/rssmd/runtime/pipeline"
 	"math/rand/v2"
 	"time"
 
@@ -26,7 +27,7 @@ func runFilter(env *Env) error {
 		fs.Usage()
 		return errUsage
 	}
-	lm, err := openModel(*modelPath, *int8)
+	lm, err := pipeline.OpenModel(*modelPath, *int8)
 	if err != nil {
 		return err
 	}
@@ -55,6 +56,6 @@ func runFilter(env *Env) error {
 	if *rolloutStart > 0 {
 		n = *rolloutStart
 	}
-	fmt.Fprintf(env.Stdout, "filtered %d frames (%s path, %d rollout steps) in %v; wrote %s\n", n, lm.Kind, *rolloutHorizon, took.Round(time.Millisecond), *out)
+	fmt.Fprintf(env.Stdout, "filtered %d frames (%s path, %d rollout steps) in %v; wrote %s\n", n, lm.Label(), *rolloutHorizon, took.Round(time.Millisecond), *out)
 	return nil
 }

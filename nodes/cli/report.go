@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"github.com/rssmd/rssmd/runtime/pipeline"
 	"os"
 	"path/filepath"
 
@@ -82,7 +83,7 @@ func reportData(in, seqPath, modelPath string, rollout int) (*report.Data, error
 		if seq, err = seqio.ReadSequence(b); err != nil {
 			return nil, fmt.Errorf("%s: %w", in, err)
 		}
-		lm, err := openModel(modelPath, false)
+		lm, err := pipeline.OpenModel(modelPath, false)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +98,7 @@ func reportData(in, seqPath, modelPath string, rollout int) (*report.Data, error
 		for _, a := range res {
 			arrays[a.Name] = &seqio.Array{Shape: a.Shape, Dtype: "<f4", F32: a.Data}
 		}
-		title = fmt.Sprintf("%s through %s (%s): %d filtered, %d predicted open loop", filepath.Base(in), filepath.Base(modelPath), lm.Kind, seq.T-rollout, rollout)
+		title = fmt.Sprintf("%s through %s (%s): %d filtered, %d predicted open loop", filepath.Base(in), filepath.Base(modelPath), lm.Label(), seq.T-rollout, rollout)
 	} else if seqPath != "" {
 		if seq, err = seqio.ReadSequenceFile(seqPath); err != nil {
 			return nil, err

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -9,59 +8,41 @@ import (
 	"github.com/rssmd/rssmd/runtime/pipeline"
 )
 
-// runRun is `rssmd run`: the real-time state estimator without ROS (camera or replay →
-// filter → monitor → metrics, recording and log) until --duration passes or SIGINT/SIGTERM.
+// runRun is `rssmd run`: the real-time state estimator (camera or replay → filter → monitor →
+// metrics, recording and log) until --duration passes or SIGINT/SIGTERM; with --ros or --ros2
+// it is a ROS 1 or ROS 2 node. Every setting comes from pipeline.Options.
 func runRun(env *Env) error {
 	fs := newFlags(env, "run")
-	var c pipeline.Config
-	var decodeEvery int
-	var duration, actionMaxAge, maxFrameAge time.Duration
-	configPath := fs.String("config", "", "YAML or JSON config file (flags given explicitly override it)")
-	fs.StringVar(&c.Model, "model", "", "model: original folder (config.yaml + model.pt), .pt inside one, or bundle")
-	fs.BoolVar(&c.Int8, "int8", false, "run the int8 path (an int8 bundle implies it)")
-	fs.StringVar(&c.Source, "source", "", "frame source: v4l2:/dev/videoN or replay:FILE.npz")
-	fs.StringVar(&c.Format, "format", "", "camera pixel format: YUYV (default), UYVY or MJPEG")
-	fs.IntVar(&c.Width, "width", 0, "camera width (default 640)")
-	fs.IntVar(&c.Height, "height", 0, "camera height (default 480)")
-	fs.Float64Var(&c.FPS, "fps", 0, "camera frame rate (default: the driver's)")
-	fs.StringVar(&c.Crop, "crop", "full", "region of interest: full or center (largest centred square)")
-	fs.StringVar(&c.Filter, "filter", "bilinear", "resampling: bilinear or area")
-	fs.Float64Var(&c.ReplayRate, "replay-rate", 0, "replay frame rate in fps (default: --rate)")
-	fs.BoolVar(&c.Loop, "loop", false, "loop the replay instead of stopping at its end")
-	fs.Float64Var(&c.Rate, "rate", 50, "tick rate, Hz")
-	fs.DurationVar(&duration, "duration", 0, "run time (0: until stopped)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", "127.0.0.1:9108", `serve Prometheus /metrics here ("off" disables)`)
-	fs.StringVar(&c.Record, "record", "", "write a tick log (msgp) to this file")
-	fs.BoolVar(&c.RecordFrames, "record-frames", false, "keep the 64x64 frames in the tick log (calibration data)")
-	fs.IntVar(&decodeEvery, "decode-every", 1, "decode the monitor's prediction every N-th step (0: never)")
-	fs.BoolVar(&c.ELBO, "elbo", false, "also compute the per-step ELBO (one more decode)")
-	fs.IntVar(&c.Horizon, "horizon", 1, "open-loop prediction horizon k of the monitor")
-	fs.StringVar(&c.ActionPolicy, "action-policy", "hold", "when no new action arrived: hold or zeros")
-	fs.DurationVar(&actionMaxAge, "action-max-age", 500*time.Millisecond, "older actions are stale (zeros)")
-	fs.DurationVar(&maxFrameAge, "max-frame-age", 100*time.Millisecond, "older frames are flagged stale")
-	fs.IntVar(&c.RealtimePriority, "rt-priority", 0, "SCHED_FIFO priority 1..99 for the control thread (0: off)")
-	rosFlag := fs.Bool("ros", false, "run as a ROS node (also when ROS_MASTER_URI is set or name:=value arguments are given)")
+	configPath := fs.String("config", "", "YAML or JSON config file of settings (keys as in README's table); explicit flags override it")
+	flags := pipeline.BindFlags(fs)
+	rosFlag := fs.Bool("ros", false, "run as a ROS 1 node (also when ROS_MASTER_URI is set or name:=value arguments are given)")
 	args, rosArgs := splitROSArgs(env.Args)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c.Duration, c.ActionMaxAge, c.MaxFrameAge = pipeline.Duration(duration), pipeline.Duration(actionMaxAge), pipeline.Duration(maxFrameAge)
-	c.DecodeEvery = &decodeEvery
+	layers := []pipeline.Layer{}
 	if *configPath != "" {
-		fc, err := pipeline.LoadConfig(*configPath)
+		l, err := pipeline.LoadConfigLayer(*configPath)
 		if err != nil {
 			return err
 		}
-		fs.Visit(func(f *flag.Flag) { overrideFlag(&fc, &c, f.Name) })
-		c = fc
+		layers = append(layers, l)
 	}
-	// As a ROS node, ~model and ~source may come from the parameter server: runROS checks
-	// them after applying the parameters.
-	if wantROS(*rosFlag, rosArgs) {
-		s, err := runROS(env, c, rosArgs)
+	layers = append(layers, flags.Layer())
+	switch {
+	case wantROS(*rosFlag, rosArgs):
+		// As a ROS node, model and source may come from the parameter server: runROS resolves
+		// the settings after reading it.
+		s, err := runROS(env, layers, rosArgs)
 		printSummary(env.Stdout, s)
 		return err
 	}
+	r, err := pipeline.Resolve(layers...)
+	if err != nil {
+		return err
+	}
+	logWarnings(env, r)
+	c := r.Config
 	if c.Model == "" || c.Source == "" {
 		fmt.Fprintln(env.Stderr, "rssmd run: --model and --source are required (or set them in --config)")
 		fs.Usage()
@@ -76,55 +57,13 @@ func runRun(env *Env) error {
 	return err
 }
 
-// overrideFlag copies the field behind an explicitly given flag from flags into file.
-func overrideFlag(file, flags *pipeline.Config, name string) {
-	switch name {
-	case "model":
-		file.Model = flags.Model
-	case "int8":
-		file.Int8 = flags.Int8
-	case "source":
-		file.Source = flags.Source
-	case "format":
-		file.Format = flags.Format
-	case "width":
-		file.Width = flags.Width
-	case "height":
-		file.Height = flags.Height
-	case "fps":
-		file.FPS = flags.FPS
-	case "crop":
-		file.Crop = flags.Crop
-	case "filter":
-		file.Filter = flags.Filter
-	case "replay-rate":
-		file.ReplayRate = flags.ReplayRate
-	case "loop":
-		file.Loop = flags.Loop
-	case "rate":
-		file.Rate = flags.Rate
-	case "duration":
-		file.Duration = flags.Duration
-	case "metrics-addr":
-		file.MetricsAddr = flags.MetricsAddr
-	case "record":
-		file.Record = flags.Record
-	case "record-frames":
-		file.RecordFrames = flags.RecordFrames
-	case "decode-every":
-		file.DecodeEvery = flags.DecodeEvery
-	case "elbo":
-		file.ELBO = flags.ELBO
-	case "horizon":
-		file.Horizon = flags.Horizon
-	case "action-policy":
-		file.ActionPolicy = flags.ActionPolicy
-	case "action-max-age":
-		file.ActionMaxAge = flags.ActionMaxAge
-	case "max-frame-age":
-		file.MaxFrameAge = flags.MaxFrameAge
-	case "rt-priority":
-		file.RealtimePriority = flags.RealtimePriority
+// logWarnings reports deprecated spellings and unknown keys the settings used.
+func logWarnings(env *Env, r pipeline.Resolved) {
+	for _, w := range r.Warnings {
+		env.Log.Warn("deprecated setting", "where", w)
+	}
+	if len(r.Unknown) > 0 {
+		env.Log.Warn("unknown parameters ignored", "params", r.Unknown)
 	}
 }
 

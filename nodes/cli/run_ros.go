@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/rssmd/rssmd/nodes/ros"
 	"github.com/rssmd/rssmd/runtime/pipeline"
 	"github.com/rssmd/rssmd/runtime/tick"
@@ -37,13 +39,10 @@ func wantROS(rosFlag bool, rosArgs []string) bool {
 	return rosFlag || os.Getenv("ROS_MASTER_URI") != "" || len(rosArgs) > 0
 }
 
-// ROS source: `--source ros` takes frames from ~image / ~image/compressed.
-const rosSource = "ros"
-
 // runROS runs c as the ROS node: the pipeline with the node as sink, action input and (for
 // --source ros) frame source, on ROS time; sd_notify READY once model, source and node are up
 // and the watchdog fed by the tick loop's progress.
-func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, error) {
+func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summary, error) {
 	renv, err := ros.ParseEnv(os.Getenv, rosArgs)
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -61,7 +60,12 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	if len(unknown) > 0 {
 		env.Log.Warn("unknown private ROS parameters ignored", "node", renv.NodeName(), "params", unknown)
 	}
-	nc := applyParams(params, &c)
+	r, err := pipeline.Resolve(append(layers, rosLayer(params))...)
+	if err != nil {
+		return pipeline.Summary{}, err
+	}
+	logWarnings(env, r)
+	c := r.Config
 	if c.Model == "" || c.Source == "" {
 		return pipeline.Summary{}, fmt.Errorf("%w: no model or source (--model/--source or ~model/~source/~device)", pipeline.ErrConfig)
 	}
@@ -75,18 +79,14 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	kernelPath := om.Kind
-	if om.Kernel != "" {
-		kernelPath += " (" + om.Kernel + ")"
-	}
-	imageInput := c.Source == rosSource
+	imageInput := c.Source == pipeline.SourceROS
 	var loop atomic.Pointer[tick.Loop] // set once the pipeline exists; read by ~reset
 	hasDecoder := om.Arch.Decoder != ""
 	node, err := ros.NewNode(ros.Config{
-		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / max(c.Rate, 1)),
-		FrameID: nc.frameID, ImageInput: imageInput, MaxHorizon: nc.maxHorizon, DiagPeriod: nc.diagPeriod,
-		Predict: hasDecoder && nc.predict, Reconstruction: hasDecoder && nc.reconstruction,
-		KernelPath: kernelPath, Source: c.Source, Log: env.Log.With("component", "ros"),
+		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / c.Rate),
+		FrameID: c.FrameID, ImageInput: imageInput, MaxHorizon: c.MaxHorizon, DiagPeriod: c.DiagnosticsPeriod,
+		Predict: hasDecoder && c.Predict, Reconstruction: hasDecoder && c.Reconstruction,
+		KernelPath: om.Label(), Source: c.Source, Log: env.Log.With("component", "ros"),
 		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
 		Reset: func() error {
 			l := loop.Load()
@@ -101,17 +101,16 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 		return pipeline.Summary{}, err
 	}
 	defer node.Close()
-	deps := pipeline.Deps{Actions: node.Actions(), Sinks: []tick.Sink{node}, Clock: node.Clock(), Model: om.Stepper}
+	deps := pipeline.Deps{Actions: node.Actions(), Sinks: []tick.Sink{node}, Clock: node.Clock(), Model: om}
 	if imageInput {
 		deps.Source = node.Images()
-		c.Source = ""
 	}
 	p, err := pipeline.New(c, deps, env.Log)
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
 	loop.Store(p.Loop())
-	registerNodeMetrics(env, p, node)
+	registerCollector(env, p, ros.NewCollector(node.Stats))
 	select {
 	case <-node.Ready():
 		notify.Ready(fmt.Sprintf("running at %.1f Hz as %s", c.Rate, renv.NodeName()))
@@ -120,6 +119,16 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 		notify.Ready(fmt.Sprintf("running at %.1f Hz; ROS master %s not reachable yet, retrying", c.Rate, renv.MasterURI))
 	case <-env.Ctx.Done():
 	}
+	return runNotified(env, p, notify)
+}
+
+// rosLayer is the private ROS parameters as a settings layer (already typed by LoadParams).
+func rosLayer(p ros.ParamValues) pipeline.Layer {
+	return pipeline.Layer{Name: "ROS parameters", Values: p}
+}
+
+// runNotified runs the pipeline with the systemd watchdog fed by the loop's progress.
+func runNotified(env *Env, p *pipeline.Pipeline, notify *sdnotify.Notifier) (pipeline.Summary, error) {
 	stop := make(chan struct{})
 	defer close(stop)
 	if iv, err := sdnotify.WatchdogInterval(os.Getenv, os.Getpid()); err == nil && iv > 0 {
@@ -135,63 +144,14 @@ func runROS(env *Env, c pipeline.Config, rosArgs []string) (pipeline.Summary, er
 	return s, err
 }
 
-// nodeParams are the parameters that configure the node rather than the pipeline.
-type nodeParams struct {
-	frameID                 string
-	predict, reconstruction bool
-	maxHorizon              int
-	diagPeriod              time.Duration
-}
-
-// applyParams applies the private ROS parameters over c (flags and config file): in a ROS
-// deployment the parameter server, fed by launch files and rosparam, is the configuration.
-func applyParams(p ros.ParamValues, c *pipeline.Config) nodeParams {
-	nc := nodeParams{frameID: "camera", predict: true}
-	p.Float("rate", &c.Rate)
-	p.String("source", &c.Source)
-	var dev string
-	if p.String("device", &dev) && dev != "" {
-		c.Source = "v4l2:" + dev
-	}
-	p.String("model", &c.Model)
-	p.Bool("int8", &c.Int8)
-	var de int
-	if p.Int("decode_every", &de) {
-		c.DecodeEvery = &de
-	}
-	p.Bool("elbo", &c.ELBO)
-	p.Int("horizon", &c.Horizon)
-	p.String("action_policy", &c.ActionPolicy)
-	var d time.Duration
-	if p.Duration("action_max_age", &d) {
-		c.ActionMaxAge = pipeline.Duration(d)
-	}
-	if p.Duration("max_frame_age", &d) {
-		c.MaxFrameAge = pipeline.Duration(d)
-	}
-	p.Int("width", &c.Width)
-	p.Int("height", &c.Height)
-	p.Float("fps", &c.FPS)
-	p.String("format", &c.Format)
-	p.String("crop", &c.Crop)
-	p.String("metrics_addr", &c.MetricsAddr)
-	p.Int("rt_priority", &c.RealtimePriority)
-	p.String("frame_id", &nc.frameID)
-	p.Bool("predict", &nc.predict)
-	p.Bool("reconstruction", &nc.reconstruction)
-	p.Int("max_horizon", &nc.maxHorizon)
-	p.Duration("diagnostics_period", &nc.diagPeriod)
-	return nc
-}
-
-// registerNodeMetrics adds the node's counters (reconnects, rejected inputs, ...) to the
-// run's Prometheus registry (nothing when metrics are off).
-func registerNodeMetrics(env *Env, p *pipeline.Pipeline, node *ros.Node) {
+// registerCollector adds a node's counters (reconnects, rejected inputs, ...) to the run's
+// Prometheus registry (nothing when metrics are off).
+func registerCollector(env *Env, p *pipeline.Pipeline, c prometheus.Collector) {
 	m := p.Metrics()
 	if m == nil {
 		return
 	}
-	if err := m.Registry().Register(ros.NewCollector(node.Stats)); err != nil {
-		env.Log.Warn("ROS metrics not registered", "err", err)
+	if err := m.Registry().Register(c); err != nil {
+		env.Log.Warn("node metrics not registered", "err", err)
 	}
 }

@@ -16,34 +16,39 @@ import (
 	"github.com/rssmd/rssmd/runtime/pipeline"
 )
 
-func TestApplyParams(t *testing.T) {
-	de := 3
+// TestROSParamsOverFlags: private ROS parameters apply over the flags (the parameter server is
+// the configuration of a ROS deployment), device wins over source, node settings land in the
+// config.
+func TestROSParamsOverFlags(t *testing.T) {
+	flags := pipeline.Layer{Name: "flags", Values: map[string]any{"rate": "50", "source": "replay:x.npz", "model": "flag"}}
 	for _, tc := range []struct {
-		name   string
-		p      ros.ParamValues
-		want   func(c *pipeline.Config) bool
-		wantNC nodeParams
+		name string
+		p    ros.ParamValues
+		want func(c *pipeline.Config) bool
 	}{
-		{"none keeps the flags", ros.ParamValues{}, func(c *pipeline.Config) bool { return c.Rate == 50 && c.Source == "replay:x.npz" },
-			nodeParams{frameID: "camera", predict: true}},
+		{"none keeps the flags", ros.ParamValues{}, func(c *pipeline.Config) bool {
+			return c.Rate == 50 && c.Source == "replay:x.npz" && c.FrameID == "camera" && c.Predict
+		}},
 		{"rate, model, int8", ros.ParamValues{"rate": 20.0, "model": "m.bundle", "int8": true},
-			func(c *pipeline.Config) bool { return c.Rate == 20 && c.Model == "m.bundle" && c.Int8 },
-			nodeParams{frameID: "camera", predict: true}},
+			func(c *pipeline.Config) bool { return c.Rate == 20 && c.Model == "m.bundle" && c.Int8 }},
 		{"device wins over source", ros.ParamValues{"source": "ros", "device": "/dev/video2"},
-			func(c *pipeline.Config) bool { return c.Source == "v4l2:/dev/video2" }, nodeParams{frameID: "camera", predict: true}},
-		{"ages and decode", ros.ParamValues{"max_frame_age": time.Second, "action_max_age": 2 * time.Second, "decode_every": de},
+			func(c *pipeline.Config) bool { return c.Source == "v4l2:/dev/video2" }},
+		{"ages and decode", ros.ParamValues{"max_frame_age": time.Second, "action_max_age": 2 * time.Second, "decode_every": 3},
 			func(c *pipeline.Config) bool {
-				return c.MaxFrameAge == pipeline.Duration(time.Second) && c.ActionMaxAge == pipeline.Duration(2*time.Second) && *c.DecodeEvery == 3
-			}, nodeParams{frameID: "camera", predict: true}},
+				return c.MaxFrameAge == time.Second && c.ActionMaxAge == 2*time.Second && c.DecodeEvery == 3
+			}},
 		{"node params", ros.ParamValues{"frame_id": "f", "predict": false, "reconstruction": true, "max_horizon": 9, "diagnostics_period": 2 * time.Second},
-			func(c *pipeline.Config) bool { return c.Rate == 50 },
-			nodeParams{frameID: "f", reconstruction: true, maxHorizon: 9, diagPeriod: 2 * time.Second}},
+			func(c *pipeline.Config) bool {
+				return c.Rate == 50 && c.FrameID == "f" && !c.Predict && c.Reconstruction && c.MaxHorizon == 9 && c.DiagnosticsPeriod == 2*time.Second
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := pipeline.Config{Rate: 50, Source: "replay:x.npz", Model: "flag"}
-			nc := applyParams(tc.p, &c)
-			if !tc.want(&c) || nc != tc.wantNC {
-				t.Errorf("config %+v node %+v", c, nc)
+			r, err := pipeline.Resolve(flags, rosLayer(tc.p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want(&r.Config) {
+				t.Errorf("config %+v", r.Config)
 			}
 		})
 	}

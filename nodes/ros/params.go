@@ -4,67 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/bluenviron/goroslib/v2/pkg/apiparam"
+
+	"github.com/rssmd/rssmd/runtime/pipeline"
 )
 
-// ParamKind is the type a private parameter must have on the parameter server.
-type ParamKind int
-
-// Parameter kinds. A float accepts an int (`rosparam set ~rate 20`); a duration is seconds
-// (int or float, as ROS durations are written) or a Go duration string ("150ms").
-const (
-	KindFloat ParamKind = iota
-	KindInt
-	KindBool
-	KindString
-	KindDuration
-)
-
-func (k ParamKind) String() string {
-	return [...]string{"float", "int", "bool", "string", "duration"}[k]
-}
-
-// ParamSpec documents one private parameter.
-type ParamSpec struct {
-	Name    string // base name: the parameter is ~Name
-	Kind    ParamKind
-	Default string // as documented; the value itself is the run command's flag default
-	Doc     string
-}
-
-// Params lists every private parameter rssmd reads, with the defaults of `rssmd run` (the
-// package doc and README.md show the same table; a test keeps README.md in step).
-var Params = []ParamSpec{
-	{"rate", KindFloat, "50", "tick rate, Hz"},
-	{"source", KindString, "--source", "frame source: v4l2:/dev/videoN, replay:FILE.npz or ros (~image topics)"},
-	{"device", KindString, "unset", "camera device; sets source to v4l2:DEVICE (wins over ~source)"},
-	{"model", KindString, "--model", "model folder, .pt or bundle"},
-	{"int8", KindBool, "false", "run the int8 path"},
-	{"frame_id", KindString, "camera", "header frame_id of every stamped output"},
-	{"predict", KindBool, "true", "publish ~predicted_image (models with a decoder)"},
-	{"reconstruction", KindBool, "false", "publish ~reconstruction (one more decode per tick)"},
-	{"decode_every", KindInt, "1", "the monitor decodes its prediction every N-th step (0: never)"},
-	{"elbo", KindBool, "false", "compute the per-step ELBO (one more decode)"},
-	{"horizon", KindInt, "1", "open-loop prediction horizon of the monitor"},
-	{"action_policy", KindString, "hold", "without a new ~action: hold or zeros"},
-	{"action_max_age", KindDuration, "0.5", "older actions are stale, seconds"},
-	{"max_frame_age", KindDuration, "0.1", "older frames are flagged stale, seconds"},
-	{"max_horizon", KindInt, "50", "largest ~imagine horizon"},
-	{"diagnostics_period", KindDuration, "1.0", "/diagnostics period, seconds"},
-	{"width", KindInt, "640", "camera width (v4l2)"},
-	{"height", KindInt, "480", "camera height (v4l2)"},
-	{"fps", KindFloat, "driver's", "camera frame rate (v4l2)"},
-	{"format", KindString, "YUYV", "camera pixel format: YUYV, UYVY or MJPEG"},
-	{"crop", KindString, "full", "region of interest: full or center"},
-	{"metrics_addr", KindString, "127.0.0.1:9108", `Prometheus /metrics address ("off" disables)`},
-	{"rt_priority", KindInt, "0", "SCHED_FIFO priority of the control thread (0: off)"},
-}
+// The private parameters are the settings of `rssmd run` (pipeline.Options): `~key` for
+// every key of that table, typed and defaulted by it.
 
 // ErrParam marks a private parameter with a value of the wrong type or range.
 var ErrParam = errors.New("bad ROS parameter")
@@ -97,86 +48,25 @@ func get[T any](p ParamValues, name string, dst *T) bool {
 	return ok
 }
 
-// ConvertParams types raw parameter values (from the server or the command line) by their
-// specs. Parameters rssmd does not know are returned in unknown, sorted, for a warning: a
-// typo must not pass silently.
+// ConvertParams types raw parameter values (from the server or the command line) by the
+// settings table. Parameters rssmd does not know are returned in unknown, sorted, for a
+// warning: a typo must not pass silently. A deprecated spelling is stored under its key.
 func ConvertParams(raw map[string]any) (vals ParamValues, unknown []string, err error) {
 	vals = ParamValues{}
-	specs := map[string]ParamSpec{}
-	for _, s := range Params {
-		specs[s.Name] = s
-	}
 	for name, v := range raw {
-		s, ok := specs[name]
+		o, ok := pipeline.LookupOption(name)
 		if !ok {
 			unknown = append(unknown, name)
 			continue
 		}
-		c, err := convertParam(s, v)
+		c, err := o.Convert(v)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: ~%s: %w", ErrParam, name, err)
 		}
-		vals[name] = c
+		vals[o.Key] = c
 	}
 	sort.Strings(unknown)
 	return vals, unknown, nil
-}
-
-func convertParam(s ParamSpec, v any) (any, error) {
-	switch s.Kind {
-	case KindFloat:
-		switch x := v.(type) {
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("%v is not finite", x)
-			}
-			return x, nil
-		case int:
-			return float64(x), nil
-		}
-	case KindInt:
-		switch x := v.(type) {
-		case int:
-			return x, nil
-		case float64:
-			if x == math.Trunc(x) && math.Abs(x) < 1<<31 {
-				return int(x), nil
-			}
-		}
-	case KindBool:
-		if x, ok := v.(bool); ok {
-			return x, nil
-		}
-	case KindString:
-		switch x := v.(type) {
-		case string:
-			return x, nil
-		case int, float64, bool:
-			// `_frame_id:=1` is YAML for the int 1; the user meant the string.
-			return fmt.Sprint(x), nil
-		}
-	case KindDuration:
-		var sec float64
-		switch x := v.(type) {
-		case int:
-			sec = float64(x)
-		case float64:
-			sec = x
-		case string:
-			d, err := time.ParseDuration(strings.TrimSpace(x))
-			if err != nil {
-				return nil, fmt.Errorf("%q: want seconds or a duration like 150ms", x)
-			}
-			sec = d.Seconds()
-		default:
-			return nil, fmt.Errorf("%v (%T): want seconds", v, v)
-		}
-		if math.IsNaN(sec) || sec < 0 || sec > 1e6 {
-			return nil, fmt.Errorf("%v s out of range 0..1e6", sec)
-		}
-		return time.Duration(sec * float64(time.Second)), nil
-	}
-	return nil, fmt.Errorf("%v (%T): want a %s", v, v, s.Kind)
 }
 
 // LoadParams reads the node's private parameters at start-up, as a roscpp or rospy node

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rssmd/rssmd/runtime/pipeline"
 )
 
 func TestDecodeResponse(t *testing.T) {
@@ -178,18 +180,44 @@ func TestLoadParamsNoMaster(t *testing.T) {
 	}
 }
 
-// TestParamsDocumented: every parameter appears with its default in README.md and doc.go.
-func TestParamsDocumented(t *testing.T) {
+// TestParamsAreTheSettings: every setting of the table is a private parameter, with the same
+// default as the flag and config key (a parameter set to the default changes nothing; a
+// value has the same effect as the flag), and the docs point to the one table.
+func TestParamsAreTheSettings(t *testing.T) {
+	def := pipeline.Defaults()
+	for _, o := range pipeline.Options {
+		if o.Default == nil {
+			continue
+		}
+		vals, unknown, err := ConvertParams(map[string]any{o.Key: o.Default})
+		if err != nil || len(unknown) > 0 {
+			t.Fatalf("~%s: %v %v", o.Key, err, unknown)
+		}
+		r, err := pipeline.Resolve(pipeline.Layer{Name: "ROS parameters", Values: vals})
+		if err != nil || !reflect.DeepEqual(r.Config, def) {
+			t.Errorf("~%s := default %v: config %+v, err %v", o.Key, o.Default, r.Config, err)
+		}
+	}
+	// A value from the parameter server has the effect of the same flag.
+	vals, _, err := ConvertParams(map[string]any{"rate": 20, "max_frame_age": 0.25, "frame_id": "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromROS, err := pipeline.Resolve(pipeline.Layer{Name: "ROS parameters", Values: vals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFlags, err := pipeline.Resolve(pipeline.Layer{Name: "flags", Values: map[string]any{"rate": "20", "max_frame_age": "250ms", "frame_id": "f"}})
+	if err != nil || !reflect.DeepEqual(fromROS.Config, fromFlags.Config) {
+		t.Errorf("ROS %+v != flags %+v (%v)", fromROS.Config, fromFlags.Config, err)
+	}
 	for _, file := range []string{"README.md", "doc.go"} {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range Params {
-			re := regexp.MustCompile(`~` + regexp.QuoteMeta(p.Name) + `\b[^\n]*` + regexp.QuoteMeta(p.Default))
-			if !re.Match(b) {
-				t.Errorf("%s: no line documenting ~%s with default %q", file, p.Name, p.Default)
-			}
+		if !regexp.MustCompile(`README.md|pipeline.Options`).Match(b) {
+			t.Errorf("%s does not point to the settings table", file)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/rssmd/rssmd/armkernels"
 	"github.com/rssmd/rssmd/model"
@@ -22,6 +24,17 @@ type Opened struct {
 	// NewStepper makes another independent stepper over the same weights, for a second
 	// goroutine (a Stepper is not safe for concurrent use).
 	NewStepper func() model.Stepper
+	// Path is the file or folder actually opened (the int8 bundle inside a folder, say).
+	Path string
+}
+
+// Label is how logs, diagnostics and summaries name the path: "float32" or
+// "int8 (avx512vnni)". Metrics carry Kind and Kernel as separate labels.
+func (o *Opened) Label() string {
+	if o.Kernel == "" {
+		return o.Kind
+	}
+	return o.Kind + " (" + o.Kernel + ")"
 }
 
 // ErrNeedsCalibration is returned when the int8 path is asked of a float32 model.
@@ -31,9 +44,65 @@ var ErrNeedsCalibration = errors.New("the int8 path needs an int8 bundle: calibr
 // bundle always runs int8 (on armkernels.Default()); wantInt8 on a float32 model is an error
 // that says how to make an int8 bundle.
 func OpenModel(path string, wantInt8 bool) (*Opened, error) {
+	o, err := openModel(path, wantInt8)
+	if err != nil {
+		return nil, err
+	}
+	if o.Path == "" {
+		o.Path = path
+	}
+	return o, nil
+}
+
+// Int8Bundle is the int8 bundle that goes with path: path itself when it is one, or a file
+// named *int8*.rssm in a model folder ("" when there is none).
+func Int8Bundle(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	if !fi.IsDir() {
+		if model.IsBundleFile(path) && strings.Contains(filepath.Base(path), "int8") {
+			return path
+		}
+		return ""
+	}
+	m, _ := filepath.Glob(filepath.Join(path, "*int8*.rssm"))
+	if len(m) > 0 {
+		return m[0]
+	}
+	return ""
+}
+
+func openModel(path string, wantInt8 bool) (*Opened, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
+	}
+	if fi.IsDir() && wantInt8 {
+		// A model folder that ships its int8 bundle (models/demo/rssmo-arm).
+		if b := Int8Bundle(path); b != "" {
+			o, err := openModel(b, true)
+			if err == nil {
+				o.Path = b
+			}
+			return o, err
+		}
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "config.yaml")); err != nil {
+			// A folder of bundles: its float32 one.
+			m, _ := filepath.Glob(filepath.Join(path, "*.rssm"))
+			for _, f := range m {
+				if !strings.Contains(filepath.Base(f), "int8") {
+					o, err := openModel(f, wantInt8)
+					if err == nil {
+						o.Path = f
+					}
+					return o, err
+				}
+			}
+		}
 	}
 	if !fi.IsDir() && model.IsBundleFile(path) {
 		p, err := bundle.ReadFile(path)

@@ -17,7 +17,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/runtime/capture"
 	"github.com/rssmd/rssmd/runtime/frame"
 	"github.com/rssmd/rssmd/runtime/metrics"
@@ -26,101 +25,143 @@ import (
 	"github.com/rssmd/rssmd/runtime/tick"
 )
 
-// Duration is a time.Duration written as "2s", "150ms" in config files.
-type Duration time.Duration
+// Config is a run's configuration. Every field is one row of Options (options.go), which
+// documents it and gives its default; build one with Defaults or Resolve.
+type Config struct {
+	Model        string
+	Int8         bool
+	Source       string
+	Format       string
+	Width        int
+	Height       int
+	FPS          float64
+	Crop         string
+	Filter       string
+	ReplayRate   float64
+	Loop         bool
+	Rate         float64
+	Duration     time.Duration
+	MetricsAddr  string
+	Record       string
+	RecordFrames bool
+	DecodeEvery  int
+	ELBO         bool
+	Horizon      int
+	ActionPolicy string
+	ActionMaxAge time.Duration
+	MaxFrameAge  time.Duration
+	// RealtimePriority is rt_priority.
+	RealtimePriority int
+	// The ROS nodes' settings.
+	FrameID           string
+	Predict           bool
+	Reconstruction    bool
+	MaxHorizon        int
+	DiagnosticsPeriod time.Duration
+}
 
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
+// Source kinds: v4l2:DEVICE, replay:FILE.npz, or ros (the ROS node's image topics).
+const SourceROS = "ros"
+
+// Validate checks every setting; errors quote the key.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrConfig, key, fmt.Sprintf(format, args...))
 	}
-	*d = Duration(v)
+	switch {
+	case !(c.Rate > 0 && c.Rate <= 10000):
+		return bad("rate", "%v Hz, want > 0 (at most 10000)", c.Rate)
+	case c.Duration < 0:
+		return bad("duration", "%v is negative", c.Duration)
+	case c.DecodeEvery < 0:
+		return bad("decode_every", "%d, want ≥ 0 (0 = never)", c.DecodeEvery)
+	case c.Horizon < 1 || c.Horizon > 1000:
+		return bad("horizon", "%d, want 1..1000", c.Horizon)
+	case c.Filter != "bilinear" && c.Filter != "area":
+		return bad("filter", "%q, want bilinear or area", c.Filter)
+	case c.Crop != "full" && c.Crop != "center":
+		return bad("crop", "%q, want full or center", c.Crop)
+	case c.RealtimePriority < 0 || c.RealtimePriority > 99:
+		return bad("rt_priority", "%d, want 0..99", c.RealtimePriority)
+	case c.MaxHorizon < 1 || c.MaxHorizon > 10000:
+		return bad("max_horizon", "%d, want 1..10000", c.MaxHorizon)
+	case c.DiagnosticsPeriod <= 0:
+		return bad("diagnostics_period", "%v, want > 0", c.DiagnosticsPeriod)
+	case c.ReplayRate < 0:
+		return bad("replay_rate", "%v, want ≥ 0", c.ReplayRate)
+	case c.Width < 0 || c.Height < 0 || c.FPS < 0:
+		return bad("width/height/fps", "%dx%d at %v fps: negative", c.Width, c.Height, c.FPS)
+	}
+	if _, err := tick.ParseActionPolicy(c.ActionPolicy); err != nil {
+		return bad("action_policy", "%v", err)
+	}
+	if _, err := frame.ParsePixelFormat(c.Format); err != nil {
+		return bad("format", "%v", err)
+	}
+	if c.Source != "" && c.Source != SourceROS {
+		kind, arg, ok := strings.Cut(c.Source, ":")
+		if !ok || arg == "" || (kind != "v4l2" && kind != "replay") {
+			return bad("source", "%q, want v4l2:/dev/videoN, replay:FILE.npz or ros", c.Source)
+		}
+	}
 	return nil
 }
 
-// MarshalText writes the duration as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// Config is a run's configuration, from flags or a YAML/JSON file (field names as tagged).
-type Config struct {
-	// Model is an original model folder, a .pt inside one, or a bundle (required).
-	Model string `yaml:"model" json:"model"`
-	// Int8 asks for the int8 path; an int8 bundle (rssmd calibrate --out) runs int8 anyway.
-	Int8 bool `yaml:"int8" json:"int8"`
-	// Source is "v4l2:/dev/videoN" or "replay:FILE.npz" (required unless Deps.Source is set).
-	Source string `yaml:"source" json:"source"`
-	// Camera mode for v4l2 sources: format (YUYV, UYVY, MJPEG), size, rate (defaults: YUYV
-	// 640x480, the driver's rate).
-	Format string  `yaml:"format" json:"format"`
-	Width  int     `yaml:"width" json:"width"`
-	Height int     `yaml:"height" json:"height"`
-	FPS    float64 `yaml:"fps" json:"fps"`
-	// Crop: "full" (default) or "center" (the largest centred square).
-	Crop string `yaml:"crop" json:"crop"`
-	// Filter: "bilinear" (default) or "area".
-	Filter string `yaml:"filter" json:"filter"`
-	// ReplayRate is the replay's frame rate (default: the tick rate); Loop restarts it.
-	ReplayRate float64 `yaml:"replay_rate" json:"replay_rate"`
-	Loop       bool    `yaml:"loop" json:"loop"`
-	// Rate is the tick rate in Hz (default 50).
-	Rate float64 `yaml:"rate" json:"rate"`
-	// Duration of the run; 0 runs until stopped (or the replay ends).
-	Duration Duration `yaml:"duration" json:"duration"`
-	// MetricsAddr serves /metrics (default 127.0.0.1:9108); "off" disables.
-	MetricsAddr string `yaml:"metrics_addr" json:"metrics_addr"`
-	// Record writes a tick log to this file; RecordFrames keeps the frames in it.
-	Record       string `yaml:"record" json:"record"`
-	RecordFrames bool   `yaml:"record_frames" json:"record_frames"`
-	// DecodeEvery: the monitor decodes its prediction every n-th step (default 1; 0 never).
-	DecodeEvery *int `yaml:"decode_every" json:"decode_every"`
-	// ELBO computes the per-step ELBO on decode steps; Horizon is the open-loop horizon k.
-	ELBO    bool `yaml:"elbo" json:"elbo"`
-	Horizon int  `yaml:"horizon" json:"horizon"`
-	// ActionPolicy: "hold" (default) or "zeros"; ActionMaxAge, MaxFrameAge as in tick.Config.
-	ActionPolicy string   `yaml:"action_policy" json:"action_policy"`
-	ActionMaxAge Duration `yaml:"action_max_age" json:"action_max_age"`
-	MaxFrameAge  Duration `yaml:"max_frame_age" json:"max_frame_age"`
-	// RealtimePriority 1..99 raises the control thread to SCHED_FIFO (0 off).
-	RealtimePriority int `yaml:"realtime_priority" json:"realtime_priority"`
+// LoadConfig reads a YAML or JSON config file (by extension; YAML otherwise) over the
+// defaults. Unknown keys are errors, so a typo does not silently fall back to a default.
+func LoadConfig(path string) (Config, error) {
+	l, err := LoadConfigLayer(path)
+	if err != nil {
+		return Config{}, err
+	}
+	r, err := Resolve(l)
+	return r.Config, err
 }
 
-// LoadConfig reads a YAML or JSON config file (by extension; YAML otherwise). Unknown fields
-// are errors, so a typo does not silently fall back to a default.
-func LoadConfig(path string) (Config, error) {
-	var c Config
+// LoadConfigLayer reads a config file as a settings layer for Resolve.
+func LoadConfigLayer(path string) (Layer, error) {
+	l := Layer{Name: "config file " + path, Values: map[string]any{}}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return l, fmt.Errorf("config: %w", err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&c)
+		err = json.Unmarshal(data, &l.Values)
 	} else {
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		err = dec.Decode(&c)
+		err = yaml.Unmarshal(data, &l.Values)
 	}
 	if err != nil {
-		return c, fmt.Errorf("config %s: %w", path, err)
+		return l, fmt.Errorf("config %s: %w", path, err)
 	}
-	return c, nil
+	for k, v := range l.Values {
+		if _, nested := v.(map[string]any); nested {
+			return l, fmt.Errorf("%w: config %s: %q is a section; settings are top-level keys", ErrConfig, path, k)
+		}
+	}
+	return l, nil
 }
 
-// Deps are parts a caller supplies instead of the ones Config describes (the ROS node).
+// Deps are the parts a caller supplies instead of the ones Config describes: the ROS nodes
+// (frame source, action input, sinks, clock) and the demo (sim camera, dashboard).
 type Deps struct {
-	// Source replaces Config.Source (e.g. a ROS image subscriber).
+	// Model replaces opening Config.Model (the caller opened it, e.g. to size its messages).
+	Model *Opened
+	// Source replaces Config.Source (a ROS image subscriber, the sim camera).
 	Source tick.Source
+	// SourceName names Source in logs ("ros /rssmd/image", "sim").
+	SourceName string
+	// Preprocess, when set, gives the crop and filter for Source's frames.
+	Preprocess *frame.Config
 	// Actions is the action input (e.g. fed by a ROS topic); replay sources use their
 	// recorded pre_action when this is nil.
 	Actions tick.ActionInput
 	// Sinks receive every tick after metrics and recorder.
 	Sinks []tick.Sink
-	// Model replaces loading Config.Model.
-	Model model.Stepper
 	// Clock defaults to the real clock.
 	Clock tick.Clock
+	// ServeMetrics false with metrics on builds the registry without a listener: the caller
+	// serves Metrics().Handler() itself (the demo's dashboard).
+	NoMetricsListener bool
 }
 
 // ErrConfig marks an invalid configuration.
@@ -130,7 +171,7 @@ var ErrConfig = errors.New("invalid run config")
 type Pipeline struct {
 	conf     Config
 	log      *slog.Logger
-	stepper  model.Stepper
+	model    *Opened
 	source   tick.Source
 	closeSrc func() error
 	replay   *capture.Replay
@@ -139,47 +180,35 @@ type Pipeline struct {
 	met      *metrics.Metrics
 	rec      *record.Writer
 	quality  *qualitySink
+	// sourceName is what the logs call the frame source.
+	sourceName string
 }
 
-// New loads the model, opens the source and builds the loop, monitor, metrics and recorder.
-// The metrics server starts listening here so callers can learn its address before Run.
+// New is the one place a run is wired: it validates conf, loads the model (unless
+// deps.Model), opens the source (unless deps.Source) and builds the loop, monitor, metrics
+// and recorder. The metrics server starts listening here so callers can learn its address
+// before Run. A Pipeline that is not Run must be Closed.
 func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	if conf.Rate == 0 {
-		conf.Rate = 50
+	if err := conf.Validate(); err != nil {
+		return nil, err
 	}
-	if conf.Duration < 0 {
-		return nil, fmt.Errorf("%w: duration %v is negative", ErrConfig, time.Duration(conf.Duration))
+	policy, _ := tick.ParseActionPolicy(conf.ActionPolicy) // checked by Validate
+	decodeEvery := conf.DecodeEvery
+	if decodeEvery == 0 {
+		decodeEvery = -1 // the monitor's "never"
 	}
-	policy, err := tick.ParseActionPolicy(conf.ActionPolicy)
-	if err != nil {
-		return nil, fmt.Errorf("%w: action_policy: %w", ErrConfig, err)
-	}
-	decodeEvery := 1
-	if conf.DecodeEvery != nil {
-		decodeEvery = *conf.DecodeEvery
-		if decodeEvery < 0 {
-			return nil, fmt.Errorf("%w: decode_every %d, want ≥ 0 (0 = never)", ErrConfig, decodeEvery)
-		}
-		if decodeEvery == 0 {
-			decodeEvery = -1
-		}
-	}
-	var filter frame.Filter
-	switch conf.Filter {
-	case "", "bilinear":
-	case "area":
+	filter := frame.Bilinear
+	if conf.Filter == "area" {
 		filter = frame.Area
-	default:
-		return nil, fmt.Errorf("%w: filter %q (want bilinear or area)", ErrConfig, conf.Filter)
-	}
-	if conf.Crop != "" && conf.Crop != "full" && conf.Crop != "center" {
-		return nil, fmt.Errorf("%w: crop %q (want full or center)", ErrConfig, conf.Crop)
 	}
 
-	p = &Pipeline{conf: conf, log: log}
+	p = &Pipeline{conf: conf, log: log, sourceName: conf.Source}
+	if deps.Source != nil {
+		p.sourceName = deps.SourceName
+	}
 	// Undo whatever was started if a later part fails.
 	defer func() {
 		if err != nil {
@@ -188,24 +217,22 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 		}
 	}()
 
-	p.stepper = deps.Model
-	modelName := conf.Model
-	kind := "float32"
-	if p.stepper == nil {
+	p.model = deps.Model
+	if p.model == nil {
 		if conf.Model == "" {
 			return p, fmt.Errorf("%w: model is required", ErrConfig)
 		}
-		om, err := OpenModel(conf.Model, conf.Int8)
-		if err != nil {
+		if p.model, err = OpenModel(conf.Model, conf.Int8); err != nil {
 			return p, err
 		}
-		p.stepper = om.Stepper
-		if om.Kind == "int8" {
-			kind = "int8 (" + om.Kernel + ")"
-		}
-		log.Info("model loaded", "model", conf.Model, "kind", kind)
+		log.Info("model loaded", "model", p.model.Path, "kind", p.model.Kind, "kernel", p.model.Kernel)
 	}
-	arch := p.stepper.Arch()
+	stepper, arch := p.model.Stepper, p.model.Arch
+	if conf.ELBO || p.model.Arch.ActionDim == 0 {
+		// The per-step ELBO is what an action-free (VIPER) model is run for.
+		conf.ELBO = true
+		p.conf.ELBO = true
+	}
 
 	crop := frame.Rect{}
 	p.source = deps.Source
@@ -214,7 +241,9 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 			return p, err
 		}
 	}
-	if conf.Crop == "center" {
+	if deps.Preprocess != nil {
+		crop, filter = deps.Preprocess.Crop, deps.Preprocess.Filter
+	} else if conf.Crop == "center" {
 		// The frame size is known for V4L2 up front; for replay frames are 64x64 already.
 		if cam, ok := p.source.(*capture.Camera); ok {
 			c := cam.Config()
@@ -225,7 +254,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 		return p, fmt.Errorf("%w: replay has %d action columns, the model takes %d", ErrConfig, p.replay.Sequence().A, arch.ActionDim)
 	}
 
-	mon, err := monitor.New(monitor.Config{Model: p.stepper, DecodeEvery: decodeEvery, ELBO: conf.ELBO, Horizon: conf.Horizon})
+	mon, err := monitor.New(monitor.Config{Model: stepper, DecodeEvery: decodeEvery, ELBO: conf.ELBO, Horizon: conf.Horizon})
 	if err != nil {
 		return p, err
 	}
@@ -234,7 +263,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	var sinks []tick.Sink
 	if conf.Record != "" {
 		p.rec, err = record.Create(record.Config{Path: conf.Record, Frames: conf.RecordFrames, Log: log},
-			record.Header{Model: modelName, Kind: kind, Deter: arch.Deter, Stoch: arch.Stoch,
+			record.Header{Model: p.model.Path, Kind: p.model.Label(), Deter: arch.Deter, Stoch: arch.Stoch,
 				ActionDim: arch.ActionDim, Rate: conf.Rate, StartNs: time.Now().UnixNano()})
 		if err != nil {
 			return p, err
@@ -252,7 +281,8 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	}
 	if conf.MetricsAddr != "off" {
 		mc := metrics.Config{Addr: conf.MetricsAddr, Stats: stats,
-			Info: metrics.Info{Model: modelName, Kind: kind, Deter: arch.Deter, Stoch: arch.Stoch, ActionDim: arch.ActionDim}}
+			Info: metrics.Info{Model: p.model.Path, Kind: p.model.Kind, Kernel: p.model.Kernel,
+				Deter: arch.Deter, Stoch: arch.Stoch, ActionDim: arch.ActionDim}}
 		if p.rec != nil {
 			mc.Recorder = p.rec.Stats
 		}
@@ -268,9 +298,9 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	sinks = append(sinks, p.quality)
 	sinks = append(sinks, deps.Sinks...)
 	loop, err = tick.New(tick.Config{
-		Rate: conf.Rate, Model: p.stepper, Source: p.source, Actions: deps.Actions,
+		Rate: conf.Rate, Model: stepper, Source: p.source, Actions: deps.Actions,
 		FrameActions: deps.Actions == nil, ActionPolicy: policy,
-		ActionMaxAge: time.Duration(conf.ActionMaxAge), MaxFrameAge: time.Duration(conf.MaxFrameAge),
+		ActionMaxAge: conf.ActionMaxAge, MaxFrameAge: conf.MaxFrameAge,
 		Crop: crop, Filter: filter, Monitor: mon, Sinks: sinks, Clock: deps.Clock,
 		Log: log.With("component", "tick"), RealtimePriority: conf.RealtimePriority,
 	})
@@ -278,7 +308,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 		return p, err
 	}
 	p.loop = loop
-	if p.met != nil {
+	if p.met != nil && !deps.NoMetricsListener {
 		if err := p.met.Start(); err != nil {
 			return p, err
 		}
@@ -286,10 +316,19 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	return p, nil
 }
 
+// Model is the opened model the run steps.
+func (p *Pipeline) Model() *Opened { return p.model }
+
+// Config is the run's configuration as validated.
+func (p *Pipeline) Config() Config { return p.conf }
+
 func (p *Pipeline) openSource() error {
 	kind, arg, ok := strings.Cut(p.conf.Source, ":")
 	if !ok || arg == "" {
-		return fmt.Errorf("%w: source %q (want v4l2:/dev/videoN or replay:FILE.npz)", ErrConfig, p.conf.Source)
+		if p.conf.Source == SourceROS {
+			return fmt.Errorf("%w: source ros: frames come from the ROS node's image topics; run with --ros or --ros2", ErrConfig)
+		}
+		return fmt.Errorf("%w: source %q (want v4l2:/dev/videoN, replay:FILE.npz, or ros as a ROS node)", ErrConfig, p.conf.Source)
 	}
 	switch kind {
 	case "replay":
@@ -305,13 +344,11 @@ func (p *Pipeline) openSource() error {
 	case "v4l2":
 		c := capture.V4L2Config{Device: arg, Width: p.conf.Width, Height: p.conf.Height, FPS: p.conf.FPS,
 			Logger: p.log.With("component", "capture")}
-		if p.conf.Format != "" {
-			f, err := frame.ParsePixelFormat(p.conf.Format)
-			if err != nil {
-				return fmt.Errorf("%w: format: %w", ErrConfig, err)
-			}
-			c.Format = f
+		f, err := frame.ParsePixelFormat(p.conf.Format)
+		if err != nil {
+			return fmt.Errorf("%w: format: %w", ErrConfig, err)
 		}
+		c.Format = f
 		cam, err := capture.NewV4L2(c)
 		if err != nil {
 			return err
@@ -352,7 +389,7 @@ type Summary struct {
 // Run ticks until ctx ends, Duration passes or a non-looping replay ends, then shuts down
 // in reverse order of start-up (source, recorder with fsync, metrics) and returns the summary.
 func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
-	if d := time.Duration(p.conf.Duration); d > 0 {
+	if d := p.conf.Duration; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
@@ -380,7 +417,7 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 		}()
 	}
 	start := time.Now()
-	p.log.Info("running", "model", p.conf.Model, "source", p.conf.Source, "rate", p.conf.Rate, "metrics", p.MetricsAddr())
+	p.log.Info("running", "model", p.conf.Model, "source", p.sourceName, "rate", p.conf.Rate, "metrics", p.MetricsAddr())
 	err := p.loop.Run(ctx)
 	s := Summary{Summary: p.loop.Summary(), Wall: time.Since(start)}
 	if q.n > 0 {

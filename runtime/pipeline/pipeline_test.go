@@ -50,12 +50,10 @@ func metricValue(t *testing.T, body, name string) float64 {
 
 func TestReplayEndToEnd(t *testing.T) {
 	recPath := filepath.Join(t.TempDir(), "run.rec")
-	every := 2
-	conf := Config{
-		Model: golden, Source: "replay:" + filepath.Join(golden, "seq.npz"), Loop: true,
-		Rate: 100, Duration: Duration(time.Second), MetricsAddr: "127.0.0.1:0",
-		Record: recPath, RecordFrames: true, DecodeEvery: &every, ELBO: true,
-	}
+	conf := Defaults()
+	conf.Model, conf.Source, conf.Loop = golden, "replay:"+filepath.Join(golden, "seq.npz"), true
+	conf.Rate, conf.Duration, conf.MetricsAddr = 100, time.Second, "127.0.0.1:0"
+	conf.Record, conf.RecordFrames, conf.DecodeEvery, conf.ELBO = recPath, true, 2, true
 	sig := &signalSink{n: 10, ready: make(chan struct{})}
 	p, err := New(conf, Deps{Sinks: []tick.Sink{sig}}, quiet())
 	if err != nil {
@@ -126,7 +124,9 @@ func TestReplayEndToEnd(t *testing.T) {
 }
 
 func TestReplayEndsRun(t *testing.T) {
-	p, err := New(Config{Model: golden, Source: "replay:" + filepath.Join(golden, "seq.npz"), Rate: 200, MetricsAddr: "off"}, Deps{}, quiet())
+	c := Defaults()
+	c.Model, c.Source, c.Rate, c.MetricsAddr = golden, "replay:"+filepath.Join(golden, "seq.npz"), 200, "off"
+	p, err := New(c, Deps{}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,27 +141,33 @@ func TestReplayEndsRun(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	neg := -1
+	with := func(f func(c *Config)) Config {
+		c := Defaults()
+		c.Model, c.MetricsAddr = golden, "off"
+		f(&c)
+		return c
+	}
 	tests := []struct {
 		name string
 		conf Config
 		want error
 	}{
-		{"int8 of a float32 model", Config{Model: golden, Int8: true}, ErrNeedsCalibration},
-		{"no model", Config{Source: "replay:x"}, ErrConfig},
-		{"bad source", Config{Model: golden, Source: "camera0"}, ErrConfig},
-		{"bad kind", Config{Model: golden, Source: "http:x"}, ErrConfig},
-		{"bad policy", Config{Model: golden, ActionPolicy: "random"}, ErrConfig},
-		{"bad decode", Config{Model: golden, DecodeEvery: &neg}, ErrConfig},
-		{"bad filter", Config{Model: golden, Filter: "cubic"}, ErrConfig},
-		{"negative duration", Config{Model: golden, Duration: -1}, ErrConfig},
+		{"int8 of a float32 model", with(func(c *Config) { c.Int8 = true }), ErrNeedsCalibration},
+		{"no model", with(func(c *Config) { c.Model, c.Source = "", "replay:x" }), ErrConfig},
+		{"bad source", with(func(c *Config) { c.Source = "camera0" }), ErrConfig},
+		{"bad kind", with(func(c *Config) { c.Source = "http:x" }), ErrConfig},
+		{"bad policy", with(func(c *Config) { c.ActionPolicy = "random" }), ErrConfig},
+		{"bad decode", with(func(c *Config) { c.DecodeEvery = -1 }), ErrConfig},
+		{"bad filter", with(func(c *Config) { c.Filter = "cubic" }), ErrConfig},
+		{"negative duration", with(func(c *Config) { c.Duration = -1 }), ErrConfig},
+		{"zero rate", with(func(c *Config) { c.Rate = 0 }), ErrConfig},
 	}
 	for _, tc := range tests {
 		if _, err := New(tc.conf, Deps{}, quiet()); !errors.Is(err, tc.want) {
 			t.Errorf("%s: err %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if _, err := New(Config{Model: golden, Source: "replay:/nonexistent.npz", MetricsAddr: "off"}, Deps{}, quiet()); err == nil {
+	if _, err := New(with(func(c *Config) { c.Source = "replay:/nonexistent.npz" }), Deps{}, quiet()); err == nil {
 		t.Error("missing replay file accepted")
 	}
 }
@@ -181,8 +187,8 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if c.Model != "m" || c.Rate != 20 || time.Duration(c.Duration) != 2*time.Second || c.DecodeEvery == nil || *c.DecodeEvery != 0 ||
-			time.Duration(c.ActionMaxAge) != 250*time.Millisecond {
+		if c.Model != "m" || c.Rate != 20 || c.Duration != 2*time.Second || c.DecodeEvery != 0 ||
+			c.ActionMaxAge != 250*time.Millisecond {
 			t.Fatalf("%s: %+v", name, c)
 		}
 	}
