@@ -53,6 +53,16 @@ type Quality struct {
 	Anomaly     bool
 }
 
+// Reward is rssmd_msgs/Reward: the VIPER reward of a tick (msg/Reward.msg).
+type Reward struct {
+	msg.Package `ros:"rssmd_msgs"`
+	Header      std_msgs.Header
+	Tick        uint64
+	Reward      float32
+	Elbo        float32
+	IsFirst     bool
+}
+
 // ImagineReq is the request of rssmd_msgs/Imagine.
 type ImagineReq struct {
 	msg.Package `ros:"rssmd_msgs"`

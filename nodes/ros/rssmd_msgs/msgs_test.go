@@ -99,6 +99,7 @@ func TestMessageMD5MatchesDefinition(t *testing.T) {
 	}{
 		{"msg/LatentState.msg", LatentState{}},
 		{"msg/Quality.msg", Quality{}},
+		{"msg/Reward.msg", Reward{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -155,7 +156,7 @@ ctx = genmsg.MsgContext.create_default()
 ml.load_msg_from_string(ctx, sys.argv[2], "std_msgs/Header")
 ml.load_msg_from_string(ctx, sys.argv[3], "sensor_msgs/Image")
 d = sys.argv[1]
-for n in ("LatentState", "Quality"):
+for n in ("LatentState", "Quality", "Reward"):
     s = ml.load_msg_from_file(ctx, d + "/msg/" + n + ".msg", "rssmd_msgs/" + n)
     ml.load_depends(ctx, s, {})
     print(gt.compute_md5(ctx, s))
@@ -168,15 +169,15 @@ print(gt.compute_md5(ctx, s))
 		t.Fatalf("genmsg: %v\n%s", err, out)
 	}
 	sums := strings.Fields(string(out))
-	if len(sums) != 3 {
+	if len(sums) != 4 {
 		t.Fatalf("genmsg printed %q", out)
 	}
-	for i, m := range []any{LatentState{}, Quality{}} {
+	for i, m := range []any{LatentState{}, Quality{}, Reward{}} {
 		if got, _ := msgproc.MD5(m); got != sums[i] {
 			t.Errorf("%T: goroslib %s, genmsg %s", m, got, sums[i])
 		}
 	}
-	if got, _ := serviceproc.MD5(Imagine{}); got != sums[2] {
-		t.Errorf("Imagine: goroslib %s, genmsg %s", got, sums[2])
+	if got, _ := serviceproc.MD5(Imagine{}); got != sums[3] {
+		t.Errorf("Imagine: goroslib %s, genmsg %s", got, sums[3])
 	}
 }
