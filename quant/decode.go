@@ -113,7 +113,7 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 		}
 		for iy := 0; iy < h; iy++ {
 			for ix := 0; ix < h; ix++ {
-				scatterPixel(io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
+				scatterPixel(r.k, io, acc[(iy*h+ix)*rows:(iy*h+ix+1)*rows], iy, ix, ho, k, s, p, C)
 			}
 		}
 	}
@@ -139,12 +139,12 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	inv := d.outInv
 	if d.mulq != nil {
 		if st == C {
-			reluRequant(o, C, io, d.mulq, d.biasq, d.outZero)
+			reluRequant(r.k, o, C, io, d.mulq, d.biasq, d.outZero)
 			return
 		}
 		for i := 0; i < P; i++ {
 			row := o[i*st : (i+1)*st]
-			reluRequant(row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
+			reluRequant(r.k, row[:C], C, io[i*C:(i+1)*C], d.mulq, d.biasq, d.outZero)
 			clear(row[C:])
 		}
 		return

@@ -72,7 +72,7 @@ func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
 	r.k.Gemm(acc, C, stk[:(m-1)*lda+c.slide.Stride()], lda, m, c.slide)
 	if c.mulq != nil {
 		for oy := 0; oy < ho; oy++ {
-			reluRequant(out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
+			reluRequant(r.k, out[oy*ho*C:(oy+1)*ho*C], C, acc[oy*per*C:], c.mulq, c.biasq, c.outZero)
 		}
 		return
 	}
@@ -185,7 +185,7 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 	P, C := sp.OutH*sp.OutH, sp.Cout
 	mul, bias := c.mul[:C], c.ebias[:C]
 	if c.mulq != nil {
-		reluRequant(out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
+		reluRequant(r.k, out[:P*C], C, acc, c.mulq, c.biasq, c.outZero)
 		return
 	}
 	f := r.fbuf[:P*C]
@@ -217,8 +217,8 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 // reluRequant writes out = q8z(max(acc·mulq + biasq, 0), 1, zero) over rows of c channels,
 // with the next layer's inverse scale folded into mulq and biasq (armkernels.ReluRequant:
 // vectorised where the CPU allows; foldRequant keeps the values in its range).
-func reluRequant(out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
-	armkernels.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
+func reluRequant(k *armkernels.Kernels, out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
+	k.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
 }
 
 // instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased

@@ -19,7 +19,7 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	x := r.gruIn[:a.Hidden]
 	m.preMem.Forward(x, r.preIn)
 	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
-	siluExp(x, r.ebuf)
+	siluExp(r.k, x, r.ebuf)
 	copy(r.gruIn[a.Hidden:], s.Deter)
 	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
 	layerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
@@ -32,11 +32,11 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	for i, v := range g[:2*H] {
 		e[i] = -v
 	}
-	armkernels.Exp(e[:2*H], e[:2*H])
+	r.k.Exp(e[:2*H], e[:2*H])
 	for i := range d {
 		e[2*H+i] = 2 * (1 / (1 + e[H+i])) * g[2*H+i]
 	}
-	armkernels.Exp(e[2*H:], e[2*H:])
+	r.k.Exp(e[2*H:], e[2*H:])
 	for i := range d {
 		z := 1 / (1 + e[i])
 		c := 1 - 2/(e[2*H+i]+1)
@@ -45,12 +45,12 @@ func (r *Runner) transition(s *model.State, action []float32) {
 }
 
 // siluExp applies x·σ(x) in place, the exponentials vectorised into tmp (len(x) values).
-func siluExp(x, tmp []float32) {
+func siluExp(k *armkernels.Kernels, x, tmp []float32) {
 	tmp = tmp[:len(x)]
 	for i, v := range x {
 		tmp[i] = -v
 	}
-	armkernels.Exp(tmp, tmp)
+	k.Exp(tmp, tmp)
 	for i, v := range x {
 		x[i] = v / (1 + tmp[i])
 	}
@@ -59,7 +59,7 @@ func siluExp(x, tmp []float32) {
 func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
 	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
 	layerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
-	siluExp(r.hidden, r.ebuf)
+	siluExp(r.k, r.hidden, r.ebuf)
 	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
 	return r.headOut
 }
