@@ -133,8 +133,11 @@ func (e *Encoder) OctetArray(b []byte) { e.buf = append(e.buf, b...) }
 func (e *Encoder) Float32s(v []float32) {
 	e.SeqLen(len(v))
 	e.Grow(4 * len(v))
-	for _, f := range v {
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(f))
+	n := len(e.buf)
+	e.buf = e.buf[:n+4*len(v)]
+	b := e.buf[n:]
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
 	}
 }
 
