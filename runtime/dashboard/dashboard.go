@@ -125,6 +125,7 @@ type Dashboard struct {
 type sample struct {
 	Tick, Seq           uint64
 	MSE, PSNR, KL, ELBO float64
+	Reward              float64 // VIPER reward; NaN when the ELBO is off
 	Z, ZKL              float64
 	Latency, Step       time.Duration
 	Decoded, Anomaly    bool
@@ -224,12 +225,13 @@ func (d *Dashboard) Horizon() int { return d.conf.Horizon }
 // OnTick implements tick.Sink. It allocates nothing and never waits for the web side.
 func (d *Dashboard) OnTick(r *tick.Result) {
 	q := &r.Quality
-	s := sample{Tick: r.Tick, Seq: r.Seq, MSE: q.MSE, PSNR: q.PSNR, KL: q.KL, ELBO: q.ELBO,
+	s := sample{Tick: r.Tick, Seq: r.Seq, MSE: q.MSE, PSNR: q.PSNR, KL: q.KL, ELBO: q.ELBO, Reward: q.Reward,
 		Z: q.ZScore, ZKL: q.ZScoreKL, Latency: r.Stages[tick.StageTotal], Step: r.Stages[tick.StageStep],
 		Decoded: q.Decoded, Anomaly: q.Anomaly}
 	if !q.Decoded && q.MSE == 0 {
 		// Nothing decoded yet this episode: a gap in the plots, not a perfect prediction.
-		s.MSE, s.PSNR, s.ELBO = math.NaN(), math.NaN(), math.NaN()
+		// (The ELBO and reward are per step, not per decode: they stay.)
+		s.MSE, s.PSNR = math.NaN(), math.NaN()
 	}
 	if d.conf.Disturbance != nil {
 		s.Mark = d.conf.Disturbance(r.Seq)

@@ -239,6 +239,7 @@ type Point struct {
 	PSNR        num    `json:"psnr"`
 	KL          num    `json:"kl"`
 	ELBO        num    `json:"elbo"`
+	Reward      num    `json:"reward"`
 	Z           num    `json:"z"`
 	ZKL         num    `json:"z_kl"`
 	LatencyMs   num    `json:"latency_ms"`
@@ -253,15 +254,18 @@ type imagesJSON struct {
 
 // Series are the plotted histories, oldest first, one entry per step.
 type Series struct {
-	Tick      []uint64 `json:"tick"`
-	MSE       []num    `json:"mse"`
-	PSNR      []num    `json:"psnr"`
-	KL        []num    `json:"kl"`
-	ELBO      []num    `json:"elbo"`
-	LatencyMs []num    `json:"latency_ms"`
-	StepMs    []num    `json:"step_ms"`
-	Anomaly   []int    `json:"anomaly"` // 0/1 ([]uint8 would encode as base64)
-	Mark      []int    `json:"mark"`
+	Tick []uint64 `json:"tick"`
+	MSE  []num    `json:"mse"`
+	PSNR []num    `json:"psnr"`
+	KL   []num    `json:"kl"`
+	ELBO []num    `json:"elbo"`
+	// Reward is the VIPER reward, for action-free (VIPER) models only: the reward is what
+	// they are run for; the page plots it when present.
+	Reward    []num `json:"reward,omitempty"`
+	LatencyMs []num `json:"latency_ms"`
+	StepMs    []num `json:"step_ms"`
+	Anomaly   []int `json:"anomaly"` // 0/1 ([]uint8 would encode as base64)
+	Mark      []int `json:"mark"`
 }
 
 func (d *Dashboard) kindName(k uint8) string {
@@ -306,6 +310,9 @@ func (d *Dashboard) Snapshot(n int) *State {
 		se.PSNR = append(se.PSNR, num(p.PSNR))
 		se.KL = append(se.KL, num(p.KL))
 		se.ELBO = append(se.ELBO, num(p.ELBO))
+		if d.arch.ActionDim == 0 {
+			se.Reward = append(se.Reward, num(p.Reward))
+		}
 		se.LatencyMs = append(se.LatencyMs, num(ms(p.Latency)))
 		se.StepMs = append(se.StepMs, num(ms(p.Step)))
 		se.Anomaly = append(se.Anomaly, b2i(p.Anomaly))
@@ -322,7 +329,7 @@ func (d *Dashboard) Snapshot(n int) *State {
 
 func point(p sample) Point {
 	return Point{Tick: p.Tick, Seq: p.Seq, MSE: num(p.MSE), PSNR: num(p.PSNR), KL: num(p.KL), ELBO: num(p.ELBO),
-		Z: num(p.Z), ZKL: num(p.ZKL), LatencyMs: num(ms(p.Latency)), Anomaly: p.Anomaly}
+		Reward: num(p.Reward), Z: num(p.Z), ZKL: num(p.ZKL), LatencyMs: num(ms(p.Latency)), Anomaly: p.Anomaly}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
