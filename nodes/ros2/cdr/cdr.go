@@ -41,8 +41,19 @@ func (e *Encoder) Reset(dst []byte) {
 	e.origin = len(e.buf)
 }
 
-// Bytes returns the payload written so far, header included.
+// Bytes returns the payload written so far, header included, as it stands.
 func (e *Encoder) Bytes() []byte { return e.buf }
+
+// Finish ends the payload and returns it: it pads the data with zeros to a multiple of 4
+// bytes and records the padding in the low two bits of the options (XTypes 1.3 §7.6.3.1.2),
+// as Cyclone DDS does, so a reader that trusts the options sees the exact data length.
+// Nothing may be written after Finish until Reset.
+func (e *Encoder) Finish() []byte {
+	pad := (4 - e.Len()%4) % 4
+	e.buf = append(e.buf, make([]byte, pad)...)
+	e.buf[e.origin-1] = byte(pad)
+	return e.buf
+}
 
 // Len is the number of data bytes written after the header.
 func (e *Encoder) Len() int { return len(e.buf) - e.origin }

@@ -76,6 +76,28 @@ func TestEncoderAppendsToPrefix(t *testing.T) {
 	}
 }
 
+func TestFinishPadsAndRecordsPadding(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{0, "00010000"},
+		{1, "00010003 01000000"},
+		{2, "00010002 01010000"},
+		{3, "00010001 01010100"},
+		{4, "00010000 01010101"},
+	} {
+		var e Encoder
+		e.Reset(nil)
+		for range tc.n {
+			e.Uint8(1)
+		}
+		if got, want := e.Finish(), unhex(t, tc.want); !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: got % x want % x", tc.n, got, want)
+		}
+	}
+}
+
 func TestRoundTripBothOrders(t *testing.T) {
 	var e Encoder
 	e.Reset(nil)

@@ -33,14 +33,15 @@ type Message interface {
 	Type() *TypeInfo
 }
 
-// Encode appends m's payload (header included) to dst and returns it. It allocates its
+// Encode appends m's payload (header included, padded by cdr.Encoder.Finish) to dst and
+// returns it. It allocates its
 // Encoder (the interface call lets it escape); a publisher keeps a cdr.Encoder and calls
 // Reset and Marshal, which allocate nothing when dst has room.
 func Encode(dst []byte, m Message) []byte {
 	var e cdr.Encoder
 	e.Reset(dst)
 	m.Marshal(&e)
-	return e.Bytes()
+	return e.Finish()
 }
 
 // Decode reads a payload (header included) into m.
