@@ -3,6 +3,7 @@ package frame
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"math"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	OutWidth, OutHeight int
 	// Filter is the resampling kernel; the default is Bilinear.
 	Filter Filter
+	// Log receives the one notice that MJPEG frames fall back to image/jpeg;
+	// nil means slog.Default().
+	Log *slog.Logger
 }
 
 // maxSide bounds frame dimensions so that tables stay small and a corrupt
@@ -89,6 +93,7 @@ type Preprocessor struct {
 
 	jpegBuf []byte
 	reader  bytes.Reader
+	jpeg    *jpegState // MJPEG only, built on the first frame
 }
 
 // NewPreprocessor validates conf and precomputes the sampling tables.

@@ -128,6 +128,16 @@ func (p *Preprocessor) resampleRGB(dst, data []byte, stride int) {
 }
 
 func (p *Preprocessor) processJPEG(dst, data []byte) error {
+	if p.jpeg == nil {
+		p.jpeg = p.initJPEG()
+	}
+	if p.jpeg.f != 0 {
+		if handled, err := p.processJPEGReduced(p.jpeg, dst, data); handled {
+			return err
+		}
+	}
+	// Full-size decode: crops too small for a reduced scale, and what the
+	// reduced decoder does not handle (progressive, 12-bit, CMYK, ...).
 	info, err := scanJPEG(data)
 	if err != nil {
 		return err
@@ -135,7 +145,7 @@ func (p *Preprocessor) processJPEG(dst, data []byte) error {
 	// Check the size before decoding so a corrupt header cannot make
 	// image/jpeg allocate planes for a 65535x65535 image.
 	if info.width != p.conf.Width || info.height != p.conf.Height {
-		return fmt.Errorf("%w: JPEG is %dx%d, want %dx%d", ErrSize, info.width, info.height, p.conf.Width, p.conf.Height)
+		return errSizeMismatch(info.width, info.height, p.conf)
 	}
 	if !info.hasDHT {
 		p.jpegBuf = insertDHT(p.jpegBuf[:0], data, info.sos)
@@ -147,6 +157,10 @@ func (p *Preprocessor) processJPEG(dst, data []byte) error {
 		return fmt.Errorf("%w: %w", ErrDecode, err)
 	}
 	return p.resampleImage(dst, img)
+}
+
+func errSizeMismatch(w, h int, c Config) error {
+	return fmt.Errorf("%w: JPEG is %dx%d, want %dx%d", ErrSize, w, h, c.Width, c.Height)
 }
 
 // resampleImage resamples a decoded JPEG (full-range YCbCr or grey).
@@ -184,49 +198,5 @@ func (p *Preprocessor) resampleImage(dst []byte, img image.Image) error {
 
 // resampleYCbCr reads planar full-range YCbCr; nil chroma planes mean grey.
 func (p *Preprocessor) resampleYCbCr(dst, yp, cb, cr []byte, yStride, cStride, hs, vs int) {
-	t := fullTables
-	xs, ys := &p.xs, &p.ys
-	cx := p.cx[hs]
-	outW := p.conf.OutWidth
-	o := 0
-	for oy := range p.conf.OutHeight {
-		y0, y1 := ys.start[oy], ys.start[oy+1]
-		for ox := range outW {
-			x0, x1 := xs.start[ox], xs.start[ox+1]
-			var r, g, b int64
-			for j := y0; j < y1; j++ {
-				sy := int(ys.pos[j])
-				row := yp[sy*yStride:]
-				var hr, hg, hb int32
-				if cb == nil {
-					for i := x0; i < x1; i++ {
-						v := int32(row[xs.pos[i]]) * (xs.w[i] << 8)
-						hr += v
-						hg += v
-						hb += v
-					}
-				} else {
-					crow := (sy >> vs) * cStride
-					rb, rr := cb[crow:], cr[crow:]
-					for i := x0; i < x1; i++ {
-						c := cx[i]
-						vr, vg, vb := t.rgbQ8(row[xs.pos[i]], rb[c], rr[c])
-						w := xs.w[i]
-						hr += vr * w
-						hg += vg * w
-						hb += vb * w
-					}
-				}
-				wy := int64(ys.w[j])
-				r += int64(hr) * wy
-				g += int64(hg) * wy
-				b += int64(hb) * wy
-			}
-			d := dst[o : o+3 : o+3]
-			d[0] = uint8((r + accHalf) >> accShift)
-			d[1] = uint8((g + accHalf) >> accShift)
-			d[2] = uint8((b + accHalf) >> accShift)
-			o += 3
-		}
-	}
+	resamplePlanes(dst, &p.xs, &p.ys, p.cx[hs], yp, cb, cr, yStride, cStride, vs, p.conf.OutWidth, p.conf.OutHeight)
 }
