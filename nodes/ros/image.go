@@ -23,14 +23,13 @@ var ErrImage = errors.New("image refused")
 // ImageSource is the frame source fed by the ~image and ~image/compressed subscriptions: it
 // keeps only the newest frame, stamped with the message's header stamp. It implements the tick
 // loop's source (Latest, Stats). goroslib hands every callback a freshly decoded message that
-// nobody else touches, so an rgb8 or yuv422 frame is kept without a copy.
+// nobody else touches, so an rgb8 or yuv422 frame is kept without a copy. The newest frame
+// waits in a capture.Mailbox, the same freshest-frame mailbox the camera uses.
 type ImageSource struct {
 	now func() time.Time // stamp of messages that carry none
+	mb  *capture.Mailbox
 
-	mu       sync.Mutex
-	latest   capture.Frame
-	have     bool
-	taken    uint64
+	mu       sync.Mutex // also serialises publishing, so Seq order is publish order
 	stats    capture.Stats
 	rejected uint64
 	lastErr  error
@@ -42,24 +41,19 @@ func NewImageSource(now func() time.Time) *ImageSource {
 	if now == nil {
 		now = time.Now
 	}
-	return &ImageSource{now: now}
+	return &ImageSource{now: now, mb: capture.NewMailbox()}
 }
 
 // Latest implements tick.Source.
-func (s *ImageSource) Latest() (capture.Frame, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.have {
-		s.taken = s.latest.Seq
-	}
-	return s.latest, s.have
-}
+func (s *ImageSource) Latest() (capture.Frame, bool) { return s.mb.Take(false) }
 
 // Stats implements tick.Source. Errors counts refused messages.
 func (s *ImageSource) Stats() capture.Stats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	s.mu.Unlock()
+	st.Skipped = s.mb.Skipped()
+	return st
 }
 
 // Rejected is the number of refused messages and the last reason.
@@ -85,13 +79,9 @@ func (s *ImageSource) publish(f frame.Frame, stamp time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.have && s.latest.Seq != s.taken {
-		s.stats.Skipped++
-	}
 	s.stats.Frames++
 	s.stats.Connected = true
-	s.latest = capture.Frame{Frame: f, Seq: s.stats.Frames, Captured: stamp, Mono: time.Duration(nanotime())}
-	s.have = true
+	s.mb.Publish(capture.Frame{Frame: f, Seq: s.stats.Frames, Captured: stamp, Mono: time.Duration(nanotime())})
 }
 
 // HandleImage takes a sensor_msgs/Image (rgb8, bgr8, mono8, yuv422 = UYVY, yuv422_yuy2 =

@@ -150,3 +150,23 @@ func FuzzHandleImage(f *testing.F) {
 		_ = p.Process(make([]byte, 64*64*3), fr.Frame)
 	})
 }
+
+// TestImageSourceSkipped: frames replaced before the tick took them are counted as skipped
+// (the shared capture.Mailbox), and Latest keeps returning the newest.
+func TestImageSourceSkipped(t *testing.T) {
+	s := NewImageSource(nil)
+	for range 3 {
+		if err := s.HandleImage(img("rgb8", 2, 1, 6, 6)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f, ok := s.Latest(); !ok || f.Seq != 3 {
+		t.Fatalf("Latest = seq %d, %v; want 3", f.Seq, ok)
+	}
+	if f, ok := s.Latest(); !ok || f.Seq != 3 {
+		t.Fatalf("second Latest = seq %d, %v; want 3 again", f.Seq, ok)
+	}
+	if st := s.Stats(); st.Frames != 3 || st.Skipped != 2 || !st.Connected {
+		t.Errorf("stats %+v, want 3 frames, 2 skipped, connected", st)
+	}
+}

@@ -127,7 +127,7 @@ type Camera struct {
 	conf   V4L2Config
 	open   openFunc
 	log    *slog.Logger
-	mb     *mailbox
+	mb     *Mailbox
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -157,7 +157,7 @@ func newCamera(conf V4L2Config, open openFunc) (*Camera, error) {
 		return nil, fmt.Errorf("capture: open %s: %w", conf.Device, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Camera{conf: conf, open: open, log: conf.Logger, mb: newMailbox(), cancel: cancel, fresh: true}
+	c := &Camera{conf: conf, open: open, log: conf.Logger, mb: NewMailbox(), cancel: cancel, fresh: true}
 	c.connected.Store(true)
 	c.wg.Add(1)
 	go c.run(ctx, dev)
@@ -260,7 +260,7 @@ func (c *Camera) deliver(dev device, b rawBuffer) error {
 		b = nb
 	}
 	c.count(b.seq)
-	buf := c.mb.buffer(len(b.data))
+	buf := c.mb.Buffer(len(b.data))
 	copy(buf, b.data)
 	f := Frame{
 		Frame: frame.Frame{Data: buf, Format: c.conf.Format, Width: c.conf.Width, Height: c.conf.Height, Stride: b.stride},
@@ -269,7 +269,7 @@ func (c *Camera) deliver(dev device, b rawBuffer) error {
 	if err := dev.requeue(b.index); err != nil {
 		return err
 	}
-	c.mb.publish(f)
+	c.mb.Publish(f)
 	return nil
 }
 
@@ -296,16 +296,16 @@ func (c *Camera) Next(ctx context.Context) (Frame, error) {
 	if c.closed.Load() {
 		return Frame{}, ErrClosed
 	}
-	return c.mb.next(ctx)
+	return c.mb.Next(ctx)
 }
 
 // Latest returns the newest frame without waiting.
-func (c *Camera) Latest() (Frame, bool) { return c.mb.take(false) }
+func (c *Camera) Latest() (Frame, bool) { return c.mb.Take(false) }
 
 // Stats returns the capture counters.
 func (c *Camera) Stats() Stats {
 	s := Stats{
-		Frames: c.frames.Load(), Dropped: c.dropped.Load(), Skipped: c.mb.skippedCount(),
+		Frames: c.frames.Load(), Dropped: c.dropped.Load(), Skipped: c.mb.Skipped(),
 		Errors: c.errs.Load(), Reconnects: c.reconnects.Load(), Connected: c.connected.Load(),
 	}
 	if p := c.lastErr.Load(); p != nil {
@@ -321,7 +321,7 @@ func (c *Camera) Close() error {
 		c.closed.Store(true)
 		c.cancel()
 		c.wg.Wait()
-		c.mb.close()
+		c.mb.Close()
 	})
 	return nil
 }

@@ -263,7 +263,7 @@ func TestCameraDeliverAllocs(t *testing.T) {
 	if err := conf.setDefaults(); err != nil {
 		t.Fatal(err)
 	}
-	c := &Camera{conf: conf, mb: newMailbox(), fresh: true}
+	c := &Camera{conf: conf, mb: NewMailbox(), fresh: true}
 	dev, _ := cam.open(&conf)
 	step := func() {
 		cam.produce(1, 0)
@@ -274,7 +274,7 @@ func TestCameraDeliverAllocs(t *testing.T) {
 		if err := c.deliver(dev, b); err != nil {
 			t.Fatal(err)
 		}
-		c.mb.take(true)
+		c.mb.Take(true)
 	}
 	step() // first use sizes the mailbox buffers
 	step()

@@ -5,11 +5,15 @@ import (
 	"sync"
 )
 
-// mailbox hands the newest frame from one producer goroutine to one consumer
-// without copying on the consumer side and without allocating per frame:
-// three slots rotate between "being written", "newest" and "held by the
-// consumer", so the producer never writes into a frame the consumer holds.
-type mailbox struct {
+// Mailbox is rssmd's one freshest-frame mailbox: it hands the newest frame
+// from its producer to one consumer without copying on the consumer side and
+// without allocating per frame, and counts the frames nobody took. Three
+// slots rotate between "being written", "newest" and "held by the consumer",
+// so the producer never writes into a frame the consumer holds. Every live
+// source uses it: the camera and paced replay here, the ROS image
+// subscriptions in nodes/ros. Publish may be called from several goroutines
+// (it is serialised); Buffer belongs to a single producer.
+type Mailbox struct {
 	mu      sync.Mutex
 	slots   [3]mslot
 	write   int // slot the producer fills next
@@ -29,13 +33,15 @@ type mslot struct {
 	buf []byte
 }
 
-func newMailbox() *mailbox {
-	return &mailbox{latest: -1, held: -1, notify: make(chan struct{}, 1), done: make(chan struct{})}
+// NewMailbox returns an empty mailbox.
+func NewMailbox() *Mailbox {
+	return &Mailbox{latest: -1, held: -1, notify: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// buffer returns the producer's write buffer resized to n bytes. It
-// allocates only when n exceeds every size seen before in that slot.
-func (m *mailbox) buffer(n int) []byte {
+// Buffer returns the producer's write buffer resized to n bytes, to fill and
+// then Publish. It allocates only when n exceeds every size seen before in
+// that slot.
+func (m *Mailbox) Buffer(n int) []byte {
 	m.mu.Lock()
 	s := &m.slots[m.write]
 	m.mu.Unlock()
@@ -46,9 +52,10 @@ func (m *mailbox) buffer(n int) []byte {
 	return s.buf
 }
 
-// publish makes f the newest frame. f.Data may be the slice from buffer or
-// memory that stays immutable for the source's lifetime (replay).
-func (m *mailbox) publish(f Frame) {
+// Publish makes f the newest frame. f.Data may be the slice from Buffer or
+// memory nobody writes to afterwards (a replayed sequence, a received
+// message).
+func (m *Mailbox) Publish(f Frame) {
 	m.mu.Lock()
 	if m.latest >= 0 && m.slots[m.latest].gen > m.read {
 		m.skipped++
@@ -70,9 +77,10 @@ func (m *mailbox) publish(f Frame) {
 	}
 }
 
-// take returns the newest frame if it is newer than the last one taken, or
-// any newest frame if fresh is false.
-func (m *mailbox) take(fresh bool) (Frame, bool) {
+// Take returns the newest frame if it is newer than the last one taken, or
+// the newest frame whatever was taken before if fresh is false; ok is false
+// when there is no such frame. It never blocks.
+func (m *Mailbox) Take(fresh bool) (Frame, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.latest < 0 || (fresh && m.slots[m.latest].gen <= m.read) {
@@ -84,15 +92,17 @@ func (m *mailbox) take(fresh bool) (Frame, bool) {
 	return s.f, true
 }
 
-func (m *mailbox) next(ctx context.Context) (Frame, error) {
+// Next waits for a frame newer than the last one taken; ErrClosed once the
+// mailbox is closed and drained.
+func (m *Mailbox) Next(ctx context.Context) (Frame, error) {
 	for {
-		if f, ok := m.take(true); ok {
+		if f, ok := m.Take(true); ok {
 			return f, nil
 		}
 		select {
 		case <-m.notify:
 		case <-m.done:
-			if f, ok := m.take(true); ok {
+			if f, ok := m.Take(true); ok {
 				return f, nil
 			}
 			return Frame{}, ErrClosed
@@ -102,13 +112,15 @@ func (m *mailbox) next(ctx context.Context) (Frame, error) {
 	}
 }
 
-func (m *mailbox) skippedCount() uint64 {
+// Skipped counts published frames that were replaced before anyone took them.
+func (m *Mailbox) Skipped() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.skipped
 }
 
-func (m *mailbox) close() {
+// Close wakes waiting consumers; Next then returns what is left, then ErrClosed.
+func (m *Mailbox) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.closed {

@@ -50,7 +50,7 @@ type Replay struct {
 	markedFirst bool
 
 	// Rate > 0.
-	mb     *mailbox
+	mb     *Mailbox
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	ended  atomic.Bool
@@ -79,7 +79,7 @@ func NewReplay(conf ReplayConfig) (*Replay, error) {
 	}
 	r := &Replay{conf: conf, seq: seq, start: conf.Now()}
 	if conf.Rate > 0 {
-		r.mb = newMailbox()
+		r.mb = NewMailbox()
 		ctx, cancel := context.WithCancel(context.Background())
 		r.cancel = cancel
 		r.wg.Add(1)
@@ -122,10 +122,10 @@ func (r *Replay) play(ctx context.Context) {
 		f, ok := r.frameAt(n)
 		if !ok {
 			r.ended.Store(true)
-			r.mb.close()
+			r.mb.Close()
 			return
 		}
-		r.mb.publish(f)
+		r.mb.Publish(f)
 		r.frames.Add(1)
 		select {
 		case <-tick.C:
@@ -145,7 +145,7 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 		return Frame{}, err
 	}
 	if r.mb != nil {
-		f, err := r.mb.next(ctx)
+		f, err := r.mb.Next(ctx)
 		if err == ErrClosed && r.ended.Load() && !r.closed.Load() {
 			return Frame{}, io.EOF
 		}
@@ -168,7 +168,7 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 // Latest returns the newest frame without blocking.
 func (r *Replay) Latest() (Frame, bool) {
 	if r.mb != nil {
-		f, ok := r.mb.take(false)
+		f, ok := r.mb.Take(false)
 		if ok {
 			r.markFirst(&f)
 		}
@@ -196,7 +196,7 @@ func (r *Replay) markFirst(f *Frame) {
 func (r *Replay) Stats() Stats {
 	s := Stats{Frames: r.frames.Load(), Connected: !r.closed.Load()}
 	if r.mb != nil {
-		s.Skipped = r.mb.skippedCount()
+		s.Skipped = r.mb.Skipped()
 	}
 	return s
 }
@@ -209,7 +209,7 @@ func (r *Replay) Close() error {
 	if r.mb != nil {
 		r.cancel()
 		r.wg.Wait()
-		r.mb.close()
+		r.mb.Close()
 	}
 	return nil
 }

@@ -165,21 +165,11 @@ func rgbImage(b []uint8, f []float32) *image.NRGBA {
 		if b != nil {
 			p[0], p[1], p[2] = b[3*i], b[3*i+1], b[3*i+2]
 		} else {
-			p[0], p[1], p[2] = unit8(f[3*i]), unit8(f[3*i+1]), unit8(f[3*i+2])
+			model.UnitImageBytes(p[:3], f[3*i:3*i+3])
 		}
 		p[3] = 255
 	}
 	return img
-}
-
-func unit8(v float32) uint8 {
-	if !(v > 0) {
-		return 0
-	}
-	if v >= 1 {
-		return 255
-	}
-	return uint8(v*255 + 0.5)
 }
 
 func pngURL(img image.Image) string {

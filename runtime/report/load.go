@@ -142,9 +142,7 @@ func nanSlice(n int) []float64 {
 
 func to8(f []float32) []uint8 {
 	out := make([]uint8, len(f))
-	for i, v := range f {
-		out[i] = uint8(math.Round(float64(min(max(v, 0), 1)) * 255))
-	}
+	model.UnitImageBytes(out, f)
 	return out
 }
 
