@@ -204,8 +204,9 @@ func readSNSet(b []byte, bo binary.ByteOrder, s *SequenceNumberSet) (int, error)
 	if s.NumBits > 256 {
 		return 0, fmt.Errorf("sequence number set: numBits %d > 256: %w", s.NumBits, ErrInvalid)
 	}
-	if s.Base < 1 {
-		// §8.3.5.5: bitmapBase >= 1 for a valid set.
+	if s.Base < 1 && !(s.Base == 0 && s.NumBits == 0) {
+		// §8.3.5.5: bitmapBase >= 1; an empty set based at 0 is what some
+		// readers send as a pre-emptive ACKNACK, so it is let through.
 		return 0, fmt.Errorf("sequence number set: base %d < 1: %w", s.Base, ErrInvalid)
 	}
 	words := int((s.NumBits + 31) / 32)

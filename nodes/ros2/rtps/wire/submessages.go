@@ -58,6 +58,19 @@ func (d *Data) Append(b []byte) []byte {
 	return finishSubmessage(b, start)
 }
 
+// PayloadPadding returns how many trailing bytes of a serialized payload
+// are padding, as the encapsulation options' two low bits declare (XTypes
+// 7.6.3.1.2); 0 when the declaration does not fit the payload.
+func PayloadPadding(payload []byte) int {
+	if len(payload) < 4 {
+		return 0
+	}
+	if pad := int(payload[3] & 3); pad <= len(payload)-4 {
+		return pad
+	}
+	return 0
+}
+
 func padTo4(b []byte, start int) []byte {
 	for (len(b)-start)%4 != 0 {
 		b = append(b, 0)
@@ -93,12 +106,7 @@ func (d *Data) Unmarshal(h SubmessageHeader, body []byte) error {
 	}
 	if h.Flags&(DataFlagD|DataFlagK) != 0 {
 		d.Key = h.Flags&DataFlagD == 0
-		if len(rest) >= 4 {
-			if pad := int(rest[3] & 3); pad <= len(rest)-4 {
-				rest = rest[:len(rest)-pad] // padding declared in the options
-			}
-		}
-		d.Payload = rest
+		d.Payload = rest // with any padding: see PayloadPadding
 	}
 	return nil
 }

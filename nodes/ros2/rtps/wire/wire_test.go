@@ -38,7 +38,7 @@ func TestSubmessageRoundTrip(t *testing.T) {
 		out  submessage
 	}{
 		{"data", DATA, &Data{ReaderID: testReader, WriterID: testWriter, SN: 1<<32 + 7, Payload: []byte{0, 1, 0, 0, 9, 9, 9, 9}, LittleEndian: true}, &Data{}},
-		{"data padded", DATA, &Data{ReaderID: testReader, WriterID: testWriter, SN: 2, Payload: []byte{0, 1, 0, 1, 9, 9, 9}, LittleEndian: true}, &Data{}},
+		{"data padded", DATA, &Data{ReaderID: testReader, WriterID: testWriter, SN: 2, Payload: []byte{0, 1, 0, 1, 9, 9, 9, 0}, LittleEndian: true}, &Data{}},
 		{"data+qos", DATA, &Data{ReaderID: testReader, WriterID: testWriter, SN: 3, InlineQoS: qos, Payload: []byte{0, 1, 0, 0}, LittleEndian: true}, &Data{}},
 		{"data key only", DATA, &Data{WriterID: testWriter, SN: 3, InlineQoS: qos, LittleEndian: true}, &Data{}},
 		{"datafrag", DATA_FRAG, &DataFrag{ReaderID: testReader, WriterID: testWriter, SN: 9, FragmentStart: 2, FragmentsInSubmessage: 2, FragmentSize: 4, SampleSize: 10, Payload: []byte{1, 2, 3, 4, 5, 6}, LittleEndian: true}, &DataFrag{}},
@@ -98,6 +98,21 @@ func TestSubmessageRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDataPadding(t *testing.T) {
+	// A 7-byte payload is padded to 8 and the options say so.
+	b := (&Data{WriterID: testWriter, SN: 1, Payload: []byte{0, 1, 0, 0, 7, 8, 9}}).Append(nil)
+	var d Data
+	if err := d.Unmarshal(SubmessageHeader{Kind: DATA, Flags: b[1]}, b[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(d.Payload, []byte{0, 1, 0, 1, 7, 8, 9, 0}) || PayloadPadding(d.Payload) != 1 {
+		t.Fatalf("payload %x, padding %d", d.Payload, PayloadPadding(d.Payload))
+	}
+	if PayloadPadding([]byte{0, 1, 0, 3, 1}) != 0 {
+		t.Fatal("padding longer than the body accepted")
 	}
 }
 
