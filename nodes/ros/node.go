@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"os"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_msgs"
 	"github.com/bluenviron/goroslib/v2/pkg/msgs/std_srvs"
 	"github.com/rssmd/rssmd/model"
+	"github.com/rssmd/rssmd/nodes/core"
 	"github.com/rssmd/rssmd/nodes/ros/rssmd_msgs"
 	"github.com/rssmd/rssmd/runtime/tick"
 )
@@ -56,6 +56,9 @@ type Config struct {
 	Reset func() error
 	// KernelPath and Source are reported in /diagnostics.
 	KernelPath, Source string
+	// Hub is the tick sink shared with other nodes (ROS 2); nil: the node has its own and
+	// its OnTick feeds it.
+	Hub *core.Hub
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 }
@@ -73,11 +76,10 @@ type Node struct {
 	actions *tick.ActionMailbox
 	images  *ImageSource
 
-	mu       sync.Mutex // guards pending, havePend
-	pending  snapshot
-	havePend bool
-	wake     chan struct{}
-	imagine  chan imagineCall
+	hub     *core.Hub
+	feed    *core.Feed
+	imagine chan imagineCall
+	warn    warnLimiter
 
 	ep         atomic.Pointer[endpoints]
 	reconnects atomic.Uint64
@@ -96,6 +98,7 @@ type Node struct {
 type endpoints struct {
 	node                    *goroslib.Node
 	latent, vector, quality *goroslib.Publisher
+	reward                  *goroslib.Publisher
 	predicted, recon, diag  *goroslib.Publisher
 	subs                    []*goroslib.Subscriber
 	srvs                    []*goroslib.ServiceProvider
@@ -110,7 +113,7 @@ func (e *endpoints) close() {
 	for _, s := range e.subs {
 		s.Close()
 	}
-	for _, p := range []*goroslib.Publisher{e.latent, e.vector, e.quality, e.predicted, e.recon, e.diag} {
+	for _, p := range []*goroslib.Publisher{e.latent, e.vector, e.quality, e.reward, e.predicted, e.recon, e.diag} {
 		if p != nil {
 			p.Close()
 		}
@@ -167,11 +170,14 @@ func NewNode(conf Config) (*Node, error) {
 		conf:    conf,
 		log:     conf.Log.With("node", conf.Env.NodeName()),
 		actions: tick.NewActionMailbox(conf.Arch.ActionDim),
-		pending: newSnapshot(conf.Arch),
-		wake:    make(chan struct{}, 1),
+		hub:     conf.Hub,
 		imagine: make(chan imagineCall),
 		ready:   make(chan struct{}),
 	}
+	if n.hub == nil {
+		n.hub = core.NewHub(conf.Arch)
+	}
+	n.feed = n.hub.Subscribe()
 	n.images = NewImageSource(n.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
@@ -227,18 +233,10 @@ func (n *Node) Now() time.Time {
 	return time.Now()
 }
 
-// OnTick implements tick.Sink: it copies the result into the node's pending snapshot (no
-// allocation, no blocking) and wakes the worker, which publishes the newest result only.
-func (n *Node) OnTick(r *tick.Result) {
-	n.mu.Lock()
-	n.pending.copyFrom(r)
-	n.havePend = true
-	n.mu.Unlock()
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
-}
+// OnTick implements tick.Sink for a node with its own hub (Config.Hub nil): the hub copies
+// the result (no allocation, no blocking) and wakes the worker, which publishes the newest
+// result only. With a shared hub, the hub is the loop's sink instead.
+func (n *Node) OnTick(r *tick.Result) { n.hub.OnTick(r) }
 
 var _ tick.Sink = (*Node)(nil)
 
@@ -367,6 +365,10 @@ func (n *Node) connect() (ep *endpoints, err error) {
 	if err := pub(&ep.quality, "~quality", &rssmd_msgs.Quality{}); err != nil {
 		return nil, err
 	}
+	// ~reward: a separate topic, so Quality.msg (and its MD5) stays as it was.
+	if err := pub(&ep.reward, "~reward", &rssmd_msgs.Reward{}); err != nil {
+		return nil, err
+	}
 	if err := pub(&ep.diag, "/diagnostics", &diagnostic_msgs.DiagnosticArray{}); err != nil {
 		return nil, err
 	}
@@ -470,23 +472,21 @@ func (w *warnLimiter) ok(kind string) bool {
 	return true
 }
 
-var inputWarn warnLimiter
-
 func (n *Node) onAction(m *std_msgs.Float32MultiArray) {
-	if err := n.actions.Put(m.Data, n.Now()); err != nil && inputWarn.ok("action") {
+	if err := n.actions.Put(m.Data, n.Now()); err != nil && n.warn.ok("action") {
 		n.log.Warn("~action rejected", "err", err, "rejected", n.actions.Rejected())
 	}
 }
 
 func (n *Node) onImage(m *sensor_msgs.Image) {
-	if err := n.images.HandleImage(m); err != nil && inputWarn.ok("image") {
+	if err := n.images.HandleImage(m); err != nil && n.warn.ok("image") {
 		r, _ := n.images.Rejected()
 		n.log.Warn("~image rejected", "err", err, "rejected", r)
 	}
 }
 
 func (n *Node) onCompressed(m *sensor_msgs.CompressedImage) {
-	if err := n.images.HandleCompressed(m); err != nil && inputWarn.ok("compressed") {
+	if err := n.images.HandleCompressed(m); err != nil && n.warn.ok("compressed") {
 		r, _ := n.images.Rejected()
 		n.log.Warn("~image/compressed rejected", "err", err, "rejected", r)
 	}
@@ -525,39 +525,32 @@ func (n *Node) onImagine(req *rssmd_msgs.ImagineReq) (*rssmd_msgs.ImagineRes, bo
 	}
 }
 
-// worker state: the newest published snapshot (the "current state" for ~imagine) and the
-// model's scratch buffers.
+// worker owns the newest published snapshot (the "current state" for ~imagine and
+// /diagnostics) and the predictor's model.
 type worker struct {
-	n      *Node
-	cur    snapshot
-	have   bool
-	s      model.State
-	out    *model.StepOutput
-	img    []float32
-	steps  uint64 // steps at the last diagnostics
-	diagAt time.Time
+	n    *Node
+	cur  *core.Snapshot // a hub reference, released when a newer one is taken
+	pred *core.Predictor
+	rate core.RateMeter
 }
 
 func (n *Node) work(ctx context.Context) {
 	defer n.wg.Done()
-	a := n.conf.Arch
-	w := &worker{n: n, cur: newSnapshot(a), s: model.State{Deter: make([]float32, a.Deter), Stoch: make([]float32, a.Stoch)},
-		out: a.NewStepOutput(), img: make([]float32, model.ImageValues), diagAt: time.Now()}
+	w := &worker{n: n, pred: core.NewPredictor(n.conf.Model, n.conf.Arch, n.conf.Period)}
+	w.rate.Rate(nil, time.Now())
+	defer func() { n.feed.Release(w.cur) }()
 	diag := time.NewTicker(n.conf.DiagPeriod)
 	defer diag.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.wake:
-			n.mu.Lock()
-			if n.havePend {
-				n.pending, w.cur = w.cur, n.pending
-				n.havePend = false
-				w.have = true
+		case <-n.feed.Wake():
+			if s, ok := n.feed.Acquire(); ok {
+				n.feed.Release(w.cur)
+				w.cur = s
+				w.publish()
 			}
-			n.mu.Unlock()
-			w.publish()
 		case c := <-n.imagine:
 			c.res <- w.imagine(c.req)
 		case <-diag.C:
@@ -567,7 +560,7 @@ func (n *Node) work(ctx context.Context) {
 }
 
 func (w *worker) publish() {
-	n, s := w.n, &w.cur
+	n, s := w.n, w.cur
 	ep := n.ep.Load()
 	if ep == nil {
 		n.unsent.Add(1)
@@ -577,17 +570,18 @@ func (w *worker) publish() {
 	ep.latent.Write(latentMsg(s, fid))
 	ep.vector.Write(latentVectorMsg(s))
 	ep.quality.Write(qualityMsg(s, fid))
+	ep.reward.Write(rewardMsg(s, fid))
 	if ep.predicted != nil {
-		w.s.CopyFrom(s.State)
-		if err := n.conf.Model.PriorStep(&w.s, s.Action, w.out, nil); err == nil {
-			if err := n.conf.Model.Decode(w.img, w.s.Deter, w.s.Stoch); err == nil {
-				ep.predicted.Write(imageMsg(w.img, s.Captured.Add(n.conf.Period), fid, s.Seq+1))
-			}
+		// A new buffer per message: goroslib serialises it later, on another goroutine.
+		data := make([]uint8, core.ImageBytes)
+		if stamp, err := w.pred.Predict(data, s); err == nil {
+			ep.predicted.Write(imageMsg(data, stamp, fid, s.Seq+1))
 		}
 	}
 	if ep.recon != nil {
-		if err := n.conf.Model.Decode(w.img, s.State.Deter, s.State.Stoch); err == nil {
-			ep.recon.Write(imageMsg(w.img, s.Captured, fid, s.Seq))
+		data := make([]uint8, core.ImageBytes)
+		if err := w.pred.Reconstruct(data, s); err == nil {
+			ep.recon.Write(imageMsg(data, s.Captured, fid, s.Seq))
 		}
 	}
 	n.published.Add(1)
@@ -595,84 +589,44 @@ func (w *worker) publish() {
 
 func (w *worker) diagnostics() {
 	n := w.n
+	rate := w.rate.Rate(w.cur, time.Now())
 	ep := n.ep.Load()
-	now := time.Now()
-	var rate float64
-	if w.have {
-		rate = float64(w.cur.Stats.Steps-w.steps) / now.Sub(w.diagAt).Seconds()
-		w.steps = w.cur.Stats.Steps
-	}
-	w.diagAt = now
 	if ep == nil {
 		return
 	}
 	st := n.Stats()
-	ep.diag.Write(diagnosticsMsg(diagInput{
-		NodeName: n.conf.Env.NodeName(), Stamp: n.Now(), Have: w.have, Snap: &w.cur,
-		Rate: rate, Want: 1 / n.conf.Period.Seconds(), Master: n.conf.Env.MasterURI,
-		Connected: st.Connected, Reconnects: st.Reconnects,
-		Rejected:   rejectedCounts{Actions: st.ActionsRejected, Images: st.ImagesRejected},
+	level, msg, values := core.Diagnostics(core.DiagInput{
+		Snap: w.cur, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
+		Link: []core.KeyValue{
+			{Key: "master", Value: n.conf.Env.MasterURI},
+			{Key: "master connected", Value: fmt.Sprint(st.Connected)},
+			{Key: "master reconnects", Value: fmt.Sprint(st.Reconnects)},
+		},
+		ActionsRej: st.ActionsRejected, ImagesRej: st.ImagesRejected,
 		KernelPath: n.conf.KernelPath, Source: n.conf.Source,
-	}))
+	})
+	ep.diag.Write(diagnosticsMsg(n.conf.Env.NodeName(), n.Now(), level, msg, values))
 }
 
 // imagine rolls the prior out from the newest state.
 func (w *worker) imagine(req *rssmd_msgs.ImagineReq) *rssmd_msgs.ImagineRes {
 	n, a := w.n, w.n.conf.Arch
 	res := &rssmd_msgs.ImagineRes{DeterDim: uint32(a.Deter), StochDim: uint32(a.Stoch)}
-	fail := func(format string, args ...any) *rssmd_msgs.ImagineRes {
-		res.Message = fmt.Sprintf(format, args...)
+	r, err := w.pred.Imagine(w.cur, core.ImagineRequest{Horizon: int(req.Horizon), Actions: req.Actions, Images: req.Images}, n.conf.MaxHorizon)
+	if err != nil {
+		if errors.Is(err, core.ErrUnavailable) {
+			res.Message = "imagine is not available in this configuration"
+		} else {
+			res.Message = err.Error()
+		}
 		return res
 	}
-	H := int(req.Horizon)
-	switch {
-	case n.conf.Model == nil:
-		return fail("imagine is not available in this configuration")
-	case !w.have:
-		return fail("no state yet: the filter has not run a step")
-	case H < 1 || H > n.conf.MaxHorizon:
-		return fail("horizon %d out of range 1..%d", req.Horizon, n.conf.MaxHorizon)
-	case len(req.Actions) != 0 && len(req.Actions) != H*a.ActionDim:
-		return fail("actions holds %d values, want 0 or horizon×action_dim = %d×%d", len(req.Actions), H, a.ActionDim)
-	case req.Images && a.Decoder == "":
-		return fail("the model has no image decoder")
-	}
-	for i, v := range req.Actions {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fail("actions[%d] is %v", i, v)
-		}
-	}
 	res.Header = header(w.cur.Captured, n.conf.FrameID, w.cur.Seq)
-	w.s.CopyFrom(w.cur.State)
-	act := make([]float32, a.ActionDim)
-	res.Deter = make([]float32, 0, H*a.Deter)
-	res.StochMean = make([]float32, 0, H*a.Stoch)
-	if !a.Discrete {
-		res.StochStd = make([]float32, 0, H*a.Stoch)
-	}
-	for k := 0; k < H; k++ {
-		if len(req.Actions) > 0 {
-			copy(act, req.Actions[k*a.ActionDim:])
-		}
-		if err := n.conf.Model.PriorStep(&w.s, act, w.out, nil); err != nil {
-			return fail("prior step %d: %v", k, err)
-		}
-		res.Deter = append(res.Deter, w.s.Deter...)
-		if a.Discrete {
-			res.StochMean = append(res.StochMean, w.out.PriorLogits...)
-		} else {
-			res.StochMean = append(res.StochMean, w.out.PriorMean...)
-			res.StochStd = append(res.StochStd, w.out.PriorStd...)
-		}
-		if req.Images {
-			if err := n.conf.Model.Decode(w.img, w.s.Deter, w.s.Stoch); err != nil {
-				return fail("decode %d: %v", k, err)
-			}
-			stamp := w.cur.Captured.Add(time.Duration(k+1) * n.conf.Period)
-			res.Images = append(res.Images, *imageMsg(w.img, stamp, n.conf.FrameID, w.cur.Seq+uint64(k)+1))
-		}
+	res.Deter, res.StochMean, res.StochStd = r.Deter, r.StochMean, r.StochStd
+	for k, im := range r.Images {
+		res.Images = append(res.Images, *imageMsg(im, r.Stamps[k], n.conf.FrameID, w.cur.Seq+uint64(k)+1))
 	}
 	res.Success = true
-	res.Message = fmt.Sprintf("%d steps from tick %d", H, w.cur.Tick)
+	res.Message = fmt.Sprintf("%d steps from tick %d", req.Horizon, w.cur.Tick)
 	return res
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rssmd/rssmd/model"
+	"github.com/rssmd/rssmd/nodes/core"
 	"github.com/rssmd/rssmd/runtime/tick"
 )
 
@@ -81,11 +82,11 @@ func TestNewNodeConfig(t *testing.T) {
 
 func TestMessagesFromSnapshot(t *testing.T) {
 	a := testArch()
-	s := newSnapshot(a)
+	s := core.NewSnapshot(a)
 	r := testResult(a)
-	s.copyFrom(r)
+	s.CopyFrom(r)
 	r.State.Deter[0], r.Step.PosteriorMean[1] = 99, 99 // the loop reuses its buffers
-	m := latentMsg(&s, "cam")
+	m := latentMsg(s, "cam")
 	if !m.Header.Stamp.Equal(time.Unix(1000, 250)) || m.Header.FrameId != "cam" || m.Header.Seq != 7 || m.Tick != 9 {
 		t.Errorf("header %+v tick %d", m.Header, m.Tick)
 	}
@@ -101,18 +102,21 @@ func TestMessagesFromSnapshot(t *testing.T) {
 	if m.Deter[7] != 7 {
 		t.Error("message shares the snapshot's buffer")
 	}
-	v := latentVectorMsg(&s)
+	v := latentVectorMsg(s)
 	if len(v.Data) != a.Deter+a.Stoch || v.Layout.Dim[0].Size != uint32(a.Deter+a.Stoch) {
 		t.Errorf("vector %+v", v)
 	}
 	img := make([]float32, model.ImageValues)
 	img[0], img[1], img[2] = -0.2, 0.5, 1.7
-	im := imageMsg(img, time.Unix(5, 0), "cam", 3)
+	data := make([]uint8, core.ImageBytes)
+	core.ImageToRGB8(data, img)
+	im := imageMsg(data, time.Unix(5, 0), "cam", 3)
 	if im.Encoding != "rgb8" || im.Width != 64 || im.Step != 192 || im.Data[0] != 0 || im.Data[1] != 128 || im.Data[2] != 255 {
 		t.Errorf("image %v %v", im.Encoding, im.Data[:3])
 	}
-	d := diagnosticsMsg(diagInput{NodeName: "/rssmd", Have: true, Snap: &s, Rate: 2, Want: 20})
-	if st := d.Status[0]; st.Level != diagWarn || st.Name != "/rssmd: state estimator" {
+	level, msg, values := core.Diagnostics(core.DiagInput{Snap: s, Rate: 2, Want: 20})
+	d := diagnosticsMsg("/rssmd", time.Unix(5, 0), level, msg, values)
+	if st := d.Status[0]; st.Level != core.DiagWarn || st.Name != "/rssmd: state estimator" || len(st.Values) != len(values) {
 		t.Errorf("diagnostics %+v", st)
 	}
 }
