@@ -2,8 +2,9 @@
 // layout (Matrix), one GEMM primitive c = a·Wᵀ exact in int32 with a pure-Go
 // reference and per-ISA assembly (AVX2 and AVX-512 VNNI on amd64, NEON, SDOT
 // and SMMLA on arm64), the float/int8 requantisation helpers the int8 model
-// needs around every GEMM (QuantizeRow, ReluRequant, AddInt32, AddInt32Rows,
-// Exp: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops everywhere),
+// needs around every GEMM (QuantizeRow, QuantizeAffine, ReluRequant, AddInt32,
+// AddInt32Rows, Exp: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops
+// everywhere),
 // and the start-up choice between them.
 //
 // A *Kernels value names both paths, its GEMM and its helpers ("avx512vnni+avx512",

@@ -169,3 +169,9 @@ func expBlocks(h helperLevel, dst, src []float32) int {
 	}
 	return n
 }
+
+// quantizeAffineBlocks: QuantizeAffine runs in Go on amd64 (the int8 models there spend
+// little time in it).
+func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale float32, zero int32) int {
+	return 0
+}

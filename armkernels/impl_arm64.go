@@ -20,4 +20,4 @@ func detectARM64(dotprod, i8mm bool) []gemmPath {
 }
 
 // archPaths: the helpers' NEON code is baseline, no feature check.
-func archPaths() ([]gemmPath, []helperLevel) { return arm64GEMMs, nil }
+func archPaths() ([]gemmPath, []helperLevel) { return arm64GEMMs, []helperLevel{helperNEON} }

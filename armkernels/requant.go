@@ -37,6 +37,37 @@ func quantizeGo(dst []int8, src []float32, invScale float32) {
 	}
 }
 
+// QuantizeAffine writes dst[i] = clamp(roundHalfEven(float32(src[i]·invScale) + zero),
+// -128, 127): the int8 input of a layer whose activations have zero point zero (an
+// asymmetric range). NaN becomes zero. dst and src must have the same length and zero be
+// in [-128, 127] (it panics otherwise). It does not allocate.
+func (k *Kernels) QuantizeAffine(dst []int8, src []float32, invScale float32, zero int32) {
+	if len(dst) != len(src) || zero < -128 || zero > 127 {
+		panic(fmt.Sprintf("armkernels: QuantizeAffine dst has %d values, src %d, zero %d", len(dst), len(src), zero))
+	}
+	n := quantizeAffineBlocks(k.helper, dst, src, invScale, zero)
+	quantizeAffineGo(dst[n:], src[n:], invScale, zero)
+}
+
+// quantizeAffineGo is QuantizeAffine in Go, the reference for the asm.
+func quantizeAffineGo(dst []int8, src []float32, invScale float32, zero int32) {
+	dst = dst[:len(src)]
+	z := float32(zero)
+	for i, x := range src {
+		v := float32(x*invScale) + z // the conversion forbids fusing into an FMA
+		switch {
+		case v >= 127:
+			dst[i] = 127
+		case v <= -128:
+			dst[i] = -128
+		case v != v:
+			dst[i] = int8(zero)
+		default:
+			dst[i] = int8(float32(v+roundMagic) - roundMagic)
+		}
+	}
+}
+
 // Dequantize writes dst[j] = float32(acc[j])·actScale·rowScale[j] + bias[j],
 // the float output of a GEMM whose activations had scale actScale and whose
 // weight row j had scale rowScale[j]. A nil bias adds nothing. All slices

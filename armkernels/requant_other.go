@@ -1,4 +1,4 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package armkernels
 
@@ -20,3 +20,8 @@ func addInt32RowsBlocks(h helperLevel, dst []int32, dstStride int, src []int32, 
 
 // expBlocks: no asm on this arch; Exp runs in Go.
 func expBlocks(h helperLevel, dst, src []float32) int { return 0 }
+
+// quantizeAffineBlocks: no asm on this arch.
+func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale float32, zero int32) int {
+	return 0
+}

@@ -365,3 +365,60 @@ func TestAddInt32Rows(t *testing.T) {
 		}
 	})
 }
+
+// TestQuantizeAffine compares QuantizeAffine on every helper level with an independent
+// float64 rounding of the same float32 value, over lengths around every vector width,
+// specials (NaN, ±Inf, ties, the clamp edges), every zero point sign, and a guard band.
+func TestQuantizeAffine(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	specials := []float32{nan, inf, -inf, 0.5, -0.5, 2.5, -3.5, 126.5, 127.5, -128.5, -127.5, 1e20, -1e20, 0}
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 48, 64, 100} {
+			for _, zero := range []int32{-128, -37, 0, 5, 127} {
+				for _, inv := range []float32{1, 0.5, 3.3} {
+					src := make([]float32, n)
+					for i := range src {
+						src[i] = float32(r.NormFloat64() * 80)
+						if r.IntN(3) == 0 {
+							src[i] = specials[r.IntN(len(specials))]
+						}
+					}
+					got := make([]int8, n+3)
+					for i := range got {
+						got[i] = 0x55
+					}
+					k.QuantizeAffine(got[:n], src, inv, zero)
+					for i, x := range src {
+						v := float32(x*inv) + float32(zero)
+						want := int8(zero)
+						if v == v {
+							want = int8(max(-128, min(127, math.RoundToEven(float64(v)))))
+						}
+						if got[i] != want {
+							t.Fatalf("n %d zero %d inv %v: [%d] %v → %d, want %d", n, zero, inv, i, x, got[i], want)
+						}
+					}
+					for i := n; i < len(got); i++ {
+						if got[i] != 0x55 {
+							t.Fatalf("n %d: wrote past the output at %d", n, i)
+						}
+					}
+				}
+			}
+		}
+		for _, bad := range []func(){
+			func() { k.QuantizeAffine(make([]int8, 3), make([]float32, 4), 1, 0) },
+			func() { k.QuantizeAffine(make([]int8, 4), make([]float32, 4), 1, 128) },
+		} {
+			func() {
+				defer func() {
+					if r, _ := recover().(string); !strings.Contains(r, "armkernels: QuantizeAffine") {
+						t.Errorf("recovered %q, want a QuantizeAffine message", r)
+					}
+				}()
+				bad()
+			}()
+		}
+	})
+}

@@ -113,7 +113,7 @@ func expectedPaths() (expected, error) {
 		}
 		return e, nil
 	case "arm64":
-		e := expected{"neon", "go", why}
+		e := expected{"neon", "neon", why} // Advanced SIMD is baseline: NEON helpers always
 		if flags["asimddp"] {
 			e.gemm = "sdot"
 		}

@@ -89,16 +89,14 @@ func subZeroTerm(bias, mul []float32, q []int8, k int, zero int32) {
 }
 
 // quantizeAffine writes dst[i] = clamp(round(x[i]·inv) + zero, −128, 127); NaN becomes zero.
-// Symmetric points (zero 0) take k.QuantizeRow, the vectorised path.
+// Symmetric points (zero 0) take k.QuantizeRow, the others k.QuantizeAffine (q8z per
+// value, vectorised).
 func quantizeAffine(k *armkernels.Kernels, dst []int8, x []float32, inv float32, zero int32) {
 	if zero == 0 {
 		k.QuantizeRow(dst, x, inv)
 		return
 	}
-	dst = dst[:len(x)]
-	for i, v := range x {
-		dst[i] = q8z(v, inv, zero)
-	}
+	k.QuantizeAffine(dst, x, inv, zero)
 }
 
 func (l *qlinear) pack() error {

@@ -1,0 +1,279 @@
+#include "textflag.h"
+
+// NEON (ARMv8.0 Advanced SIMD, baseline on arm64: no feature check) versions of the
+// elementwise helpers. Go's assembler lacks most vector float and narrowing mnemonics, so
+// those are WORDs with the GNU mnemonic beside them; the differential tests in
+// requant_test.go, exp_test.go and ties_test.go cover every line. Every float operation is
+// the Go reference's, in its order, one rounding each (no fused multiply-add), so the
+// results are bit-identical.
+
+// func quantizeNEON(dst *int8, src *float32, n int, invScale float32)
+// n a positive multiple of 4. FCVTNS rounds half to even like the Go magic-number
+// rounding, turns NaN into 0 and saturates; the saturating narrows and a max with -127
+// clamp to [-127, 127].
+TEXT ·quantizeNEON(SB), NOSPLIT, $0-28
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	FMOVS invScale+24(FP), F31
+	WORD $0x4e0407ff // dup v31.4s, v31.s[0]
+	WORD $0x4f04e43e // movi v30.16b, #0x81
+q16:
+	CMP $16, R2
+	BLT q4
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x4e21a800 // fcvtns v0.4s, v0.4s
+	WORD $0x4e21a821 // fcvtns v1.4s, v1.4s
+	WORD $0x4e21a842 // fcvtns v2.4s, v2.4s
+	WORD $0x4e21a863 // fcvtns v3.4s, v3.4s
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
+	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
+	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	WORD $0x4e2148a6 // sqxtn2 v6.16b, v5.8h
+	WORD $0x4e3e64c6 // smax v6.16b, v6.16b, v30.16b
+	VST1.P [V6.B16], 16(R0)
+	SUB $16, R2, R2
+	B q16
+q4:
+	CBZ R2, qdone
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x4e21a800 // fcvtns v0.4s, v0.4s
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	WORD $0x0e3e64c6 // smax v6.8b, v6.8b, v30.8b
+	VMOV V6.S[0], R3
+	MOVW R3, (R0)
+	ADD $4, R0, R0
+	SUB $4, R2, R2
+	B q4
+qdone:
+	RET
+
+// func quantizeAffineNEON(dst *int8, src *float32, n int, invScale float32, zero int32)
+// n a positive multiple of 4. Per value: v = float32(x·invScale) + float32(zero), rounded
+// half to even and saturated to [-128, 127] (FCVTNS, SQXTN, SQXTN); NaN becomes zero.
+TEXT ·quantizeAffineNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	FMOVS invScale+24(FP), F31
+	WORD $0x4e0407ff // dup v31.4s, v31.s[0]
+	MOVW zero+28(FP), R3
+	WORD $0x4e040c7d // dup v29.4s, w3
+	WORD $0x4e21dbbe // scvtf v30.4s, v29.4s
+a4:
+	CBZ R2, adone
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x4e3ed400 // fadd v0.4s, v0.4s, v30.4s
+	WORD $0x4e20e401 // fcmeq v1.4s, v0.4s, v0.4s
+	WORD $0x4e21a800 // fcvtns v0.4s, v0.4s
+	WORD $0x6ee11fa0 // bif v0.16b, v29.16b, v1.16b
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	VMOV V6.S[0], R4
+	MOVW R4, (R0)
+	ADD $4, R0, R0
+	SUB $4, R2, R2
+	B a4
+adone:
+	RET
+
+// func reluRequantNEON(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
+// c a positive multiple of 4. Per value: int32(float32(float32(acc)·mul[j]) + bias[j] + 0.5)
+// (SCVTF, FMUL, FADD, FADD, FCVTZS truncating), clamped to [0, 127-zero], plus zero.
+TEXT ·reluRequantNEON(SB), NOSPLIT, $0-52
+	MOVD out+0(FP), R0
+	MOVD acc+8(FP), R1
+	MOVD rows+16(FP), R2
+	MOVD c+24(FP), R3
+	MOVD mul+32(FP), R4
+	MOVD bias+40(FP), R5
+	MOVW zero+48(FP), R6
+	MOVW $127, R7
+	SUBW R6, R7, R7
+	WORD $0x4e040cdc // dup v28.4s, w6
+	WORD $0x4e040cfd // dup v29.4s, w7
+	WORD $0x4f03f41e // fmov v30.4s, #0.5
+	VEOR V27.B16, V27.B16, V27.B16
+rrow:
+	MOVD R4, R8
+	MOVD R5, R9
+	MOVD R3, R10
+r16:
+	CMP $16, R10
+	BLT r4
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R8), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R9), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x4e32d442 // fadd v2.4s, v2.4s, v18.4s
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e3ed400 // fadd v0.4s, v0.4s, v30.4s
+	WORD $0x4e3ed421 // fadd v1.4s, v1.4s, v30.4s
+	WORD $0x4e3ed442 // fadd v2.4s, v2.4s, v30.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x4ea1b800 // fcvtzs v0.4s, v0.4s
+	WORD $0x4ea1b821 // fcvtzs v1.4s, v1.4s
+	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
+	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
+	WORD $0x4ebb6400 // smax v0.4s, v0.4s, v27.4s
+	WORD $0x4ebb6421 // smax v1.4s, v1.4s, v27.4s
+	WORD $0x4ebb6442 // smax v2.4s, v2.4s, v27.4s
+	WORD $0x4ebb6463 // smax v3.4s, v3.4s, v27.4s
+	WORD $0x4ebd6c00 // smin v0.4s, v0.4s, v29.4s
+	WORD $0x4ebd6c21 // smin v1.4s, v1.4s, v29.4s
+	WORD $0x4ebd6c42 // smin v2.4s, v2.4s, v29.4s
+	WORD $0x4ebd6c63 // smin v3.4s, v3.4s, v29.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	VADD V28.S4, V2.S4, V2.S4
+	VADD V28.S4, V3.S4, V3.S4
+	WORD $0x0e612804 // xtn v4.4h, v0.4s
+	WORD $0x4e612824 // xtn2 v4.8h, v1.4s
+	WORD $0x0e612845 // xtn v5.4h, v2.4s
+	WORD $0x4e612865 // xtn2 v5.8h, v3.4s
+	WORD $0x0e212886 // xtn v6.8b, v4.8h
+	WORD $0x4e2128a6 // xtn2 v6.16b, v5.8h
+	VST1.P [V6.B16], 16(R0)
+	SUB $16, R10, R10
+	B r16
+r4:
+	CBZ R10, rnext
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R8), [V4.S4]
+	VLD1.P 16(R9), [V16.S4]
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	WORD $0x4e3ed400 // fadd v0.4s, v0.4s, v30.4s
+	WORD $0x4ea1b800 // fcvtzs v0.4s, v0.4s
+	WORD $0x4ebb6400 // smax v0.4s, v0.4s, v27.4s
+	WORD $0x4ebd6c00 // smin v0.4s, v0.4s, v29.4s
+	VADD V28.S4, V0.S4, V0.S4
+	WORD $0x0e612804 // xtn v4.4h, v0.4s
+	WORD $0x0e212886 // xtn v6.8b, v4.8h
+	VMOV V6.S[0], R11
+	MOVW R11, (R0)
+	ADD $4, R0, R0
+	SUB $4, R10, R10
+	B r4
+rnext:
+	SUBS $1, R2, R2
+	BNE rrow
+	RET
+
+// func addInt32RowsNEON(dst *int32, dstStride int, src *int32, srcStride, rows, n int)
+// For each of rows runs (strides in bytes): dst[i] += src[i] for n values, n a positive
+// multiple of 4; 16 at a time while it can.
+TEXT ·addInt32RowsNEON(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD dstStride+8(FP), R4
+	MOVD src+16(FP), R1
+	MOVD srcStride+24(FP), R5
+	MOVD rows+32(FP), R3
+	MOVD n+40(FP), R2
+xrow:
+	MOVD R0, R6
+	MOVD R1, R7
+	MOVD R2, R8
+x16:
+	CMP $16, R8
+	BLT x4
+	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VADD V0.S4, V4.S4, V4.S4
+	VADD V1.S4, V5.S4, V5.S4
+	VADD V2.S4, V6.S4, V6.S4
+	VADD V3.S4, V7.S4, V7.S4
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R6)
+	SUB $16, R8, R8
+	B x16
+x4:
+	CBZ R8, xnext
+	VLD1.P 16(R7), [V0.S4]
+	VLD1 (R6), [V4.S4]
+	VADD V0.S4, V4.S4, V4.S4
+	VST1.P [V4.S4], 16(R6)
+	SUB $4, R8, R8
+	B x4
+xnext:
+	ADD R4, R0, R0
+	ADD R5, R1, R1
+	SUBS $1, R3, R3
+	BNE xrow
+	RET
+
+// func expNEON(dst, src *float32, n int, c *float32)
+// Exp32 on n values, n a positive multiple of 4; c points at expConsts. The same float32
+// operations as Exp32 in the same order, each rounded once: FMAX/FMIN clamp (NaN stays
+// NaN), n by the magic-number rounding, r = (x − n·ln2hi) − n·ln2lo, the Horner steps
+// as separate FMUL and FADD, 2ⁿ from FCVTZS (n is integral), +127, << 23.
+TEXT ·expNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD c+24(FP), R3
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4]
+	WORD $0x4e040614 // dup v20.4s, v16.s[0]
+	WORD $0x4e0c0615 // dup v21.4s, v16.s[1]
+	WORD $0x4e140616 // dup v22.4s, v16.s[2]
+	WORD $0x4e1c0617 // dup v23.4s, v16.s[3]
+	WORD $0x4e040638 // dup v24.4s, v17.s[0]
+	WORD $0x4e0c0639 // dup v25.4s, v17.s[1]
+	WORD $0x4e14063a // dup v26.4s, v17.s[2]
+	WORD $0x4e1c063b // dup v27.4s, v17.s[3]
+	WORD $0x4e04065c // dup v28.4s, v18.s[0]
+	WORD $0x4e0c065d // dup v29.4s, v18.s[1]
+	WORD $0x4e14065e // dup v30.4s, v18.s[2]
+	WORD $0x4e1c065f // dup v31.4s, v18.s[3]
+	WORD $0x4f0307f3 // movi v19.4s, #127
+e4:
+	CBZ R2, edone
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4e34f400 // fmax v0.4s, v0.4s, v20.4s
+	WORD $0x4eb5f400 // fmin v0.4s, v0.4s, v21.4s
+	WORD $0x6e36dc01 // fmul v1.4s, v0.4s, v22.4s
+	WORD $0x4e37d421 // fadd v1.4s, v1.4s, v23.4s
+	WORD $0x4eb7d421 // fsub v1.4s, v1.4s, v23.4s
+	WORD $0x6e38dc22 // fmul v2.4s, v1.4s, v24.4s
+	WORD $0x4ea2d402 // fsub v2.4s, v0.4s, v2.4s
+	WORD $0x6e39dc23 // fmul v3.4s, v1.4s, v25.4s
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x6e22df43 // fmul v3.4s, v26.4s, v2.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e3cd463 // fadd v3.4s, v3.4s, v28.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e3dd463 // fadd v3.4s, v3.4s, v29.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e3ed463 // fadd v3.4s, v3.4s, v30.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e3fd463 // fadd v3.4s, v3.4s, v31.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e3fd463 // fadd v3.4s, v3.4s, v31.4s
+	WORD $0x4ea1b824 // fcvtzs v4.4s, v1.4s
+	VADD V19.S4, V4.S4, V4.S4
+	WORD $0x4f375484 // shl v4.4s, v4.4s, #23
+	WORD $0x6e24dc60 // fmul v0.4s, v3.4s, v4.4s
+	VST1.P [V0.S4], 16(R0)
+	SUB $4, R2, R2
+	B e4
+edone:
+	RET
