@@ -38,7 +38,7 @@ const jpegMaxSide = 8192
 
 // lookBits is the width of the Huffman lookup tables: codes up to this long
 // (nearly all of them in camera streams) decode with one load.
-const lookBits = 9
+const lookBits = 10
 
 // huffTable is one Huffman table in the forms the decoder reads.
 type huffTable struct {
@@ -168,6 +168,8 @@ type jpegDecoder struct {
 	// blk holds the dequantised coefficients of the block being decoded
 	// that its component keeps, row-major; slot 64 catches the rest.
 	blk [65]int32
+	// hasAC: the block has a kept AC coefficient (else it is flat).
+	hasAC bool
 
 	// Entropy-coded data and the bit reader: acc holds nbits valid bits,
 	// MSB first; fake counts the zero bytes fed past a marker or the end.
@@ -683,11 +685,28 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 	blk := &d.blk
 	blk[0] = c.pred * q[0]
 	kmax, slot := c.kmax, &c.slot
+	data := d.data
+	ac0 := false // a kept AC coefficient was stored
 	for k := 1; k < 64; k++ {
 		if nb < 32 {
-			d.acc, d.nbits = acc, nb
-			d.refill()
-			acc, nb = d.acc, d.nbits
+			// refill's fast path, inlined by hand (the compiler will not).
+			ok := false
+			if p := d.pos; p+8 <= len(data) {
+				v := binary.BigEndian.Uint64(data[p:])
+				const lo, hi = 0x0101010101010101, 0x8080808080808080
+				if (^v-lo)&v&hi == 0 {
+					acc |= v >> nb
+					n := (63 - nb) >> 3
+					d.pos = p + int(n)
+					nb += n << 3
+					ok = true
+				}
+			}
+			if !ok {
+				d.acc, d.nbits = acc, nb
+				d.refillSlow()
+				acc, nb = d.acc, d.nbits
+			}
 		}
 		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
 			l := uint(e & fastLen)
@@ -702,6 +721,7 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 			}
 			if k <= kmax {
 				blk[slot[k]] = (e >> 16) * q[k]
+				ac0 = true
 			}
 			continue
 		}
@@ -733,9 +753,11 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 		nb -= uint(size)
 		if k <= kmax {
 			blk[slot[k]] = v * q[k]
+			ac0 = true
 		}
 	}
 	d.acc, d.nbits = acc, nb
+	d.hasAC = ac0
 	return nil
 }
 
@@ -750,6 +772,17 @@ func (d *jpegDecoder) storeBlock(c *jpegComp, dst []uint8) {
 		blk[0] = 0
 		return
 	}
+	if !d.hasAC { // flat block: every sample is the DC mean
+		v := clampByte((blk[0]+4)>>3 + 128)
+		for r := range c.ny {
+			row := dst[r*stride : r*stride+c.nx]
+			for i := range row {
+				row[i] = v
+			}
+		}
+		blk[0], blk[64] = 0, 0
+		return
+	}
 	if c.nx == 2 && c.ny == 2 {
 		w := &boxW[1]
 		t00 := int64(blk[0])*w[0][0] + int64(blk[1])*w[1][0]
@@ -762,6 +795,28 @@ func (d *jpegDecoder) storeBlock(c *jpegComp, dst []uint8) {
 		r[0] = clampByte(int32((t00*w[0][1]+t10*w[1][1]+half)>>26) + 128)
 		r[1] = clampByte(int32((t01*w[0][1]+t11*w[1][1]+half)>>26) + 128)
 		blk[0], blk[1], blk[2], blk[3], blk[64] = 0, 0, 0, 0, 0
+		return
+	}
+	if c.nx == 4 && c.ny == 4 {
+		b := (*[16]int32)(blk[:16])
+		w := &boxW[2]
+		var t [4][4]int64
+		for v := range 4 {
+			f0, f1, f2, f3 := int64(b[4*v]), int64(b[4*v+1]), int64(b[4*v+2]), int64(b[4*v+3])
+			for m := range 4 {
+				t[v][m] = f0*w[0][m] + f1*w[1][m] + f2*w[2][m] + f3*w[3][m]
+			}
+		}
+		for r := range 4 {
+			out := (*[4]uint8)(dst[r*stride:])
+			w0, w1, w2, w3 := w[0][r], w[1][r], w[2][r], w[3][r]
+			for m := range 4 {
+				s := t[0][m]*w0 + t[1][m]*w1 + t[2][m]*w2 + t[3][m]*w3
+				out[m] = clampByte(int32((s+half)>>26) + 128)
+			}
+		}
+		*b = [16]int32{}
+		blk[64] = 0
 		return
 	}
 	// Separable: each row of frequencies across, then down the columns.
