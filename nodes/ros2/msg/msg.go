@@ -92,10 +92,19 @@ var (
 	infoReward      = newInfo(nameReward)
 	infoImagineReq  = newInfo(nameImagine + "_Request")
 	infoImagineResp = newInfo(nameImagine + "_Response")
-	TriggerService  = newInfo(nameTrigger) // std_srvs/srv/Trigger; Hash is the service's
-	ImagineService  = newInfo(nameImagine) // rssmd_msgs/srv/Imagine
-	_               = infoGid
 )
+
+// The service types as a whole (request, response and event message). Their hashes are
+// what a type-description service reports; the rq/ and rr/ endpoints announce the request's
+// and the response's own hashes (rmw_cyclonedds rmw_node.cpp, create_cdds_client/service),
+// which TriggerRequest.Type() and TriggerResponse.Type() give.
+var (
+	TriggerService = newInfo(nameTrigger) // std_srvs/srv/Trigger
+	ImagineService = newInfo(nameImagine) // rssmd_msgs/srv/Imagine
+)
+
+// GidType names rmw_dds_common/msg/Gid (the Iron and later form).
+func GidType() *TypeInfo { return infoGid }
 
 // Time is builtin_interfaces/msg/Time.
 type Time struct {
