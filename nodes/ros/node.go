@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"sync"
@@ -570,7 +571,9 @@ func (w *worker) publish() {
 	ep.latent.Write(latentMsg(s, fid))
 	ep.vector.Write(latentVectorMsg(s))
 	ep.quality.Write(qualityMsg(s, fid))
-	ep.reward.Write(rewardMsg(s, fid))
+	if !math.IsNaN(s.Quality.Reward) { // ~reward carries rewards only: none while the ELBO is off
+		ep.reward.Write(rewardMsg(s, fid))
+	}
 	if ep.predicted != nil {
 		// A new buffer per message: goroslib serialises it later, on another goroutine.
 		data := make([]uint8, core.ImageBytes)

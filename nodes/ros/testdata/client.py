@@ -42,9 +42,12 @@ def summary(typ, m):
     for f in ("deter", "stoch_mean", "stoch_std", "prior_mean", "data"):
         if hasattr(m, f):
             d["len_" + f] = len(getattr(m, f))
-    for f in ("tick", "kl", "encoding", "width", "height", "is_first", "stale_frame", "stale_action", "anomaly", "mse"):
+    for f in ("tick", "kl", "encoding", "width", "height", "is_first", "stale_frame", "stale_action", "anomaly", "mse",
+              "reward", "elbo"):
         if hasattr(m, f):
             v = getattr(m, f)
+            if isinstance(v, float) and v != v:
+                v = None  # NaN (no ELBO computed) is not JSON
             d[f] = v if not isinstance(v, bytes) else v.decode()
     if hasattr(m, "status"):
         d["status"] = [{"name": s.name, "level": ord(s.level) if isinstance(s.level, bytes) else s.level,
