@@ -208,10 +208,10 @@ func vendorName(v wire.VendorID) string {
 func (p *Participant) matchBuiltins(prefix GUIDPrefix, rp *remoteParticipant) {
 	set := rp.data.BuiltinEndpoints
 	if set&wire.DISC_BUILTIN_ENDPOINT_PUBLICATIONS_DETECTOR != 0 {
-		p.addReaderProxy(p.pubs, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinPublicationsDetector}, rp.meta, true)
+		p.addReaderProxy(p.pubs, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinPublicationsDetector}, rp.meta, true, true)
 	}
 	if set&wire.DISC_BUILTIN_ENDPOINT_SUBSCRIPTIONS_DETECTOR != 0 {
-		p.addReaderProxy(p.subs, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinSubscriptionsDetector}, rp.meta, true)
+		p.addReaderProxy(p.subs, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinSubscriptionsDetector}, rp.meta, true, true)
 	}
 	if set&wire.DISC_BUILTIN_ENDPOINT_PUBLICATIONS_ANNOUNCER != 0 {
 		p.addWriterProxy(p.pubsR, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinPublicationsAnnouncer}, rp.meta, true, rp.data.Vendor)
@@ -321,7 +321,7 @@ func (p *Participant) onSEDP(writer bool, d *delivery) {
 	} else {
 		for _, w := range p.writers {
 			if w.pub != nil && compatible(ed, w.topic, w.typ, w.qos, true) {
-				p.addReaderProxy(w, ed.GUID, locs, ed.Reliability == wire.ReliableReliability)
+				p.addReaderProxy(w, ed.GUID, locs, ed.Reliability == wire.ReliableReliability, ed.Durability >= wire.TransientLocalDurability)
 			}
 		}
 	}

@@ -56,6 +56,8 @@ type Participant struct {
 	lastAnnounce time.Time
 	lastLease    time.Time
 	reasmBytes   int
+	dvRecv       delivery // scratch for receive
+	dvDrain      delivery // scratch for drain
 	pubs, subs   *writerState // SEDP announcers
 	pubsR, subsR *readerState // SEDP detectors
 }

@@ -295,7 +295,10 @@ func (p *Participant) receive(wp *writerProxy, rc *recvContext, sn SequenceNumbe
 		p.stats.malformed.Add(1)
 		return
 	}
-	d := delivery{data: data, writer: wp.guid, sn: sn, ts: rc.ts, vendor: wp.vendor, info: info}
+	// A scratch delivery on the participant: a local one would escape to
+	// the heap through the internal callback.
+	d := &p.dvRecv
+	*d = delivery{data: data, writer: wp.guid, sn: sn, ts: rc.ts, vendor: wp.vendor, info: info}
 	if !rc.hasTS {
 		d.ts = wire.TimeZero
 	}
@@ -305,14 +308,14 @@ func (p *Participant) receive(wp *writerProxy, rc *recvContext, sn SequenceNumbe
 			return
 		}
 		wp.highest = sn
-		p.deliver(wp, &d)
+		p.deliver(wp, d)
 		return
 	}
 	if !wp.synced {
 		if wp.r.qos.Durability == Volatile {
 			wp.synced, wp.next = true, sn
 		} else {
-			p.storePending(wp, &d) // wait for the HEARTBEAT that says where history starts
+			p.storePending(wp, d) // wait for the HEARTBEAT that says where history starts
 			return
 		}
 	}
@@ -322,11 +325,11 @@ func (p *Participant) receive(wp *writerProxy, rc *recvContext, sn SequenceNumbe
 	}
 	if sn == wp.next {
 		wp.next++
-		p.deliver(wp, &d)
+		p.deliver(wp, d)
 		p.drain(wp)
 		return
 	}
-	p.storePending(wp, &d)
+	p.storePending(wp, d)
 }
 
 func (p *Participant) storePending(wp *writerProxy, d *delivery) {
@@ -346,9 +349,10 @@ func (p *Participant) drain(wp *writerProxy) {
 	for {
 		if ps := wp.pending[wp.next]; ps != nil {
 			delete(wp.pending, wp.next)
-			d := delivery{data: ps.data, writer: wp.guid, sn: wp.next, ts: ps.ts, vendor: wp.vendor, info: ps.info}
+			d := &p.dvDrain
+			*d = delivery{data: ps.data, writer: wp.guid, sn: wp.next, ts: ps.ts, vendor: wp.vendor, info: ps.info}
 			wp.next++
-			p.deliver(wp, &d)
+			p.deliver(wp, d)
 			continue
 		}
 		moved := false

@@ -123,7 +123,7 @@ func (p *Participant) NewWriter(c WriterConfig) (*Writer, error) {
 		p.announceEndpoint(p.pubs, ws.guid, c.Topic, c.TypeName, c.QoS, ws.userData)
 		for _, re := range p.remote {
 			if !re.writer && compatible(re.data, c.Topic, c.TypeName, c.QoS, true) {
-				p.addReaderProxy(ws, re.data.GUID, re.locs, re.data.Reliability == wire.ReliableReliability)
+				p.addReaderProxy(ws, re.data.GUID, re.locs, re.data.Reliability == wire.ReliableReliability, re.data.Durability >= wire.TransientLocalDurability)
 			}
 		}
 		p.log.Info("writer created", "topic", c.Topic, "type", c.TypeName, "guid", ws.guid.String())
@@ -309,7 +309,7 @@ func (p *Participant) sendGap(ws *writerState, rp *readerProxy, lo, hi SequenceN
 	p.sendAll(b, rp.locs, ws.meta)
 }
 
-func (p *Participant) addReaderProxy(ws *writerState, g GUID, locs []netip.AddrPort, remoteReliable bool) {
+func (p *Participant) addReaderProxy(ws *writerState, g GUID, locs []netip.AddrPort, remoteReliable, remoteTL bool) {
 	for _, rp := range ws.proxies {
 		if rp.guid == g {
 			rp.locs = locs
@@ -317,8 +317,10 @@ func (p *Participant) addReaderProxy(ws *writerState, g GUID, locs []netip.AddrP
 		}
 	}
 	rp := &readerProxy{guid: g, locs: locs, reliable: remoteReliable && ws.qos.Reliability == Reliable, start: 1, hbEvery: p.conf.HeartbeatPeriod}
-	if ws.qos.Durability == Volatile {
-		rp.start = ws.lastSN + 1 // a volatile writer owes nothing older
+	if ws.qos.Durability == Volatile || !remoteTL {
+		// Only a transient-local writer and reader pair carries history
+		// (DDS 2.2.3.4): anything else starts with the next sample.
+		rp.start = ws.lastSN + 1
 	}
 	rp.acked = rp.start - 1
 	ws.proxies = append(ws.proxies, rp)
@@ -327,7 +329,7 @@ func (p *Participant) addReaderProxy(ws *writerState, g GUID, locs []netip.AddrP
 		p.stats.endpointsMatched.Add(1)
 		p.log.Debug("reader matched", "writer", ws.guid.String(), "reader", g.String(), "reliable", rp.reliable)
 	}
-	if ws.qos.Durability == TransientLocal {
+	if rp.start <= ws.lastSN {
 		// Push the history now rather than wait for a NACK round trip.
 		for sn := max(ws.firstSN(), rp.start); sn <= ws.lastSN; sn++ {
 			p.sendChange(ws, rp, ws.get(sn), false)
