@@ -86,6 +86,18 @@ func FuzzLatentState(f *testing.F) {
 	fuzzDecode(f, func() Message { return &LatentState{} }, sampleLatent())
 }
 
-func FuzzQualityReward(f *testing.F) {
+func FuzzQuality(f *testing.F) {
 	fuzzDecode(f, func() Message { return &Quality{} }, &Quality{Tick: 1})
+}
+
+func FuzzReward(f *testing.F) {
+	fuzzDecode(f, func() Message { return &Reward{} }, exact[6].msg)
+}
+
+func FuzzTriggerRequest(f *testing.F) {
+	fuzzDecode(f, func() Message { return &TriggerRequest{} }, exact[4].msg)
+}
+
+func FuzzParticipantEntitiesInfoHumble(f *testing.F) {
+	fuzzDecode(f, func() Message { return &ParticipantEntitiesInfo{GidSize: GidSizeHumble} }, humbleSample())
 }
