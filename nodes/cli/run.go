@@ -16,9 +16,20 @@ func runRun(env *Env) error {
 	configPath := fs.String("config", "", "YAML or JSON config file of settings (keys as in README's table); explicit flags override it")
 	flags := pipeline.BindFlags(fs)
 	rosFlag := fs.Bool("ros", false, "run as a ROS 1 node (also when ROS_MASTER_URI is set or name:=value arguments are given)")
-	args, rosArgs := splitROSArgs(env.Args)
+	ros2Flag := fs.Bool("ros2", false, "run as a ROS 2 node (DDS-RTPS: ROS_DOMAIN_ID, ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS; ROS 2 arguments after --ros-args)")
+	args, ros2Args, err := splitROS2Args(env.Args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "rssmd run: %v\n", err)
+		return errUsage
+	}
+	args, rosArgs := splitROSArgs(args)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	ros2 := *ros2Flag || ros2Args != nil
+	if ros2 && (*rosFlag || len(rosArgs) > 0) {
+		fmt.Fprintln(env.Stderr, "rssmd run: ROS 2 (--ros2, --ros-args) and ROS 1 (--ros, name:=value) cannot be combined")
+		return errUsage
 	}
 	layers := []pipeline.Layer{}
 	if *configPath != "" {
@@ -30,6 +41,10 @@ func runRun(env *Env) error {
 	}
 	layers = append(layers, flags.Layer())
 	switch {
+	case ros2:
+		s, err := runROS2(env, layers, ros2Args)
+		printSummary(env.Stdout, s)
+		return err
 	case wantROS(*rosFlag, rosArgs):
 		// As a ROS node, model and source may come from the parameter server: runROS resolves
 		// the settings after reading it.

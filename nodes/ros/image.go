@@ -63,6 +63,9 @@ func (s *ImageSource) Rejected() (uint64, error) {
 	return s.rejected, s.lastErr
 }
 
+// Refuse counts a message refused before it reached the source (one that did not decode).
+func (s *ImageSource) Refuse(err error) { s.refuse(err) }
+
 func (s *ImageSource) refuse(err error) error {
 	s.mu.Lock()
 	s.rejected++
@@ -88,7 +91,12 @@ func (s *ImageSource) publish(f frame.Frame, stamp time.Time) {
 // YUYV). It converts bgr8 in place and mono8 into a new buffer; the message must not be used
 // by the caller afterwards.
 func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
-	w, h := int(m.Width), int(m.Height)
+	return s.HandleRaw(m.Encoding, int(m.Width), int(m.Height), int(m.Step), m.Data, m.Header.Stamp)
+}
+
+// HandleRaw takes an uncompressed image's fields (ROS 1 and ROS 2 messages alike). data is
+// kept (bgr8 is converted in place): the caller must not use it afterwards.
+func (s *ImageSource) HandleRaw(encoding string, w, h, step int, data []byte, stamp time.Time) error {
 	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide {
 		return s.refuse(fmt.Errorf("%w: size %dx%d, want 1..%d per side", ErrImage, w, h, MaxImageSide))
 	}
@@ -96,7 +104,7 @@ func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
 		format frame.PixelFormat
 		bpp    int
 	)
-	switch m.Encoding {
+	switch encoding {
 	case "rgb8", "bgr8":
 		format, bpp = frame.RGB24, 3
 	case "mono8":
@@ -106,23 +114,22 @@ func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
 	case "yuv422_yuy2", "yuyv":
 		format, bpp = frame.YUYV, 2
 	default:
-		return s.refuse(fmt.Errorf("%w: encoding %q (want rgb8, bgr8, mono8, yuv422)", ErrImage, m.Encoding))
+		return s.refuse(fmt.Errorf("%w: encoding %q (want rgb8, bgr8, mono8, yuv422)", ErrImage, encoding))
 	}
 	if bpp == 2 && w%2 != 0 {
-		return s.refuse(fmt.Errorf("%w: %s needs an even width, got %d", ErrImage, m.Encoding, w))
+		return s.refuse(fmt.Errorf("%w: %s needs an even width, got %d", ErrImage, encoding, w))
 	}
-	step := int(m.Step)
 	if step < w*bpp || step > 4*w*bpp+64 {
-		return s.refuse(fmt.Errorf("%w: step %d for width %d of %s", ErrImage, step, w, m.Encoding))
+		return s.refuse(fmt.Errorf("%w: step %d for width %d of %s", ErrImage, step, w, encoding))
 	}
-	if need := step*(h-1) + w*bpp; len(m.Data) < need {
-		return s.refuse(fmt.Errorf("%w: %d data bytes, %dx%d %s with step %d needs %d", ErrImage, len(m.Data), w, h, m.Encoding, step, need))
+	if need := step*(h-1) + w*bpp; len(data) < need {
+		return s.refuse(fmt.Errorf("%w: %d data bytes, %dx%d %s with step %d needs %d", ErrImage, len(data), w, h, encoding, step, need))
 	}
-	f := frame.Frame{Data: m.Data, Format: format, Width: w, Height: h, Stride: step}
-	switch m.Encoding {
+	f := frame.Frame{Data: data, Format: format, Width: w, Height: h, Stride: step}
+	switch encoding {
 	case "bgr8":
 		for y := 0; y < h; y++ {
-			row := m.Data[y*step : y*step+3*w]
+			row := data[y*step : y*step+3*w]
 			for i := 0; i+2 < len(row); i += 3 {
 				row[i], row[i+2] = row[i+2], row[i]
 			}
@@ -130,30 +137,35 @@ func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
 	case "mono8":
 		rgb := make([]byte, 3*w*h)
 		for y := 0; y < h; y++ {
-			src, dst := m.Data[y*step:y*step+w], rgb[3*w*y:3*w*(y+1)]
+			src, dst := data[y*step:y*step+w], rgb[3*w*y:3*w*(y+1)]
 			for x, v := range src {
 				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
 			}
 		}
 		f.Data, f.Stride = rgb, 3*w
 	}
-	s.publish(f, m.Header.Stamp)
+	s.publish(f, stamp)
 	return nil
 }
 
 // HandleCompressed takes a sensor_msgs/CompressedImage in JPEG.
 func (s *ImageSource) HandleCompressed(m *sensor_msgs.CompressedImage) error {
-	if !jpegFormat(m.Format) {
-		return s.refuse(fmt.Errorf("%w: compressed format %q (want jpeg)", ErrImage, m.Format))
+	return s.HandleJPEG(m.Format, m.Data, m.Header.Stamp)
+}
+
+// HandleJPEG takes a compressed image's fields; data is kept.
+func (s *ImageSource) HandleJPEG(format string, data []byte, stamp time.Time) error {
+	if !jpegFormat(format) {
+		return s.refuse(fmt.Errorf("%w: compressed format %q (want jpeg)", ErrImage, format))
 	}
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(m.Data))
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return s.refuse(fmt.Errorf("%w: jpeg header: %w", ErrImage, err))
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		return s.refuse(fmt.Errorf("%w: jpeg size %dx%d", ErrImage, cfg.Width, cfg.Height))
 	}
-	s.publish(frame.Frame{Data: m.Data, Format: frame.MJPEG, Width: cfg.Width, Height: cfg.Height}, m.Header.Stamp)
+	s.publish(frame.Frame{Data: data, Format: frame.MJPEG, Width: cfg.Width, Height: cfg.Height}, stamp)
 	return nil
 }
 

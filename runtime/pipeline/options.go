@@ -198,6 +198,17 @@ var ErrOption = errors.New("bad setting")
 // Convert types a raw value (a flag's string, a YAML/JSON or ROS parameter value) by the
 // option's kind.
 func (o *Option) Convert(v any) (any, error) {
+	switch x := v.(type) {
+	case int64: // ROS 2 parameters are int64
+		if x > math.MaxInt32 || x < math.MinInt32 {
+			return nil, fmt.Errorf("%d out of range", x)
+		}
+		v = int(x)
+	case int32:
+		v = int(x)
+	case float32:
+		v = float64(x)
+	}
 	if s, ok := v.(string); ok && o.Kind != KindString && o.Kind != KindDuration {
 		parsed, err := parseString(o.Kind, s)
 		if err != nil {

@@ -124,4 +124,7 @@ func (m *ActionMailbox) Take(dst []float32) (at time.Time, fresh, ok bool) {
 // Rejected implements ActionInput.
 func (m *ActionMailbox) Rejected() uint64 { return m.rejected.Load() }
 
+// CountRejected counts an action message that could not even be decoded.
+func (m *ActionMailbox) CountRejected() { m.rejected.Add(1) }
+
 var _ ActionInput = (*ActionMailbox)(nil)
