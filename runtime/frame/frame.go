@@ -2,7 +2,22 @@
 // resolution) into the 64x64 RGB uint8 HWC images the world model was trained
 // on: an optional crop, colour conversion and bilinear (or area) resampling in
 // one pass, with sampling tables precomputed so that a frame costs no
-// allocation (except inside image/jpeg for MJPEG).
+// allocation.
+//
+// MJPEG frames are decoded by our own reduced-size baseline JPEG decoder
+// (jpeg_decode.go): at 1/8 of the source size (DC only: each 8x8 block's
+// mean), 1/4 or 1/2 (a small IDCT on the low coefficients whose outputs are
+// box means), whichever is the coarsest that leaves the crop at least the
+// output size on both axes; chroma blocks yield more samples so every plane
+// keeps luma's reduced resolution. The resampler then reads those planes
+// with the crop mapped to reduced pixels. Against image/jpeg's full decode
+// resampled by area in float64 this stays within PSNR 40 dB on textured,
+// noisy frames (TestJPEGReducedMatchesReference). Bilinear from reduced
+// planes samples block means, not single source pixels: smoother than
+// full-size bilinear on noisy frames. Crops under 128 pixels, and streams
+// it does not handle (progressive, arithmetic, 12-bit, 2 or 4 components,
+// one scan per component), go to image/jpeg, which allocates; that
+// fallback is logged once per Preprocessor.
 package frame
 
 import (
