@@ -63,8 +63,21 @@ func checkNPYPrefix(f *zip.File) error {
 	if _, err := io.ReadFull(rc, hdr); err != nil {
 		return fmt.Errorf("%w: %q: truncated .npy header: %w", ErrFormat, f.Name, err)
 	}
-	if bytes.IndexByte(hdr, '\n') < 0 || bytes.IndexByte(hdr, '{') < 0 {
+	if bytes.IndexByte(hdr, '\n') < 0 || bytes.IndexByte(hdr, '{') < 0 || !dictSliceable(hdr) {
 		return fmt.Errorf("%w: %q: malformed .npy header", ErrFormat, f.Name)
 	}
 	return nil
+}
+
+// dictSliceable reports whether npyio v0.14.0 can cut the header dict without panicking: it
+// slices between the first 'descr', 'fortran_order', 'shape' keys and the first '}', minus
+// a 2-byte ", " trailer each, so those must come in that order with room between them (as
+// numpy writes them).
+func dictSliceable(hdr []byte) bool {
+	descr := bytes.Index(hdr, []byte("'descr': "))
+	order := bytes.Index(hdr, []byte("'fortran_order': "))
+	shape := bytes.Index(hdr, []byte("'shape': "))
+	end := bytes.IndexByte(hdr, '}')
+	return descr >= 0 && order-2 >= descr+len("'descr': ") &&
+		shape-2 >= order+len("'fortran_order': ") && end-2 >= shape+len("'shape': ")
 }

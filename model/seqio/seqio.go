@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -79,6 +80,13 @@ func ReadArrays(data []byte) (map[string]*Array, error) {
 // more than ~1032:1, so a header promising more data than that is refused before any
 // allocation.
 func readOne(r *npz.Reader, key string, fileSize int64) (a *Array, err error) {
+	// npyio trusts the header and the data; turn any panic on a hostile file into an error
+	// (CheckNPZ refuses the malformed headers we know of before this point).
+	defer func() {
+		if p := recover(); p != nil {
+			a, err = nil, fmt.Errorf("corrupt array: %v", p)
+		}
+	}()
 	h := r.Header(key)
 	if h == nil {
 		return nil, errors.New("no header")
@@ -97,12 +105,6 @@ func readOne(r *npz.Reader, key string, fileSize int64) (a *Array, err error) {
 		return nil, fmt.Errorf("shape %v claims more data than a %d-byte file can hold", h.Descr.Shape, fileSize)
 	}
 	a = &Array{Shape: slices.Clone(h.Descr.Shape), Dtype: strings.Trim(h.Descr.Type, "'")}
-	// npyio trusts the header; turn any panic on a hostile file into an error.
-	defer func() {
-		if p := recover(); p != nil {
-			a, err = nil, fmt.Errorf("corrupt array data: %v", p)
-		}
-	}()
 	rc, err := r.Open(key)
 	if err != nil {
 		return nil, err
@@ -158,10 +160,20 @@ func readOne(r *npz.Reader, key string, fileSize int64) (a *Array, err error) {
 	return a, nil
 }
 
-// ReadSequence parses the filter input contract: `image` (T,64,64,3) uint8 (float 0..255 is
-// accepted, as in the original datasets), `pre_action` (T,A) (absent or (T,0) for action-free
-// models), optional `is_first` and `is_terminal` (T,) or (T,1), and any other (T,) or (T,1)
-// array as a per-step head target under its name.
+// ReadSequence parses an input sequence. It is rssmd's one sequence reader (filter, replay
+// in run, calibrate, report, tests), so every command accepts and refuses the same
+// files with the same message:
+//
+//   - `image` (T,64,64,3) RGB, the model's input size: uint8, or float32/float64 with values
+//     in 0..255 (the original datasets), rounded by model.PixelByte. A float image whose
+//     maximum is ≤ 1.0 is refused: it is almost surely in 0..1 units, and read as 0..255 it
+//     would filter a black video (mean ELBO −315 instead of −19) without a word.
+//   - `pre_action` (T,A) float32/float64, row t applied before frame t; absent or (T,0) for
+//     action-free models.
+//   - optional `is_first` (T,) or (T,1), nonzero = episode start; any other (T,) or (T,1)
+//     array is a per-step head target under its name (e.g. is_terminal, reward).
+//
+// Checks against a model's action size are the caller's (model.Filter, the pipeline).
 func ReadSequence(data []byte) (*model.Sequence, error) {
 	arrs, err := ReadArrays(data)
 	if err != nil {
@@ -172,34 +184,28 @@ func ReadSequence(data []byte) (*model.Sequence, error) {
 		return nil, fmt.Errorf("%w: no `image` array", ErrFormat)
 	}
 	if len(img.Shape) != 4 || img.Shape[1] != model.ImageSize || img.Shape[2] != model.ImageSize || img.Shape[3] != 3 {
-		return nil, fmt.Errorf("%w: `image` has shape %v, want (T, 64, 64, 3) RGB", ErrFormat, img.Shape)
+		return nil, fmt.Errorf("%w: `image` has shape %v, want (T, %d, %d, 3): RGB at the model's input size", ErrFormat, img.Shape, model.ImageSize, model.ImageSize)
 	}
 	seq := &model.Sequence{T: img.Shape[0], Targets: map[string][]float32{}}
-	if img.U8 != nil {
+	switch img.Dtype {
+	case "|u1", "<u1":
 		seq.Images = img.U8
-	} else {
-		seq.Images = make([]uint8, len(img.F32))
-		for i, v := range img.F32 {
-			if !(v >= 0 && v <= 255) {
-				return nil, fmt.Errorf("%w: `image` value %v at %d is outside 0..255", ErrFormat, v, i)
-			}
-			seq.Images[i] = uint8(v + 0.5)
+	case "<f4", "<f8":
+		if seq.Images, err = imageBytes(img.F32); err != nil {
+			return nil, err
 		}
+	default:
+		return nil, fmt.Errorf("%w: `image` has dtype %s, want uint8, or float32/float64 in 0..255", ErrFormat, img.Dtype)
 	}
 	if pa, ok := arrs["pre_action"]; ok {
-		vals := pa.F32
-		if pa.U8 != nil {
-			return nil, fmt.Errorf("%w: `pre_action` must be float, is %s", ErrFormat, pa.Dtype)
+		if pa.Dtype != "<f4" && pa.Dtype != "<f8" {
+			return nil, fmt.Errorf("%w: `pre_action` has dtype %s, want float32 or float64", ErrFormat, pa.Dtype)
 		}
-		switch {
-		case len(pa.Shape) == 2 && pa.Shape[0] == seq.T:
-			seq.ActionDim = pa.Shape[1]
-		case len(pa.Shape) == 1 && pa.Shape[0] == seq.T:
-			seq.ActionDim = 1
-		default:
-			return nil, fmt.Errorf("%w: `pre_action` has shape %v, want (%d, A)", ErrFormat, pa.Shape, seq.T)
+		if len(pa.Shape) != 2 || pa.Shape[0] != seq.T {
+			return nil, fmt.Errorf("%w: `pre_action` has shape %v, want (%d, A), A ≥ 0", ErrFormat, pa.Shape, seq.T)
 		}
-		seq.PreAction = vals
+		seq.ActionDim = pa.Shape[1]
+		seq.PreAction = pa.F32
 		if seq.PreAction == nil {
 			seq.PreAction = []float32{}
 		}
@@ -228,9 +234,27 @@ func ReadSequence(data []byte) (*model.Sequence, error) {
 		seq.Targets[name] = v
 	}
 	if err := seq.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return seq, nil
+}
+
+// imageBytes converts a float image in 0..255 units to bytes, refusing values outside
+// 0..255 (NaN included) and images that look like 0..1 units.
+func imageBytes(v []float32) ([]uint8, error) {
+	out := make([]uint8, len(v))
+	mx := float32(math.Inf(-1))
+	for i, x := range v {
+		if !(x >= 0 && x <= 255) {
+			return nil, fmt.Errorf("%w: `image` value %v at %d is outside 0..255", ErrFormat, x, i)
+		}
+		mx = max(mx, x)
+		out[i] = model.PixelByte(float64(x))
+	}
+	if mx <= 1 {
+		return nil, fmt.Errorf("%w: `image` is float with maximum %v: the expected range is 0..255 (multiply 0..1 images by 255, or store uint8)", ErrFormat, mx)
+	}
+	return out, nil
 }
 
 // WriteArrays writes named float32 arrays to an .npz file (uncompressed, as np.savez).

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rssmd/rssmd/model/seqio"
 )
 
 // sharedTestdata finds <repo root>/../shared/testdata; it skips the test when
@@ -59,7 +63,7 @@ func TestLoadSharedSequence(t *testing.T) {
 }
 
 func TestReadSequenceDtypes(t *testing.T) {
-	const T, H, W, A = 3, 4, 5, 2
+	const T, H, W, A = 3, 64, 64, 2
 	u8 := make([]uint8, T*H*W*3)
 	f32 := make([]float32, T*H*W*3)
 	f64 := make([]float64, T*H*W*3)
@@ -67,6 +71,12 @@ func TestReadSequenceDtypes(t *testing.T) {
 		u8[i] = uint8(i * 7)
 		f32[i] = float32(u8[i]) + 0.2 // dataset images: non-integer 0..255
 		f64[i] = float64(u8[i]) - 0.3
+		switch u8[i] { // stay inside 0..255
+		case 0:
+			f64[i] = 0.3
+		case 255:
+			f32[i] = 254.8
+		}
 	}
 	act32 := make([]float32, T*A)
 	act64 := make([]float64, T*A)
@@ -85,6 +95,7 @@ func TestReadSequenceDtypes(t *testing.T) {
 		{"dataset f32 image, f64 action", map[string]any{"image": img(f32), "pre_action": wrap(act64, []int{T, A})}, A, false},
 		{"f64 image", map[string]any{"image": img(f64), "pre_action": wrap(act32, []int{T, A})}, A, false},
 		{"no actions", map[string]any{"image": img(u8)}, 0, false},
+		{"(T,0) actions", map[string]any{"image": img(u8), "pre_action": wrap([]float32{}, []int{T, 0})}, 0, false},
 		{"no image", map[string]any{"pre_action": wrap(act32, []int{T, A})}, 0, true},
 		{"image not RGB", map[string]any{"image": wrap(u8, []int{T, H, W * 3})}, 0, true},
 		{"action rows mismatch", map[string]any{"image": img(u8), "pre_action": wrap(act32, []int{T * A})}, 0, true},
@@ -111,7 +122,67 @@ func TestReadSequenceDtypes(t *testing.T) {
 			if tt.wantA > 0 && seq.PreAction(2)[1] != act32[2*A+1] {
 				t.Errorf("pre_action[2][1] = %v, want %v", seq.PreAction(2)[1], act32[2*A+1])
 			}
+			if tt.wantA == 0 && seq.PreAction(1) != nil {
+				t.Errorf("action-free sequence has pre_action row %v", seq.PreAction(1))
+			}
 		})
+	}
+}
+
+// TestSameVerdictAsFilter: replay (rssmd run --source replay:) and the offline tools
+// (rssmd filter, calibrate, report: seqio.ReadSequenceFile) accept and refuse the same odd
+// sequences, with the same message.
+func TestSameVerdictAsFilter(t *testing.T) {
+	const T = 5
+	side := 64
+	unit := make([]float32, T*side*side*3) // 0..1 units: the 14.8 mistake
+	for i := range unit {
+		unit[i] = float32(i%256) / 255
+	}
+	dataset := make([]float32, len(unit))
+	for i, v := range unit {
+		dataset[i] = v * 255
+	}
+	over := append([]float32{256}, dataset[1:]...)
+	tests := []struct {
+		name    string
+		arrays  map[string]any
+		wantErr string // "" = accepted
+	}{
+		{"float 0..1 image", map[string]any{"image": wrap(unit, []int{T, side, side, 3})}, "expected range is 0..255"},
+		{"float 0..255 image", map[string]any{"image": wrap(dataset, []int{T, side, side, 3})}, ""},
+		{"float above 255", map[string]any{"image": wrap(over, []int{T, side, side, 3})}, "outside 0..255"},
+		{"(T,0) actions", map[string]any{"image": wrap(dataset, []int{T, side, side, 3}), "pre_action": wrap([]float32{}, []int{T, 0})}, ""},
+		{"32x32 image", map[string]any{"image": wrap(make([]uint8, T*32*32*3), []int{T, 32, 32, 3})}, "want (T, 64, 64, 3)"},
+		{"1-D pre_action", map[string]any{"image": wrap(make([]uint8, T*side*side*3), []int{T, side, side, 3}), "pre_action": wrap(make([]float32, T), []int{T})}, "want (5, A)"},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		path := filepath.Join(dir, fmt.Sprintf("%d.npz", i))
+		if err := os.WriteFile(path, npzBytes(t, tt.arrays), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errFilter := seqio.ReadSequenceFile(path)
+		r, errReplay := NewReplay(ReplayConfig{Path: path})
+		if errReplay == nil {
+			r.Close()
+		}
+		if tt.wantErr == "" {
+			if errFilter != nil || errReplay != nil {
+				t.Errorf("%s: filter %v, replay %v; want both to accept", tt.name, errFilter, errReplay)
+			}
+			continue
+		}
+		if errFilter == nil || errReplay == nil {
+			t.Errorf("%s: filter %v, replay %v; want both to refuse", tt.name, errFilter, errReplay)
+			continue
+		}
+		if !strings.Contains(errFilter.Error(), tt.wantErr) || !strings.Contains(errReplay.Error(), errFilter.Error()) {
+			t.Errorf("%s: filter says %q, replay says %q; want the same message, containing %q", tt.name, errFilter, errReplay, tt.wantErr)
+		}
+		if !errors.Is(errReplay, ErrSequence) || !errors.Is(errFilter, seqio.ErrFormat) {
+			t.Errorf("%s: errors do not wrap the sequence sentinel", tt.name)
+		}
 	}
 }
 
@@ -228,8 +299,8 @@ func testSequence(T int) *Sequence {
 }
 
 func FuzzReadSequence(f *testing.F) {
-	u8 := make([]uint8, 2*2*2*3)
-	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 2, 2, 3}), "pre_action": wrap([]float32{0, 0, 1, 1}, []int{2, 2})}))
+	u8 := make([]uint8, 2*64*64*3) // deflated by npzBytes: a small seed
+	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 64, 64, 3}), "pre_action": wrap([]float32{0, 0, 1, 1}, []int{2, 2})}))
 	f.Add(npzBytes(f, map[string]any{"image": wrap([]float32{1, 2, 3}, []int{1, 1, 1, 3})}))
 	f.Add([]byte("PK\x03\x04"))
 	if b, err := os.ReadFile("testdata/fortran.npz"); err == nil {
