@@ -136,6 +136,21 @@ func (f flow) check(t *testing.T, sent, got []Event) {
 	}
 }
 
+// missing lists the k of each sent sample that was not received.
+func missing(sent, got []Event) []int64 {
+	var out []int64
+	for _, s := range sent {
+		found := false
+		for _, g := range got {
+			found = found || abs(s.SrcNs-g.SrcNs) <= 1000
+		}
+		if !found {
+			out = append(out, s.K)
+		}
+	}
+	return out
+}
+
 func abs(x int64) int64 {
 	if x < 0 {
 		return -x
@@ -169,7 +184,7 @@ func TestPeersInterop(t *testing.T) {
 						min = f.count - 2
 					}
 					if len(got) < min {
-						t.Fatalf("received %d of %d samples, want at least %d", len(got), f.count, min)
+						t.Fatalf("received %d of %d samples, want at least %d; missing k %v", len(got), f.count, min, missing(sent, got))
 					}
 				})
 			}
@@ -201,7 +216,7 @@ func TestPeersInteropUnderLoss(t *testing.T) {
 				sent, got := f.run(t)
 				f.check(t, sent, got)
 				if f.reliable && len(got) != f.count {
-					t.Fatalf("reliable under 10%% loss: received %d of %d", len(got), f.count)
+					t.Fatalf("reliable under 10%% loss: received %d of %d; missing k %v", len(got), f.count, missing(sent, got))
 				}
 				if !f.reliable {
 					beSent += f.count
