@@ -87,8 +87,9 @@ adone:
 	RET
 
 // func reluRequantNEON(out *int8, acc *int32, rows, c int, mul, bias *float32, zero int32)
-// c a positive multiple of 4. Per value: int32(float32(float32(acc)·mul[j]) + bias[j] + 0.5)
-// (SCVTF, FMUL, FADD, FADD, FCVTZS truncating), clamped to [0, 127-zero], plus zero.
+// c a positive multiple of 4. Per value: q = int32(float32(float32(acc)·mul[j]) + bias[j] +
+// 0.5) (SCVTF, FMUL, FADD, FADD, FCVTZS truncating), then min(max(q, 0), 127−zero) + zero
+// computed as max(sat8(q + zero), zero) (SQADD, SQXTN, SQXTN, SMAX): the same for every q.
 TEXT ·reluRequantNEON(SB), NOSPLIT, $0-52
 	MOVD out+0(FP), R0
 	MOVD acc+8(FP), R1
@@ -97,12 +98,9 @@ TEXT ·reluRequantNEON(SB), NOSPLIT, $0-52
 	MOVD mul+32(FP), R4
 	MOVD bias+40(FP), R5
 	MOVW zero+48(FP), R6
-	MOVW $127, R7
-	SUBW R6, R7, R7
 	WORD $0x4e040cdc // dup v28.4s, w6
-	WORD $0x4e040cfd // dup v29.4s, w7
+	WORD $0x4e010cdd // dup v29.16b, w6
 	WORD $0x4f03f41e // fmov v30.4s, #0.5
-	VEOR V27.B16, V27.B16, V27.B16
 rrow:
 	MOVD R4, R8
 	MOVD R5, R9
@@ -133,24 +131,17 @@ r16:
 	WORD $0x4ea1b821 // fcvtzs v1.4s, v1.4s
 	WORD $0x4ea1b842 // fcvtzs v2.4s, v2.4s
 	WORD $0x4ea1b863 // fcvtzs v3.4s, v3.4s
-	WORD $0x4ebb6400 // smax v0.4s, v0.4s, v27.4s
-	WORD $0x4ebb6421 // smax v1.4s, v1.4s, v27.4s
-	WORD $0x4ebb6442 // smax v2.4s, v2.4s, v27.4s
-	WORD $0x4ebb6463 // smax v3.4s, v3.4s, v27.4s
-	WORD $0x4ebd6c00 // smin v0.4s, v0.4s, v29.4s
-	WORD $0x4ebd6c21 // smin v1.4s, v1.4s, v29.4s
-	WORD $0x4ebd6c42 // smin v2.4s, v2.4s, v29.4s
-	WORD $0x4ebd6c63 // smin v3.4s, v3.4s, v29.4s
-	VADD V28.S4, V0.S4, V0.S4
-	VADD V28.S4, V1.S4, V1.S4
-	VADD V28.S4, V2.S4, V2.S4
-	VADD V28.S4, V3.S4, V3.S4
-	WORD $0x0e612804 // xtn v4.4h, v0.4s
-	WORD $0x4e612824 // xtn2 v4.8h, v1.4s
-	WORD $0x0e612845 // xtn v5.4h, v2.4s
-	WORD $0x4e612865 // xtn2 v5.8h, v3.4s
-	WORD $0x0e212886 // xtn v6.8b, v4.8h
-	WORD $0x4e2128a6 // xtn2 v6.16b, v5.8h
+	WORD $0x4ebc0c00 // sqadd v0.4s, v0.4s, v28.4s
+	WORD $0x4ebc0c21 // sqadd v1.4s, v1.4s, v28.4s
+	WORD $0x4ebc0c42 // sqadd v2.4s, v2.4s, v28.4s
+	WORD $0x4ebc0c63 // sqadd v3.4s, v3.4s, v28.4s
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
+	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
+	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	WORD $0x4e2148a6 // sqxtn2 v6.16b, v5.8h
+	WORD $0x4e3d64c6 // smax v6.16b, v6.16b, v29.16b
 	VST1.P [V6.B16], 16(R0)
 	SUB $16, R10, R10
 	B r16
@@ -164,11 +155,10 @@ r4:
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	WORD $0x4e3ed400 // fadd v0.4s, v0.4s, v30.4s
 	WORD $0x4ea1b800 // fcvtzs v0.4s, v0.4s
-	WORD $0x4ebb6400 // smax v0.4s, v0.4s, v27.4s
-	WORD $0x4ebd6c00 // smin v0.4s, v0.4s, v29.4s
-	VADD V28.S4, V0.S4, V0.S4
-	WORD $0x0e612804 // xtn v4.4h, v0.4s
-	WORD $0x0e212886 // xtn v6.8b, v4.8h
+	WORD $0x4ebc0c00 // sqadd v0.4s, v0.4s, v28.4s
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	WORD $0x0e3d64c6 // smax v6.8b, v6.8b, v29.8b
 	VMOV V6.S[0], R11
 	MOVW R11, (R0)
 	ADD $4, R0, R0
