@@ -92,6 +92,8 @@ type Config struct {
 	// dropOutgoing, when set (tests), drops an outgoing datagram when it
 	// returns true, to simulate loss.
 	dropOutgoing func() bool
+	// captured, when set (tests), sees every received datagram.
+	captured func(b []byte)
 }
 
 // Errors returned by the constructors.

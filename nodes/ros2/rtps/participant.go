@@ -56,8 +56,8 @@ type Participant struct {
 	lastAnnounce time.Time
 	lastLease    time.Time
 	reasmBytes   int
-	dvRecv       delivery // scratch for receive
-	dvDrain      delivery // scratch for drain
+	dvRecv       delivery     // scratch for receive
+	dvDrain      delivery     // scratch for drain
 	pubs, subs   *writerState // SEDP announcers
 	pubsR, subsR *readerState // SEDP detectors
 }
@@ -425,6 +425,9 @@ func (p *Participant) sendAll(b []byte, addrs []netip.AddrPort, meta bool) {
 // INFO_TS).
 func (p *Participant) handleDatagram(d datagram) {
 	p.stats.datagramsReceived.Add(1)
+	if p.conf.captured != nil {
+		p.conf.captured(d.buf)
+	}
 	var r wire.Reader
 	if err := r.Reset(d.buf); err != nil {
 		p.stats.malformed.Add(1)
