@@ -31,6 +31,16 @@ vet: check-generate ## go vet, gofmt check, and the arm64/no-cgo cross builds
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	CGO_ENABLED=0 GOARCH=arm64 $(GO) build ./...
 	CGO_ENABLED=0 GOARCH=amd64 $(GO) build ./...
+	$(MAKE) deadcode
+
+# x/tools' deadcode, pinned; findings we accept are listed, with why, in tools/deadcode.allow.
+DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.53.0
+.PHONY: deadcode
+deadcode: ## fail on unreachable functions (deadcode -test ./...) not in tools/deadcode.allow
+	@out=$$($(GO) run $(DEADCODE) -test ./... 2>&1) || { printf '%s\n' "$$out"; exit 1; }; \
+	new=$$(printf '%s\n' "$$out" | awk 'NR == FNR { if ($$0 !~ /^(#|$$)/) ok[$$1 " " $$2] = 1; next } \
+	  $$0 != "" { split($$1, f, ":"); if (!((f[1] " " $$NF) in ok)) print }' tools/deadcode.allow -); \
+	test -z "$$new" || { printf 'unreachable (remove it, use it, or allow-list it in tools/deadcode.allow):\n%s\n' "$$new"; exit 1; }
 
 test-unit: ## unit and golden tests (uses $(SHARED)/testdata when present; CI=1 makes it required)
 	$(GO) test -count=1 ./...

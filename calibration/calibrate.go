@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/quant"
@@ -30,13 +29,8 @@ type Options struct {
 	NoEqualize bool
 }
 
-// Observe runs the float32 model over the sequences and returns one histogram per
-// quantisation point.
-func Observe(fm *model.Model, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
-	return observe(fm, fm.Tensors, seqs, decodeEvery)
-}
-
-// observe is Observe with the weights read from ts (see newTapper).
+// observe runs the float32 model, with the weights read from ts (see newTapper), over the
+// sequences and returns one histogram per quantisation point.
 func observe(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("calibration: no calibration sequences")
@@ -151,22 +145,4 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	qm.Meta["calibration_method"] = method
 	qm.Meta["calibration_steps"] = fmt.Sprint(steps)
 	return qm, nil
-}
-
-// describeScales formats scales for logs.
-func describeScales(s map[string]float32) string {
-	names := make([]string, 0, len(s))
-	for k := range s {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		fmt.Fprintf(&b, "%s=%.4g ", k, s[k]*127)
-	}
-	return strings.TrimSpace(b.String())
-}
-
-func quantizeWith(fm *model.Model, scales map[string]float32) (*quant.Model, error) {
-	return quant.Quantize(fm, scales)
 }

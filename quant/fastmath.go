@@ -17,13 +17,6 @@ func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }
 // tanh32 is tanh(x) = 1 − 2/(e^{2x}+1); its absolute error stays below 3e-7.
 func tanh32(x float32) float32 { return 1 - 2/(exp32(2*x)+1) }
 
-// silu applies x·σ(x) in place.
-func silu(x []float32) {
-	for i, v := range x {
-		x[i] = v * sigmoid32(v)
-	}
-}
-
 // layerNorm normalises x into y over its n values (biased variance, eps 1e-5) with float64
 // statistics, as model.LayerNorm, but with four independent partial sums so the additions do
 // not form one long dependency chain.

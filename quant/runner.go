@@ -19,20 +19,6 @@ func packRows(name string, rows, k int, q []int8) (*armkernels.Matrix, error) {
 // the nearest integer, ties to even (as armkernels.QuantizeRow does).
 const roundMagic = 12582912
 
-// q8 quantises v·inv to int8 in [-127, 127]; NaN becomes 0.
-func q8(v, inv float32) int8 {
-	v = float32(v * inv)
-	switch {
-	case v >= 127:
-		return 127
-	case v <= -127:
-		return -127
-	case v != v:
-		return 0
-	}
-	return int8(float32(v+roundMagic) - roundMagic)
-}
-
 // q8z quantises v to the affine int8 code clamp(round(v·inv) + zero, −128, 127); NaN becomes
 // zero (the code of 0).
 func q8z(v, inv float32, zero int32) int8 {
