@@ -136,7 +136,7 @@ var Options = []Option{
 		set: fieldBool(func(c *Config) *bool { return &c.RecordFrames })},
 	{Key: "decode_every", Kind: KindInt, Default: 1, Doc: "the monitor decodes its prediction every N-th step (0: never)",
 		set: fieldInt(func(c *Config) *int { return &c.DecodeEvery })},
-	{Key: "elbo", Kind: KindBool, Default: false, Doc: "compute the per-step ELBO (one more decode)",
+	{Key: "elbo", Kind: KindBool, Default: false, Doc: "compute the per-step ELBO and VIPER reward every tick (one more decode); always on for action-free models",
 		set: fieldBool(func(c *Config) *bool { return &c.ELBO })},
 	{Key: "horizon", Kind: KindInt, Default: 1, Doc: "open-loop prediction horizon of the monitor",
 		set: fieldInt(func(c *Config) *int { return &c.Horizon })},
