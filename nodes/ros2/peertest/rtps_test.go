@@ -258,7 +258,9 @@ func TestRTPSPeersToReader(t *testing.T) {
 						min = f.count - 2
 					}
 					if len(got) < min {
-						t.Fatalf("Go reader received %d of %d samples from %s, want at least %d; missing k %v", len(got), f.count, im.Name, min, missing(sent, got))
+						st := p.Stats()
+						t.Fatalf("Go reader received %d of %d samples from %s, want at least %d; missing k %v; Go participant: %d lost, %d dropped (queue full)",
+							len(got), f.count, im.Name, min, missing(sent, got), st.SamplesLost, st.SamplesDroppedSlow)
 					}
 				})
 			}
@@ -282,7 +284,7 @@ func TestRTPSReliableUnderLoss(t *testing.T) {
 	topic := "rt/peertest/soak_go"
 	var subs []*Proc
 	for _, im := range peers.Impls() {
-		subs = append(subs, Start(t, im.Path, "sub", "--topic", topic, "--count", strconv.Itoa(n), "--timeout", "90", "--quiet-values"))
+		subs = append(subs, Start(t, im.Path, "sub", "--topic", topic, "--count", strconv.Itoa(n), "--timeout", "90"))
 	}
 	w, err := p.NewWriter(rtps.WriterConfig{Topic: topic, TypeName: typeName("float32multiarray"), QoS: qos(true, 10)})
 	if err != nil {
@@ -332,7 +334,9 @@ func TestRTPSReliableUnderLoss(t *testing.T) {
 			gotr = append(gotr, sampleEvent(t, "float32multiarray", s))
 		}
 		if len(gotr) != n || len(psent) != n {
-			t.Errorf("%s writer -> Go reader under 10%% loss: %d of %d samples arrived (%d sent); missing k %v", im.Name, len(gotr), n, len(psent), missing(psent, gotr))
+			st := p.Stats()
+			t.Errorf("%s writer -> Go reader under 10%% loss: %d of %d samples arrived (%d sent); missing k %v; Go participant: %d lost (writer no longer had them), %d dropped (callback queue full)",
+				im.Name, len(gotr), n, len(psent), missing(psent, gotr), st.SamplesLost, st.SamplesDroppedSlow)
 		}
 		(flow{from: im, to: goImpl, typ: "float32multiarray"}).check(t, psent, gotr)
 	}
