@@ -464,7 +464,11 @@ func TestROS2ResetAndGraph(t *testing.T) {
 			}
 			nodes := peertest.Start(t, peer.Path, "nodes", "--timeout", "15", "--expect", "/rssmd")
 			found := false
-			for _, ev := range nodes.Collect("participant", 15*time.Second) {
+			for end := time.Now().Add(15 * time.Second); !found && time.Now().Before(end); {
+				ev, err := nodes.NextErr(context.Background(), "participant", time.Until(end))
+				if err != nil {
+					break
+				}
 				for _, n := range ev.Nodes {
 					if n.Name == "rssmd" && n.Namespace == "/" && len(n.WriterGIDs) >= 5 && len(n.ReaderGIDs) >= 1 {
 						found = true
