@@ -20,6 +20,18 @@ func setup(t *testing.T) Peers {
 	return p
 }
 
+// peerOnly is setup for tests that exercise only the two peers (no Go RTPS code): -short runs
+// (make test-race) leave them to the full run.
+func peerOnly(t *testing.T) Peers {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: peer-to-peer interop runs in the full test")
+	}
+	RequireNetns(t)
+	p, _ := Build(t)
+	return p
+}
+
 // flow is one publisher -> subscriber run between two peers.
 type flow struct {
 	from, to Impl
@@ -166,7 +178,7 @@ func pairs(p Peers) [][2]Impl {
 // Cyclone -> Fast DDS and Fast DDS -> Cyclone on ROS-shaped topics: the IDL and both peers
 // agree on the wire, for a small message and a fragmented 900 KB image.
 func TestPeersInterop(t *testing.T) {
-	p := setup(t)
+	p := peerOnly(t)
 	for _, pr := range pairs(p) {
 		for _, typ := range []string{"float32multiarray", "image"} {
 			for _, rel := range []bool{true, false} {
@@ -200,7 +212,7 @@ func TestPeersInterop(t *testing.T) {
 // repaired them (measured: fastdds -> cyclone delivered 50 of 100 with depth 10). That is DDS
 // semantics, not a defect, and rssmd's readers will see the same from Fast DDS publishers.
 func TestPeersInteropUnderLoss(t *testing.T) {
-	p := setup(t)
+	p := peerOnly(t)
 	how := SetLoss(t, 10)
 	t.Logf("10%% loss on lo via %s", how)
 	var beSent, beGot int
@@ -239,7 +251,7 @@ func TestPeersInteropUnderLoss(t *testing.T) {
 // serve-trigger and call-trigger of each peer follow their RMW's request/reply conventions
 // (README.md): Cyclone's header is echoed, Fast DDS's reply names the client's reply reader.
 func TestPeersTrigger(t *testing.T) {
-	p := setup(t)
+	p := peerOnly(t)
 	for _, loss := range []bool{false, true} {
 		for _, im := range p.Impls() {
 			name := im.Name
@@ -287,7 +299,7 @@ func TestPeersTrigger(t *testing.T) {
 // Each peer sees the other's node on ros_discovery_info and its writer in DCPSPublication,
 // as `ros2 node list` and `ros2 topic list -t` would.
 func TestPeersGraph(t *testing.T) {
-	p := setup(t)
+	p := peerOnly(t)
 	for _, pr := range pairs(p) {
 		talker, viewer := pr[0], pr[1]
 		t.Run(talker.Name+"_seen_by_"+viewer.Name, func(t *testing.T) {
