@@ -54,13 +54,18 @@ func ReadGolden(t testing.TB, path string) map[string]*seqio.Array {
 
 // Tolerances are the golden README's: states and statistics within State × the array's
 // largest magnitude, images within Image (absolute, [0,1] units), and kl / *_loglik / elbo
-// within Scalar relative or ScalarAbs absolute.
+// within Scalar × the array's largest magnitude, or ScalarAbs for arrays near zero. Scaled
+// per array, not per element: one absolute tolerance for every scalar array (0.05 once) is
+// larger than whole arrays (reward_loglik −0.056…−0.015, terminal_loglik ~1e-6) and let a
+// halved head likelihood pass.
 type Tolerances struct {
 	State, Image, Scalar, ScalarAbs float64
 }
 
-// Float32Tolerances are the tolerances a faithful float32 implementation meets.
-var Float32Tolerances = Tolerances{State: 1e-4, Image: 1e-3, Scalar: 1e-3, ScalarAbs: 0.05}
+// Float32Tolerances are the tolerances a faithful float32 implementation meets. ScalarAbs is a
+// floor for arrays near zero (terminal_loglik of ~1e-6 is computed to ~6e-8), not a slack for
+// every array.
+var Float32Tolerances = Tolerances{State: 1e-4, Image: 1e-3, Scalar: 1e-3, ScalarAbs: 1e-6}
 
 // Class says which tolerance class an output key belongs to.
 func Class(key string) string {
@@ -115,12 +120,9 @@ func Compare(t *testing.T, got []model.NamedArray, want map[string]*seqio.Array,
 				}
 			}
 		case "scalar":
-			for i := range w.F32 {
-				e := math.Abs(float64(g.Data[i] - w.F32[i]))
-				if !(e <= tol.ScalarAbs || e <= tol.Scalar*math.Abs(float64(w.F32[i]))) {
-					t.Errorf("%s[%d]: got %v, want %v (tolerance %g relative or %g absolute)", key, i, g.Data[i], w.F32[i], tol.Scalar, tol.ScalarAbs)
-					break
-				}
+			if lim := ScalarTolerance(tol, maxMag); !(maxErr <= lim) {
+				t.Errorf("%s: max abs error %.3g at %d (got %v, want %v) exceeds %.3g (%g × max magnitude %.3g, at least %g)",
+					key, maxErr, worst, g.Data[worst], w.F32[worst], lim, tol.Scalar, maxMag, tol.ScalarAbs)
 			}
 		default:
 			if !(maxErr <= tol.State*maxMag) {
@@ -161,6 +163,12 @@ func WithViperReward(t testing.TB, want map[string]*seqio.Array, isFirst []bool)
 	}
 	out["viper_reward"] = &seqio.Array{Shape: []int{len(r)}, F32: r}
 	return out
+}
+
+// ScalarTolerance is the largest error allowed in a kl / *_loglik / elbo array whose largest
+// magnitude is scale.
+func ScalarTolerance(tol Tolerances, scale float64) float64 {
+	return math.Max(tol.ScalarAbs, tol.Scalar*scale)
 }
 
 // RewardTolerance carries the ELBO's tolerance (Scalar relative or ScalarAbs absolute) through
