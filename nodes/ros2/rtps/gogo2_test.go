@@ -269,3 +269,36 @@ func TestRelatedSampleIdentityRoundTrip(t *testing.T) {
 		t.Fatal("inline QoS of the first write leaked into the second")
 	}
 }
+
+// A slow callback: small samples queue beyond the depth (a repair burst
+// must not be cut to the depth), large ones stop at the byte budget.
+func TestSlowCallbackQueue(t *testing.T) {
+	a, b := pair(t, nil, nil)
+	q := QoS{Reliability: Reliable, Depth: 100}
+	w, _ := a.NewWriter(WriterConfig{Topic: "rt/slow", TypeName: testType, QoS: q})
+	release := make(chan struct{})
+	col := newCollector()
+	r, _ := b.NewReader(ReaderConfig{Topic: "rt/slow", TypeName: testType, QoS: QoS{Reliability: Reliable, Depth: 2},
+		OnSample: func(s Sample) { <-release; col.on(s) }})
+	waitMatched(t, "writer", w.Matched, 1, 10*time.Second)
+	waitMatched(t, "reader", r.Matched, 1, 10*time.Second)
+	for i := 0; i < 50; i++ {
+		w.Write(payload(i, 100), time.Now())
+	}
+	time.Sleep(300 * time.Millisecond)
+	for i := 0; i < 12; i++ {
+		w.Write(payload(100+i, 1<<20), time.Now())
+	}
+	time.Sleep(time.Second)
+	close(release)
+	time.Sleep(500 * time.Millisecond)
+	col.mu.Lock()
+	got := len(col.samples)
+	col.mu.Unlock()
+	dropped := b.Stats().SamplesDroppedSlow
+	// 50 small + 8 MiB of 1 MiB samples fit (the first of them may wait in
+	// the callback itself).
+	if got < 50+7 || got > 50+9 || int(dropped) != 62-got {
+		t.Fatalf("delivered %d, dropped %d: want all 50 small and about 8 of the 12 large ones", got, dropped)
+	}
+}

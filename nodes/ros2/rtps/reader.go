@@ -18,8 +18,8 @@ type ReaderConfig struct {
 	UserData []byte
 	// OnSample is called for each sample, in order per writer for reliable
 	// readers, on the reader's own goroutine (it may call Writer.Write).
-	// When it falls more than QoS.Depth samples behind, newer samples are
-	// dropped and counted (KEEP_LAST).
+	// When it falls more than QoS.Depth samples and 8 MiB behind, newer
+	// samples are dropped and counted (Stats.SamplesDroppedSlow).
 	OnSample func(Sample)
 }
 
@@ -45,11 +45,24 @@ type Reader struct {
 	guid     GUID
 	matched  atomic.Int32
 	onSample func(Sample)
-	free     chan *slot
+	depth    int
 	queue    chan *slot
+	queued   atomic.Int64 // samples waiting for the callback
+	qBytes   atomic.Int64 // their bytes
+	mu       sync.Mutex   // guards free, shared by the loop and run
+	free     []*slot      // LIFO: only as many buffers grow as bursts need
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
+
+// Callback queue bounds: a reader always queues QoS.Depth samples; beyond
+// that it queues while the backlog stays under queueBytes, so a burst of
+// small samples released by a repair (Fast DDS heartbeats every 3 s) is
+// not cut to the depth, while images stay bounded.
+const (
+	maxQueue   = 4096
+	queueBytes = 8 << 20
+)
 
 type slot struct {
 	data    []byte
@@ -69,8 +82,12 @@ func (r *Reader) run() {
 		if r.onSample != nil {
 			r.onSample(s.s)
 		}
-		s.s.Data = nil
-		r.free <- s
+		r.qBytes.Add(-int64(len(s.data)))
+		r.queued.Add(-1)
+		s.s = Sample{}
+		r.mu.Lock()
+		r.free = append(r.free, s)
+		r.mu.Unlock()
 	}
 }
 
@@ -79,14 +96,22 @@ func (r *Reader) stop() {
 	r.wg.Wait()
 }
 
-// enqueue copies a delivered sample into a free slot for the callback
+// enqueue copies a delivered sample into a slot for the callback
 // goroutine; no allocation once the slots have grown.
 func (r *Reader) enqueue(d *delivery) bool {
-	var s *slot
-	select {
-	case s = <-r.free:
-	default:
+	n, b := r.queued.Load(), r.qBytes.Load()
+	if n >= maxQueue || n >= int64(r.depth) && b+int64(len(d.data)) > queueBytes {
 		return false
+	}
+	var s *slot
+	r.mu.Lock()
+	if k := len(r.free); k > 0 {
+		s = r.free[k-1]
+		r.free = r.free[:k-1]
+	}
+	r.mu.Unlock()
+	if s == nil {
+		s = &slot{}
 	}
 	s.data = append(s.data[:0], d.data...)
 	if pad := wire.PayloadPadding(s.data); pad > 0 {
@@ -100,6 +125,8 @@ func (r *Reader) enqueue(d *delivery) bool {
 		s.related = d.info.Related
 		s.s.RelatedSampleIdentity = &s.related
 	}
+	r.queued.Add(1)
+	r.qBytes.Add(int64(len(s.data)))
 	r.queue <- s
 	return true
 }
@@ -112,11 +139,7 @@ func (p *Participant) NewReader(c ReaderConfig) (*Reader, error) {
 	if err := c.QoS.check("reader " + c.Topic); err != nil {
 		return nil, err
 	}
-	n := max(c.QoS.Depth, 4)
-	r := &Reader{p: p, onSample: c.OnSample, free: make(chan *slot, n), queue: make(chan *slot, n)}
-	for i := 0; i < n; i++ {
-		r.free <- &slot{}
-	}
+	r := &Reader{p: p, onSample: c.OnSample, depth: c.QoS.Depth, queue: make(chan *slot, maxQueue)}
 	r.wg.Add(1)
 	go r.run()
 	err := p.call(func() {
@@ -209,6 +232,8 @@ type writerProxy struct {
 	ackCount int32
 	nfCount  int32
 	lastAck  time.Time
+	// unsyncedSince is when the first sample waited for a HEARTBEAT.
+	unsyncedSince time.Time
 }
 
 const (
@@ -216,6 +241,9 @@ const (
 	maxGaps       = 256
 	maxPartials   = 8 // samples in reassembly per writer
 	partialMaxAge = 5 * time.Second
+	// unsyncedMaxWait bounds how long samples from a reliable writer wait
+	// for its first HEARTBEAT (writers send one on matching).
+	unsyncedMaxWait = 500 * time.Millisecond
 )
 
 func (p *Participant) addWriterProxy(rs *readerState, g GUID, locs []netip.AddrPort, remoteReliable bool, vendor wire.VendorID) {
@@ -312,12 +340,17 @@ func (p *Participant) receive(wp *writerProxy, rc *recvContext, sn SequenceNumbe
 		return
 	}
 	if !wp.synced {
-		if wp.r.qos.Durability == Volatile {
-			wp.synced, wp.next = true, sn
-		} else {
-			p.storePending(wp, d) // wait for the HEARTBEAT that says where history starts
+		if sn != 1 {
+			// Wait for the HEARTBEAT that says where the writer's history
+			// starts: samples sent before we matched the writer (it may
+			// match us first) would otherwise be skipped.
+			if len(wp.pending) == 0 {
+				wp.unsyncedSince = p.now
+			}
+			p.storePending(wp, d)
 			return
 		}
+		wp.synced, wp.next = true, 1 // nothing can precede the first sample
 	}
 	if sn < wp.next || wp.pending[sn] != nil {
 		p.stats.samplesDuplicate.Add(1)
@@ -478,16 +511,13 @@ func (p *Participant) onHeartbeat(rc *recvContext, m *wire.Heartbeat) {
 		}
 		wp.hbSeen, wp.hbCount = true, m.Count
 		if !wp.synced {
-			wp.synced = true
-			if wp.r.qos.Durability == TransientLocal {
-				wp.next = m.FirstSN
-			} else {
-				// A volatile reader starts with what comes next, and with
-				// anything that already arrived.
-				wp.next = m.LastSN + 1
-				for sn := range wp.pending {
-					wp.next = min(wp.next, sn)
-				}
+			// Start with the oldest sample the writer still offers us. A
+			// volatile writer (ours, Cyclone's, Fast DDS's) offers a new
+			// reader nothing older than the match, so this loses nothing
+			// the writer sent after matching us and replays nothing older.
+			wp.synced, wp.next = true, m.FirstSN
+			for sn := range wp.pending {
+				wp.next = min(wp.next, sn)
 			}
 		}
 		if m.FirstSN > wp.next {
@@ -617,6 +647,14 @@ func (p *Participant) readerTick(rs *readerState) {
 	for _, wp := range rs.proxies {
 		if wp.reliable && !wp.hbSeen && p.now.Sub(wp.lastAck) >= time.Second {
 			p.sendAckNack(wp, 0, true)
+		}
+		if wp.reliable && !wp.synced && len(wp.pending) > 0 && p.now.Sub(wp.unsyncedSince) > unsyncedMaxWait {
+			// No HEARTBEAT came: start with what we have.
+			wp.synced, wp.next = true, 1<<62
+			for sn := range wp.pending {
+				wp.next = min(wp.next, sn)
+			}
+			p.drain(wp)
 		}
 		for sn, pt := range wp.frags {
 			if p.now.Sub(pt.created) > partialMaxAge {
