@@ -167,7 +167,8 @@ func ParseConfig(data []byte) (*Config, error) {
 	if _, ok := wm.get("name"); !ok || w.Name == "" {
 		p.fail("world_model.name", "missing")
 	}
-	if _, ok := wm.get("state_dim"); !ok {
+	if n, ok := wm.get("state_dim"); !ok || yamlNull(n) {
+		// `state_dim:` with nothing after it is YAML null: as missing, not an empty list.
 		p.fail("world_model.state_dim", "missing")
 	}
 	switch w.StateDistribution {

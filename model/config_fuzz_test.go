@@ -18,6 +18,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(minimalConfig + "  min_std: null\n  state_distribution: discrete\n"))
 	f.Add([]byte("a: &x [1, 2]\nworld_model:\n  name: rssmo\n  state_dim: *x\nenv:\n  sensors:\n    image: {modility: visual, order: first, type: external}\n"))
 	f.Add([]byte("world_model:\n  name: rssmo\n  state_dim: [512, 30]\n  decoders:\n    visual: {name: cnn_ha, width: 32, sigmoid: false}\n"))
+	f.Add([]byte("world_model:\n  name: 0\n  state_dim:")) // once accepted as an empty state_dim
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {

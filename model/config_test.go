@@ -154,6 +154,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"world_model is a string", "world_model: rssmo\n", "world_model: want a mapping"},
 		{"no name", "world_model:\n  state_dim: [1, 2]\n", "world_model.name: missing"},
 		{"no state_dim", "world_model:\n  name: rssmo\n", "world_model.state_dim: missing"},
+		{"state_dim null", "world_model:\n  name: 0\n  state_dim:", "world_model.state_dim: missing"}, // FuzzParseConfig
+		{"state_dim empty list", "world_model:\n  name: rssmo\n  state_dim: []\n", "[deter, stoch]"},
 		{"state_dim of strings", "world_model:\n  name: rssmo\n  state_dim: [a, b]\n", "world_model.state_dim[0]: want an integer"},
 		{"state_dim zero", "world_model:\n  name: rssmo\n  state_dim: [512, 0]\n", "world_model.state_dim[1]: 0 is out of range"},
 		{"state_dim huge", "world_model:\n  name: rssmo\n  state_dim: [512, 99999999999]\n", "out of range"},
