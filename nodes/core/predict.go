@@ -73,17 +73,9 @@ func (p *Predictor) Reconstruct(dst []uint8, s *Snapshot) error {
 	return nil
 }
 
-// ImageToRGB8 turns a decoded HWC float image ([0,1], unclamped) into rgb8: ×255, rounded
-// half away from zero, clamped; NaN becomes 0.
-func ImageToRGB8(dst []uint8, img []float32) {
-	for i, v := range img[:len(dst)] {
-		x := math.Round(float64(v) * 255)
-		if x != x {
-			x = 0
-		}
-		dst[i] = uint8(max(0, min(255, x)))
-	}
-}
+// ImageToRGB8 turns a decoded HWC float image ([0,1], unclamped) into rgb8 with rssmd's one
+// conversion, model.UnitImageBytes: ×255, NaN → 0, clamped, rounded half away from zero.
+func ImageToRGB8(dst []uint8, img []float32) { model.UnitImageBytes(dst, img[:len(dst)]) }
 
 // ImagineRequest is an ~imagine call.
 type ImagineRequest struct {
