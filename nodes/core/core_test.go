@@ -21,8 +21,9 @@ func testResult(a *model.Arch, tickN uint64) *tick.Result {
 	return r
 }
 
-// TestHubFeeds: every feed sees the newest tick (not a queue), shares one copy, and a
-// snapshot it holds is not overwritten by later ticks.
+// TestHubFeeds: every feed gets every tick in order, feeds share the tick's one copy, a
+// snapshot a consumer holds is not overwritten by later ticks, and a stalled consumer loses
+// its oldest ticks (counted), never blocking or allocating on the control thread.
 func TestHubFeeds(t *testing.T) {
 	a := testArch()
 	h := NewHub(a)
@@ -31,53 +32,71 @@ func TestHubFeeds(t *testing.T) {
 		t.Fatal("a snapshot before any tick")
 	}
 	h.OnTick(testResult(a, 1))
+	h.OnTick(testResult(a, 2))
 	s1, ok := f1.Acquire()
 	if !ok || s1.Tick != 1 || s1.State.Deter[0] != 1 {
-		t.Fatalf("feed 1: %v %+v", ok, s1)
-	}
-	if _, ok := f1.Acquire(); ok {
-		t.Error("the same tick taken twice")
+		t.Fatalf("feed 1 first: %v %+v", ok, s1)
 	}
 	s2, ok := f2.Acquire()
 	if !ok || s2 != s1 {
 		t.Error("feeds do not share the tick's one copy")
 	}
-	// Later ticks while both feeds hold tick 1: it stays intact.
-	for i := uint64(2); i <= 10; i++ {
+	n1, ok := f1.Acquire()
+	if !ok || n1.Tick != 2 {
+		t.Fatalf("feed 1 second: %v %+v", ok, n1)
+	}
+	if _, ok := f1.Acquire(); ok {
+		t.Error("a tick delivered twice")
+	}
+	// Feed 1 keeps up; feed 2 stalls holding tick 1 while 10 more ticks come.
+	for i := uint64(3); i <= 12; i++ {
 		h.OnTick(testResult(a, i))
+		s, ok := f1.Acquire()
+		if !ok || s.Tick != i {
+			t.Fatalf("feed 1 at tick %d got %v %+v", i, ok, s)
+		}
+		f1.Release(s)
 	}
 	if s1.Tick != 1 || s1.State.Deter[0] != 1 {
 		t.Errorf("held snapshot overwritten: tick %d", s1.Tick)
 	}
-	n, ok := f1.Acquire()
-	if !ok || n.Tick != 10 {
-		t.Fatalf("newest: %v %+v", ok, n)
+	// Feed 2 gets the newest FeedDepth ticks, in order; the rest were dropped and counted.
+	var got []uint64
+	for s, ok := f2.Acquire(); ok; s, ok = f2.Acquire() {
+		got = append(got, s.Tick)
+		f2.Release(s)
+	}
+	if len(got) != FeedDepth || got[0] != 12-FeedDepth+1 || got[FeedDepth-1] != 12 {
+		t.Errorf("stalled feed got ticks %v, want the last %d", got, FeedDepth)
+	}
+	if f2.Dropped() != 11-FeedDepth || f1.Dropped() != 0 {
+		t.Errorf("dropped: feed 2 %d (want %d), feed 1 %d", f2.Dropped(), 11-FeedDepth, f1.Dropped())
 	}
 	f1.Release(s1)
+	f1.Release(n1)
 	f2.Release(s2)
-	f1.Release(n)
 	if h.Dropped() != 0 {
-		t.Errorf("%d ticks dropped with a free pool", h.Dropped())
+		t.Errorf("%d ticks found no free snapshot", h.Dropped())
 	}
 	select {
 	case <-f2.Wake():
 	default:
 		t.Error("feed 2 not woken")
 	}
-	r := testResult(a, 11)
+	r := testResult(a, 13)
 	if allocs := testing.AllocsPerRun(100, func() { h.OnTick(r) }); allocs != 0 {
 		t.Errorf("OnTick allocates %v", allocs)
 	}
 }
 
-// TestHubPoolExhaustion: a consumer that holds snapshots cannot make the hub block or
-// allocate; ticks are counted as dropped instead, and the newest is delivered again after.
+// TestHubPoolExhaustion: a consumer that never releases cannot make the hub block or
+// allocate; ticks are counted as dropped instead, and delivery resumes after release.
 func TestHubPoolExhaustion(t *testing.T) {
 	a := testArch()
 	h := NewHub(a)
 	f := h.Subscribe()
 	var held []*Snapshot
-	for i := uint64(1); i <= 10; i++ {
+	for i := uint64(1); i <= 20; i++ {
 		h.OnTick(testResult(a, i))
 		if s, ok := f.Acquire(); ok {
 			held = append(held, s) // never released: a misbehaving consumer
@@ -87,6 +106,9 @@ func TestHubPoolExhaustion(t *testing.T) {
 		t.Fatal("no tick dropped although every snapshot is held")
 	}
 	for _, s := range held {
+		f.Release(s)
+	}
+	for s, ok := f.Acquire(); ok; s, ok = f.Acquire() {
 		f.Release(s)
 	}
 	h.OnTick(testResult(a, 99))

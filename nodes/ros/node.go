@@ -547,7 +547,7 @@ func (n *Node) work(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-n.feed.Wake():
-			if s, ok := n.feed.Acquire(); ok {
+			for s, ok := n.feed.Acquire(); ok; s, ok = n.feed.Acquire() {
 				n.feed.Release(w.cur)
 				w.cur = s
 				w.publish()

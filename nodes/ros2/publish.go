@@ -3,6 +3,7 @@ package ros2
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/rssmd/rssmd/model"
@@ -49,7 +50,7 @@ func (n *Node) work(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-n.feed.Wake():
-			if s, ok := n.feed.Acquire(); ok {
+			for s, ok := n.feed.Acquire(); ok; s, ok = n.feed.Acquire() {
 				n.feed.Release(w.cur)
 				w.cur = s
 				w.publish()
@@ -90,8 +91,10 @@ func (w *worker) publish() {
 	w.quality = msg.Quality{Header: h, Tick: s.Tick, Decoded: q.Decoded, Mse: float32(q.MSE), Psnr: float32(q.PSNR),
 		Kl: s.KL, Elbo: float32(q.ELBO), Zscore: float32(q.ZScore), ZscoreKl: float32(q.ZScoreKL), Anomaly: q.Anomaly}
 	w.write(p.quality, &w.quality, s.Captured)
-	w.reward = msg.Reward{Header: h, Tick: s.Tick, Reward: float32(q.Reward), Elbo: s.ELBO(), IsFirst: s.IsFirst}
-	w.write(p.reward, &w.reward, s.Captured)
+	if !math.IsNaN(q.Reward) { // a reward exists only on ticks whose ELBO was computed
+		w.reward = msg.Reward{Header: h, Tick: s.Tick, Reward: float32(q.Reward), Elbo: s.ELBO(), IsFirst: s.IsFirst}
+		w.write(p.reward, &w.reward, s.Captured)
+	}
 	if p.predicted != nil {
 		if stamp, err := w.pred.Predict(w.pixels, s); err == nil {
 			w.image.Header = msg.Header{Stamp: msg.TimeOf(stamp), FrameID: n.conf.FrameID}
