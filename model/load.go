@@ -1,10 +1,14 @@
 package model
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Load reads a float32 model from an original AIME-NoB pretrained-model folder
@@ -18,7 +22,49 @@ func Load(path string) (*Model, error) {
 	if !fi.IsDir() && IsBundleFile(path) {
 		return LoadBundleFile(path)
 	}
+	if !fi.IsDir() && !strings.HasSuffix(path, ".pt") && filepath.Base(path) != "config.yaml" {
+		return nil, fmt.Errorf("%s is %s: %w", path, describeFile(path, fi), ErrNotModel)
+	}
 	return LoadFolder(path)
+}
+
+// ErrNotModel is returned for a file that is neither a bundle nor a checkpoint.
+var ErrNotModel = errors.New("not a model file (want a model folder with config.yaml + model.pt, a .pt checkpoint inside one, or an .rssm bundle)")
+
+// describeFile says what a file that is not a model looks like, so the user can tell which
+// file they passed by mistake.
+func describeFile(path string, fi os.FileInfo) string {
+	if !fi.Mode().IsRegular() {
+		return "not a regular file (" + fi.Mode().Type().String() + ")"
+	}
+	if fi.Size() == 0 {
+		return "an empty file"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	defer f.Close()
+	head := make([]byte, 256)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if n == len(head) && n > 0 {
+		// The 256 bytes may end inside a UTF-8 sequence of a text file.
+		for k := 0; k < utf8.UTFMax-1 && !utf8.Valid(head) && len(head) > 0; k++ {
+			head = head[:len(head)-1]
+		}
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return fmt.Sprintf("a zip archive of %d bytes (an .npz sequence? a checkpoint must end in .pt)", fi.Size())
+	case utf8.Valid(head) && !bytes.ContainsRune(head, 0):
+		line, _, _ := strings.Cut(string(head), "\n")
+		if r := []rune(line); len(r) > 60 {
+			line = string(r[:60]) + "…"
+		}
+		return fmt.Sprintf("a text file of %d bytes starting %q", fi.Size(), line)
+	}
+	return fmt.Sprintf("a binary file of %d bytes starting % x", fi.Size(), head[:min(8, len(head))])
 }
 
 // LoadFolder reads an original pretrained-model folder (or a .pt file inside one).

@@ -56,7 +56,7 @@ func (m *Model) BundlePayload(prov bundle.Provenance) (*bundle.Payload, error) {
 // FromBundle builds a float32 model from a bundle payload, re-validating every shape.
 func FromBundle(p *bundle.Payload) (*Model, error) {
 	if p.Kind != bundle.KindFloat32 {
-		return nil, fmt.Errorf("bundle holds a %q model, not float32", p.Kind)
+		return nil, fmt.Errorf("the bundle holds %s; this needs the float32 model (its original folder or float32 bundle)", bundle.KindPhrase(p.Kind))
 	}
 	ts, a, err := TensorsFromBundle(p)
 	if err != nil {

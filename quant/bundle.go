@@ -92,7 +92,7 @@ func Load(path string) (*Model, error) {
 // the architecture and every scale for sanity before anything is sized from them.
 func FromBundle(p *bundle.Payload) (*Model, error) {
 	if p.Kind != bundle.KindInt8 {
-		return nil, fmt.Errorf("bundle holds a %q model, not int8 (calibrate it with `rssmd calibrate`)", p.Kind)
+		return nil, fmt.Errorf("the bundle holds %s, not an int8 one (make one with `rssmd calibrate`)", bundle.KindPhrase(p.Kind))
 	}
 	var a model.Arch
 	if err := json.Unmarshal(p.ArchJSON, &a); err != nil {

@@ -30,6 +30,18 @@ const (
 	KindInt8    = "int8"
 )
 
+// KindPhrase names a bundle's kind in a sentence: "an int8 model", "a float32 model", or the
+// quoted unknown kind.
+func KindPhrase(kind string) string {
+	switch kind {
+	case KindInt8:
+		return "an int8 model"
+	case KindFloat32:
+		return "a float32 model"
+	}
+	return fmt.Sprintf("a model of unknown kind %q", kind)
+}
+
 // The file is: a 64-byte header (magic, version, payload length, data length, CRC-32C of
 // everything after the header), the msgp payload, zero padding to a multiple of dataAlign, and
 // the data section holding every tensor's elements at dataAlign-aligned offsets. Loading

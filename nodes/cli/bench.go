@@ -51,16 +51,17 @@ func runBench(env *Env) error {
 	modelPath := fs.String("model", "", "model: original folder or float32 bundle (calibrated with --calib), or an int8 bundle")
 	floatPath := fs.String("float", "", "float32 model to time beside an int8 bundle given as --model")
 	var calib stringList
-	fs.Var(&calib, "calib", "calibration data (.npz or dataset folders) when --model is a float32 model")
+	fs.Var(&calib, "calib", "calibration data (.npz or dataset folders, several after one --calib) when --model is a float32 model")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	steps := fs.Int("steps", 500, "int8 calls timed per measurement (float32: a fifth, at least 20)")
-	if err := parse(fs, env.Args); err != nil {
+	if err := parse(fs, spreadLists(fs, env.Args, "calib")); err != nil {
 		return err
 	}
-	if *modelPath == "" || *steps < 1 || *steps > 1000000 {
-		fmt.Fprintln(env.Stderr, "rssmd bench needs --model and 1 ≤ --steps ≤ 1e6")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "model"); err != nil {
+		return err
+	}
+	if *steps < 1 || *steps > 1000000 {
+		return fmt.Errorf("--steps %d: want 1..1000000", *steps)
 	}
 	var fm *model.Model
 	var qm *quant.Model

@@ -18,18 +18,21 @@ func runCalibrate(env *Env) error {
 	fs := newFlags(env, "calibrate")
 	modelPath := fs.String("model", "", "float32 model: original AIME-NoB folder or float32 bundle")
 	var data, eval stringList
-	fs.Var(&data, "data", "calibration data: .npz sequences or dataset folders (repeatable, or comma-separated)")
-	fs.Var(&eval, "eval", "held-out .npz sequences for the accuracy report (repeatable); default: the calibration data")
+	fs.Var(&data, "data", "calibration data: .npz sequences or dataset folders (several after one --data, comma-separated, or as arguments)")
+	fs.Var(&eval, "eval", "held-out .npz sequences for the accuracy report (several after one --eval); default: the calibration data")
 	out := fs.String("out", "", "int8 bundle to write")
 	method := fs.String("method", calibration.DefaultMethod, "range selection: mse, percentile or max")
 	decodeEvery := fs.Int("decode-every", 4, "observe and compare the (costly) float32 image decoder on every n-th step")
-	if err := parse(fs, env.Args); err != nil {
+	files, err := parseFiles(fs, env.Args, "data", "eval")
+	if err != nil {
 		return err
 	}
-	if *modelPath == "" || len(data) == 0 || *out == "" {
-		fmt.Fprintln(env.Stderr, "rssmd calibrate needs --model, --data and --out")
-		fs.Usage()
-		return errUsage
+	data = append(data, files...) // `rssmd calibrate --model M --out O seq-*.npz`
+	if err := requireFlags(fs, "model", "data", "out"); err != nil {
+		return err
+	}
+	if err := checkOut("out", *out); err != nil {
+		return err
 	}
 	fm, err := model.Load(*modelPath)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rssmd/rssmd/model"
@@ -21,13 +22,23 @@ func runConvert(env *Env) error {
 	out := fs.String("out", "", "output bundle path, e.g. model.rssm (required)")
 	int8 := fs.Bool("int8", false, "write an int8 bundle instead (needs --calib data)")
 	var calib stringList
-	fs.Var(&calib, "calib", "calibration data for --int8 (repeatable: .npz files or dataset folders)")
-	if err := parse(fs, env.Args); err != nil {
+	fs.Var(&calib, "calib", "calibration data for --int8: .npz files or dataset folders (several after one --calib, repeatable)")
+	files, err := parseFiles(fs, env.Args, "calib")
+	if err != nil {
 		return err
 	}
-	if *modelPath == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if len(files) > 0 {
+		if !*int8 {
+			fmt.Fprintf(env.Stderr, "rssmd convert: unexpected arguments %v (calibration data goes with --int8 --calib)\n", files)
+			return errUsage
+		}
+		calib = append(calib, files...)
+	}
+	if err := requireFlags(fs, "model", "out"); err != nil {
+		return err
+	}
+	if err := checkOut("out", *out); err != nil {
+		return err
 	}
 	if *int8 {
 		if len(calib) == 0 {
@@ -91,5 +102,5 @@ func provenance(path string) (bundle.Provenance, error) {
 // stringList is a repeatable string flag.
 type stringList []string
 
-func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

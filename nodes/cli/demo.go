@@ -71,7 +71,7 @@ func runDemo(env *Env) error {
 	fs := newFlags(env, "demo")
 	var o demoOptions
 	fs.DurationVar(&o.Duration, "duration", 0, "run time (0: until Ctrl-C)")
-	headless := fs.Bool("headless", false, "do not try to open a browser (the dashboard is still served)")
+	headless := fs.Bool("headless", false, "print only the dashboard's address, without the hint to open it in a browser (rssmd never opens one itself)")
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", `dashboard address ("off": no dashboard)`)
 	fs.Float64Var(&o.Rate, "rate", 50, "tick rate, Hz")
 	fs.StringVar(&o.Model, "model", "", "model folder or bundle (default: the shipped demo model)")

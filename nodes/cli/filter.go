@@ -23,9 +23,11 @@ func runFilter(env *Env) error {
 	if err := parse(fs, env.Args); err != nil {
 		return err
 	}
-	if *modelPath == "" || *in == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "model", "in", "out"); err != nil {
+		return err
+	}
+	if err := checkOut("out", *out); err != nil {
+		return err
 	}
 	lm, err := pipeline.OpenModel(*modelPath, *int8)
 	if err != nil {

@@ -14,14 +14,20 @@ import (
 func runInspect(env *Env) error {
 	fs := newFlags(env, "inspect")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(env.Args); err != nil {
+	files, err := parseFiles(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		if len(files) == 0 {
+			fmt.Fprintln(env.Stderr, "rssmd inspect: missing PATH, the model to inspect")
+		} else {
+			fmt.Fprintf(env.Stderr, "rssmd inspect: one PATH at a time, got %d: %v\n", len(files), files)
+		}
+		fs.Usage()
 		return errUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(env.Stderr, "usage: rssmd inspect [--json] MODEL_FOLDER_OR_BUNDLE")
-		return errUsage
-	}
-	path := fs.Arg(0)
+	path := files[0]
 	var (
 		a      *model.Arch
 		params int64

@@ -27,10 +27,11 @@ func runReport(env *Env) error {
 	if err := parse(fs, env.Args); err != nil {
 		return err
 	}
-	if *in == "" || *out == "" {
-		fmt.Fprintln(env.Stderr, "rssmd report: --in and --out are required")
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "in", "out"); err != nil {
+		return err
+	}
+	if err := checkOut("out", *out); err != nil {
+		return err
 	}
 	d, err := reportData(*in, *seqPath, *modelPath, *rollout)
 	if err != nil {

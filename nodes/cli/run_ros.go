@@ -74,6 +74,11 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 		return pipeline.Summary{}, err
 	}
 	defer notify.Close()
+	if c.Source != pipeline.SourceROS {
+		if err := pipeline.CheckSource(c); err != nil { // before the model loads
+			return pipeline.Summary{}, err
+		}
+	}
 	notify.Status("loading model")
 	om, err := pipeline.OpenModel(c.Model, c.Int8)
 	if err != nil {
@@ -103,7 +108,7 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 	defer node.Close()
 	deps := pipeline.Deps{Actions: node.Actions(), Sinks: []tick.Sink{node}, Clock: node.Clock(), Model: om}
 	if imageInput {
-		deps.Source = node.Images()
+		deps.Source, deps.SourceName = node.Images(), "ROS "+renv.NodeName()+"/image"
 	}
 	p, err := pipeline.New(c, deps, env.Log)
 	if err != nil {

@@ -108,7 +108,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--model", goldenActions}, "required"},
-		{[]string{"--model", goldenActions, "--source", "replay:x.npz", "--int8"}, "int8"},
+		{[]string{"--model", goldenActions, "--source", "replay:" + goldenActions + "/seq.npz", "--int8"}, "int8"},
 		{[]string{"--model", goldenActions, "--source", "nowhere"}, "source"},
 	}
 	for _, tc := range tests {

@@ -26,14 +26,13 @@ func runSim(env *Env) error {
 	height := fs.Int("height", 240, "camera height in pixels")
 	format := fs.String("format", "YUYV", "camera pixel format: YUYV or RGB24")
 	rate := fs.Float64("rate", 50, "frames per simulated second (the demo's tick rate)")
-	every := fs.Int("disturb-every", 0, "inject a disturbance every N frames (cycling occlude, dim, shove, brighten) and write their ground truth as `disturbed`; 0: none (training data)")
+	every := fs.Int("disturb-every", 0, "inject a disturbance every N frames (cycling occlude, dim, shove, brighten) and write their ground truth as the disturbed array; 0: none (training data)")
 	dlen := fs.Int("disturb-frames", 25, "frames each disturbance lasts")
 	if err := parse(fs, env.Args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		fs.Usage()
-		return errUsage
+	if err := requireFlags(fs, "record"); err != nil {
+		return err
 	}
 	if *episodes < 1 || *episodes > 1_000_000 {
 		return fmt.Errorf("--episodes %d out of range 1..1000000", *episodes)

@@ -91,7 +91,8 @@ func (d *v4l2Device) setup(conf *V4L2Config) error {
 	fd := uintptr(d.fd)
 	caps, err := v4l2.GetCapability(fd)
 	if err != nil {
-		return fmt.Errorf("VIDIOC_QUERYCAP: %w", err)
+		// /dev/null, a tty, a disk: any device node that is not V4L2 refuses QUERYCAP.
+		return fmt.Errorf("%s is not a V4L2 capture device (VIDIOC_QUERYCAP: %w; `rssmd devices` lists them)", conf.Device, err)
 	}
 	if !caps.IsVideoCaptureSupported() || !caps.IsStreamingSupported() {
 		return fmt.Errorf("%s (%s) is not a streaming video capture device", conf.Device, caps.Card)

@@ -4,6 +4,7 @@ package capture
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,9 @@ func TestV4L2MissingDevice(t *testing.T) {
 			t.Errorf("NewV4L2(%s) succeeded", dev)
 		} else {
 			t.Logf("%s: %v", dev, err)
+			if dev == os.DevNull && !strings.Contains(err.Error(), "is not a V4L2 capture device") {
+				t.Errorf("NewV4L2(%s): %v; want it to say the node is not a V4L2 capture device", dev, err)
+			}
 		}
 		if _, err := ListModes(dev); err == nil {
 			t.Errorf("ListModes(%s) succeeded", dev)

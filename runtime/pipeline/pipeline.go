@@ -206,8 +206,18 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	}
 
 	p = &Pipeline{conf: conf, log: log, sourceName: conf.Source}
-	if deps.Source != nil {
+	if deps.Source != nil && deps.SourceName != "" {
 		p.sourceName = deps.SourceName
+	}
+	if deps.Source == nil {
+		// Before the model loads (seconds for the large variants): a wrong source or an
+		// unwritable recording is reported at once.
+		if err := CheckSource(conf); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkRecord(conf.Record); err != nil {
+		return nil, err
 	}
 	// Undo whatever was started if a later part fails.
 	defer func() {
@@ -321,6 +331,42 @@ func (p *Pipeline) Model() *Opened { return p.model }
 
 // Config is the run's configuration as validated.
 func (p *Pipeline) Config() Config { return p.conf }
+
+// CheckSource checks conf.Source without opening it: the form, a replay file that exists
+// and a V4L2 device node that is a character device. `ros` is only valid as a ROS node,
+// whose image topics are the source (Deps.Source).
+func CheckSource(conf Config) error {
+	if conf.Source == SourceROS {
+		return fmt.Errorf("%w: source ros: frames come from the ROS node's image topics; add --ros (ROS 1) or --ros2 (ROS 2), or use v4l2:/dev/videoN or replay:FILE.npz", ErrConfig)
+	}
+	kind, arg, ok := strings.Cut(conf.Source, ":")
+	if !ok || arg == "" || (kind != "v4l2" && kind != "replay") {
+		return fmt.Errorf("%w: source %q: want v4l2:/dev/videoN, replay:FILE.npz, or ros as a ROS node (--ros, --ros2)", ErrConfig, conf.Source)
+	}
+	fi, err := os.Stat(arg)
+	if err != nil {
+		return fmt.Errorf("%w: source %s: %w", ErrConfig, conf.Source, err)
+	}
+	switch {
+	case kind == "replay" && fi.IsDir():
+		return fmt.Errorf("%w: source %s is a folder; replay takes one .npz sequence", ErrConfig, conf.Source)
+	case kind == "v4l2" && fi.Mode()&os.ModeCharDevice == 0:
+		return fmt.Errorf("%w: source %s: %s is not a device node (want a V4L2 capture device such as /dev/video0; `rssmd devices` lists them)", ErrConfig, conf.Source, arg)
+	}
+	return nil
+}
+
+// checkRecord fails when the recording's folder is missing.
+func checkRecord(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: record %s: folder %s does not exist", ErrConfig, path, dir)
+	}
+	return nil
+}
 
 func (p *Pipeline) openSource() error {
 	kind, arg, ok := strings.Cut(p.conf.Source, ":")

@@ -152,7 +152,7 @@ func TestConfigErrors(t *testing.T) {
 		conf Config
 		want error
 	}{
-		{"int8 of a float32 model", with(func(c *Config) { c.Int8 = true }), ErrNeedsCalibration},
+		{"int8 of a float32 model", with(func(c *Config) { c.Int8, c.Source = true, "replay:"+golden+"/seq.npz" }), ErrNeedsCalibration},
 		{"no model", with(func(c *Config) { c.Model, c.Source = "", "replay:x" }), ErrConfig},
 		{"bad source", with(func(c *Config) { c.Source = "camera0" }), ErrConfig},
 		{"bad kind", with(func(c *Config) { c.Source = "http:x" }), ErrConfig},
