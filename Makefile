@@ -13,8 +13,16 @@ DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 .PHONY: help build test test-unit test-race test-arm64 generate check-generate test-v4l2 vet bench fuzz build-arm64 \
         goldens demo filter-example install soak clean dist test-arm64-system
 
+# help expands the $(VARIABLES) a target's text names and sizes the name column to the
+# longest target (POSIX awk: no printf %*s).
+HELP_VARS = GO BIN PY PREFIX SHARED DEMO_DURATION DEMO_ADDR DEMO_MODEL DEMO_SEQ
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@$(foreach v,$(HELP_VARS),$(v)='$($(v))') awk -F':.*## ' ' \
+	  /^[a-zA-Z0-9_-]+:.*## / { n++; name[n] = $$1; text[n] = $$2; if (length($$1) > w) w = length($$1) } \
+	  END { for (i = 1; i <= n; i++) { t = text[i]; out = ""; \
+	    while (match(t, /\$$\([A-Za-z_][A-Za-z0-9_]*\)/)) { v = substr(t, RSTART + 2, RLENGTH - 3); \
+	      out = out substr(t, 1, RSTART - 1) ((v in ENVIRON) ? ENVIRON[v] : substr(t, RSTART, RLENGTH)); t = substr(t, RSTART + RLENGTH) } \
+	    printf("  %-" w "s  %s\n", name[i], out t) } }' $(MAKEFILE_LIST)
 
 build: ## build bin/rssmd for this machine
 	$(GO) build -o $(BIN)/rssmd ./nodes/rssmd
