@@ -101,6 +101,8 @@ install: build ## install the binary, the systemd units and the example environm
 	install -D -m 0644 systemd/rssmd.service $(DESTDIR)/etc/systemd/system/rssmd.service
 	install -D -m 0644 systemd/roscore.service $(DESTDIR)/etc/systemd/system/roscore.service
 	test -e $(DESTDIR)/etc/default/rssmd || install -D -m 0644 systemd/rssmd.env $(DESTDIR)/etc/default/rssmd
+	install -D -m 0644 systemd/rssmd-ros2.service $(DESTDIR)/etc/systemd/system/rssmd-ros2.service
+	test -e $(DESTDIR)/etc/default/rssmd-ros2 || install -D -m 0644 systemd/rssmd-ros2.env $(DESTDIR)/etc/default/rssmd-ros2
 
 soak: build ## 20 min at 50 Hz on replay (not in CI): watch heap/RSS and p99 on :9108/metrics
 	$(BIN)/rssmd run --model $(DEMO_MODEL) --source replay:$(DEMO_SEQ) --loop --rate 50 --duration 20m \

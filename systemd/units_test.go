@@ -33,7 +33,25 @@ func directives(text string) []string {
 }
 
 func TestServiceDirectives(t *testing.T) {
-	d := directives(read(t, "rssmd.service"))
+	for _, unit := range []string{"rssmd.service", "rssmd-ros2.service"} {
+		t.Run(unit, func(t *testing.T) { checkService(t, unit) })
+	}
+	d := directives(read(t, "rssmd-ros2.service"))
+	for _, l := range d {
+		if strings.Contains(l, "roscore") {
+			t.Errorf("rssmd-ros2.service depends on roscore: %q", l)
+		}
+		if strings.HasPrefix(l, "RestrictAddressFamilies=") && !strings.Contains(l, "AF_NETLINK") {
+			t.Errorf("rssmd-ros2.service: %q blocks netlink, which interface discovery needs", l)
+		}
+		if strings.HasPrefix(l, "ExecStart=") && !strings.Contains(l, "--ros2") {
+			t.Errorf("rssmd-ros2.service does not run the ROS 2 node: %q", l)
+		}
+	}
+}
+
+func checkService(t *testing.T, unit string) {
+	d := directives(read(t, unit))
 	has := func(l string) bool {
 		for _, x := range d {
 			if x == l {
@@ -48,22 +66,27 @@ func TestServiceDirectives(t *testing.T) {
 		"DeviceAllow=char-video4linux rw", "ProtectSystem=strict", "NoNewPrivileges=yes",
 		"LimitRTPRIO=90", "LimitMEMLOCK=256M",
 	} {
+		if want == "EnvironmentFile=-/etc/default/rssmd" && unit == "rssmd-ros2.service" {
+			want += "-ros2"
+		}
 		if !has(want) {
-			t.Errorf("rssmd.service lacks %q", want)
+			t.Errorf("%s lacks %q", unit, want)
 		}
 	}
 	for _, bad := range []string{"PrivateDevices=yes", "RestrictRealtime=yes", "DynamicUser=yes"} {
 		if has(bad) {
-			t.Errorf("rssmd.service has %q, which breaks cameras or the real-time thread", bad)
+			t.Errorf("%s has %q, which breaks cameras or the real-time thread", unit, bad)
 		}
 	}
 }
 
 func TestEnvFile(t *testing.T) {
-	for i, l := range directives(read(t, "rssmd.env")) {
-		k, v, ok := strings.Cut(l, "=")
-		if !ok || k == "" || strings.ContainsAny(k, " \t\"") || (strings.HasPrefix(v, `"`) != strings.HasSuffix(v, `"`)) {
-			t.Errorf("rssmd.env line %d %q is not KEY=VALUE", i+1, l)
+	for _, f := range []string{"rssmd.env", "rssmd-ros2.env"} {
+		for i, l := range directives(read(t, f)) {
+			k, v, ok := strings.Cut(l, "=")
+			if !ok || k == "" || strings.ContainsAny(k, " \t\"") || (strings.HasPrefix(v, `"`) != strings.HasSuffix(v, `"`)) {
+				t.Errorf("%s line %d %q is not KEY=VALUE", f, i+1, l)
+			}
 		}
 	}
 }
@@ -79,7 +102,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		t.Skip("systemd-analyze not installed")
 	}
 	dir := t.TempDir()
-	for _, u := range []string{"rssmd.service", "roscore.service"} {
+	for _, u := range []string{"rssmd.service", "roscore.service", "rssmd-ros2.service"} {
 		text := strings.ReplaceAll(read(t, u), "/usr/local/bin/rssmd", "/bin/true")
 		if _, err := os.Stat("/usr/bin/roscore"); err != nil {
 			text = strings.ReplaceAll(text, "/usr/bin/roscore", "/bin/true")
@@ -88,7 +111,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(sa, "verify", filepath.Join(dir, "rssmd.service"), filepath.Join(dir, "roscore.service"))
+	cmd := exec.Command(sa, "verify", filepath.Join(dir, "rssmd.service"), filepath.Join(dir, "roscore.service"), filepath.Join(dir, "rssmd-ros2.service"))
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
