@@ -80,25 +80,7 @@ func NewParticipant(ctx context.Context, conf Config) (*Participant, error) {
 	if err := conf.setDefaults(); err != nil {
 		return nil, err
 	}
-	p := &Participant{
-		conf:         conf,
-		in:           make(chan datagram, recvBufCount),
-		free:         make(chan []byte, recvBufCount),
-		writeCh:      make(chan *Writer),
-		cmds:         make(chan func()),
-		done:         make(chan struct{}),
-		participants: map[GUIDPrefix]*remoteParticipant{},
-		remote:       map[GUID]*remoteEndpoint{},
-		writers:      map[EntityID]*writerState{},
-		readers:      map[EntityID]*readerState{},
-		byWriter:     map[GUID][]*writerProxy{},
-		out:          make([]byte, 0, recvBufSize),
-	}
-	p.guid.Prefix[0], p.guid.Prefix[1] = wire.VendorRSSMD[0], wire.VendorRSSMD[1]
-	if _, err := rand.Read(p.guid.Prefix[2:]); err != nil {
-		return nil, fmt.Errorf("rtps: GUID prefix: %w", err)
-	}
-	p.guid.Entity = wire.EntityIDParticipant
+	p := newParticipantState(conf)
 	if err := p.pickInterfaces(); err != nil {
 		return nil, err
 	}
@@ -114,7 +96,6 @@ func NewParticipant(ctx context.Context, conf Config) (*Participant, error) {
 	}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.now = time.Now()
-	p.initBuiltins()
 	p.buildSPDP()
 	p.wg.Add(1)
 	go p.recvLoop(p.meta, true)
@@ -127,6 +108,30 @@ func NewParticipant(ctx context.Context, conf Config) (*Participant, error) {
 	go p.loop()
 	p.log.Info("participant started", "range", conf.Range.String(), "interfaces", p.ifaces, "static_peers", len(p.peerAddrs))
 	return p, nil
+}
+
+// newParticipantState makes the loop's state, without sockets.
+func newParticipantState(conf Config) *Participant {
+	p := &Participant{
+		conf:         conf,
+		log:          conf.Logger,
+		in:           make(chan datagram, recvBufCount),
+		free:         make(chan []byte, recvBufCount),
+		writeCh:      make(chan *Writer),
+		cmds:         make(chan func()),
+		done:         make(chan struct{}),
+		participants: map[GUIDPrefix]*remoteParticipant{},
+		remote:       map[GUID]*remoteEndpoint{},
+		writers:      map[EntityID]*writerState{},
+		readers:      map[EntityID]*readerState{},
+		byWriter:     map[GUID][]*writerProxy{},
+		out:          make([]byte, 0, recvBufSize),
+	}
+	p.guid.Prefix[0], p.guid.Prefix[1] = wire.VendorRSSMD[0], wire.VendorRSSMD[1]
+	rand.Read(p.guid.Prefix[2:]) // never fails (crypto/rand, Go 1.24+)
+	p.guid.Entity = wire.EntityIDParticipant
+	p.initBuiltins()
+	return p
 }
 
 // GUID returns the participant's GUID.
@@ -406,6 +411,9 @@ func (p *Participant) send(b []byte, addr netip.AddrPort, meta bool) {
 	c := p.user
 	if meta {
 		c = p.meta
+	}
+	if c == nil {
+		return // a socketless participant (fuzzing)
 	}
 	if _, err := c.WriteToUDPAddrPort(b, addr); err != nil {
 		p.stats.datagramsDropped.Add(1)
