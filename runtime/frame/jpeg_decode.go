@@ -48,6 +48,16 @@ type huffTable struct {
 	// fast, for AC tables: the whole coefficient when its code and extra
 	// bits fit in lookBits: value<<16 | run<<8 | eob<<4 | length, 0 otherwise.
 	fast [1 << lookBits]int32
+	// dcFast, for DC tables: the whole difference when its code and extra
+	// bits fit in lookBits: value<<8 | length, 0 otherwise.
+	dcFast [1 << lookBits]int32
+	// skip, for AC tables, indexed by the next skipBits bits: as many whole
+	// coefficients (code and extra bits) as fit, for blocks whose remaining
+	// coefficients are all dropped: length | advance<<4 | skipEOB, where
+	// advance is how far they move the coefficient index (run+1 each, 16
+	// for ZRL, 1 for a closing EOB) and skipEOB marks that the last code
+	// read is an EOB. Advance is skipNone when not even one fits.
+	skip [1 << skipBits]uint16
 	// Codes longer than lookBits: maxCode[l] is the largest code of length l
 	// (-1 if none); vals[valOff[l]+code] is its symbol.
 	maxCode [17]int32
@@ -58,6 +68,18 @@ type huffTable struct {
 const (
 	fastEOB = 1 << 4
 	fastLen = 0xF
+)
+
+// skipBits is the width of the AC skip table. Its lookups form one serial
+// chain per block (each needs the last one's length), so the table should
+// stay in L1: 12 bits is 8 KiB per table and takes ~2 coefficients of a
+// q85 camera frame per lookup.
+const skipBits = 13
+
+const (
+	skipLen  = 0xF
+	skipEOB  = 1 << 15
+	skipNone = 0x7FF // advance of an entry that decodes nothing
 )
 
 // build fills t from the DHT counts (codes per length 1..16) and symbols.
@@ -88,8 +110,20 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		code <<= 1
 	}
 	if !ac {
+		for i, e := range t.look {
+			l, size := int32(e>>8), int32(e&0xFF)
+			if l == 0 || size > 11 || l+size > lookBits {
+				continue
+			}
+			v := int32(0)
+			if size > 0 {
+				v = extend(int32(i>>(lookBits-l-size))&(1<<size-1), size)
+			}
+			t.dcFast[i] = v<<8 | (l + size)
+		}
 		return nil
 	}
+	t.buildSkip()
 	for i, e := range t.look {
 		l := int32(e >> 8)
 		if l == 0 {
@@ -107,6 +141,49 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		}
 	}
 	return nil
+}
+
+// buildSkip fills t.skip from t.look and the long-code tables: for each
+// skipBits-bit window, decode whole coefficients greedily, stopping after
+// an EOB or before the first that does not fit.
+func (t *huffTable) buildSkip() {
+	for i := range t.skip {
+		acc := uint64(i) << (64 - skipBits)
+		used, adv := int32(0), int32(0)
+		eob := false
+		for {
+			var rs int32
+			var l uint
+			if e := t.look[acc>>(64-lookBits)]; e != 0 {
+				rs, l = int32(e&0xFF), uint(e>>8)
+			} else {
+				var ok bool
+				if rs, l, ok = t.decodeSlow(acc); !ok {
+					break
+				}
+			}
+			size := rs & 15
+			n := int32(l) + size
+			if used+n > skipBits {
+				break
+			}
+			used += n
+			acc <<= uint(n)
+			if size == 0 && rs>>4 != 15 {
+				eob = true
+				break
+			}
+			adv += rs>>4 + 1 // ZRL: 15+1
+		}
+		switch {
+		case used == 0:
+			t.skip[i] = skipNone << 4
+		case eob:
+			t.skip[i] = uint16(used) | uint16(adv+1)<<4 | skipEOB
+		default:
+			t.skip[i] = uint16(used) | uint16(adv)<<4
+		}
+	}
 }
 
 // extend turns size magnitude bits into a signed coefficient (T.81 F.2.2.1).
@@ -527,13 +604,18 @@ func (d *jpegDecoder) decodeScan() error {
 	d.allocPlanes()
 	left := d.restart
 	rst := 0
+	// The bit buffer lives in locals (registers) through the loop; d.acc
+	// and d.nbits are only current around nextRestart and refillSlow.
+	acc, nb := d.acc, d.nbits
 	for my := range d.mcuY {
 		for mx := range d.mcuX {
 			if d.restart > 0 {
 				if left == 0 {
+					d.acc, d.nbits = acc, nb
 					if err := d.nextRestart(rst); err != nil {
 						return err
 					}
+					acc, nb = d.acc, d.nbits
 					rst = (rst + 1) & 7
 					left = d.restart
 				}
@@ -543,13 +625,21 @@ func (d *jpegDecoder) decodeScan() error {
 				c := &d.comp[ci]
 				dc, ac := d.useHuff[0][c.td], d.useHuff[1][c.ta]
 				q := &d.quant[c.tq]
+				one := c.nx == 1 && c.ny == 1 // DC only: one sample per block
 				for by := range c.v {
 					row := ((my*c.v + by) * c.ny) * c.stride
 					for bx := range c.h {
-						if err := d.decodeBlock(c, dc, ac, q); err != nil {
+						var err error
+						if acc, nb, err = d.decodeBlock(c, dc, ac, q, acc, nb); err != nil {
 							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
 						}
-						d.storeBlock(c, c.plane[row+(mx*c.h+bx)*c.nx:])
+						at := row + (mx*c.h+bx)*c.nx
+						if one {
+							c.plane[at] = clampByte((d.blk[0]+4)>>3 + 128)
+							d.blk[0] = 0
+							continue
+						}
+						d.storeBlock(c, c.plane[at:])
 					}
 				}
 			}
@@ -560,6 +650,7 @@ func (d *jpegDecoder) decodeScan() error {
 			return fmt.Errorf("%w: %w (MCU row %d of %d)", ErrDecode, errTruncated, my, d.mcuY)
 		}
 	}
+	d.acc, d.nbits = acc, nb
 	if d.fake*8 > int(d.nbits) {
 		return fmt.Errorf("%w: %w", ErrDecode, errTruncated)
 	}
@@ -654,40 +745,55 @@ func (t *huffTable) decodeSlow(acc uint64) (sym int32, l uint, ok bool) {
 }
 
 // decodeBlock Huffman-decodes one 8x8 block, keeping the dequantised
-// coefficients that fall in the n x n corner in d.blk.
-func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) error {
-	if d.nbits < 32 {
+// coefficients that fall in the n x n corner in d.blk. It reads in two
+// phases: one coefficient per lookup while a kept one may still come
+// (k ≤ kmax), then whole runs of dropped coefficients per skip lookup.
+//
+// The bit buffer comes in and goes out by value so that it stays in
+// registers from block to block.
+func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32, acc uint64, nb uint) (uint64, uint, error) {
+	if nb < 32 {
+		d.acc, d.nbits = acc, nb
 		d.refill()
+		acc, nb = d.acc, d.nbits
 	}
-	acc, nb := d.acc, d.nbits
 	// DC: category, then that many bits of difference.
-	var s int32
-	var l uint
-	if e := dc.look[acc>>(64-lookBits)]; e != 0 {
-		s, l = int32(e&0xFF), uint(e>>8)
+	if e := dc.dcFast[acc>>(64-lookBits)]; e != 0 {
+		l := uint(e & 0xFF)
+		acc <<= l
+		nb -= l
+		c.pred += e >> 8
 	} else {
-		var ok bool
-		if s, l, ok = dc.decodeSlow(acc); !ok {
-			return errHuffCode
+		var s int32
+		var l uint
+		if e := dc.look[acc>>(64-lookBits)]; e != 0 {
+			s, l = int32(e&0xFF), uint(e>>8)
+		} else {
+			var ok bool
+			if s, l, ok = dc.decodeSlow(acc); !ok {
+				return acc, nb, errHuffCode
+			}
 		}
-	}
-	acc <<= l
-	nb -= l
-	if s > 11 {
-		return fmt.Errorf("DC difference of %d bits", s)
-	}
-	if s > 0 {
-		v := extend(int32(acc>>(64-uint(s))), s)
-		acc <<= uint(s)
-		nb -= uint(s)
-		c.pred += v
+		acc <<= l
+		nb -= l
+		if s > 11 {
+			return acc, nb, fmt.Errorf("DC difference of %d bits", s)
+		}
+		if s > 0 {
+			v := extend(int32(acc>>(64-uint(s))), s)
+			acc <<= uint(s)
+			nb -= uint(s)
+			c.pred += v
+		}
 	}
 	blk := &d.blk
 	blk[0] = c.pred * q[0]
 	kmax, slot := c.kmax, &c.slot
 	data := d.data
 	ac0 := false // a kept AC coefficient was stored
-	for k := 1; k < 64; k++ {
+	// k is the index of the next coefficient (T.81 F.2.2.2's K+1).
+	k := 1
+	for k <= kmax {
 		if nb < 32 {
 			// refill's fast path, inlined by hand (the compiler will not).
 			ok := false
@@ -713,25 +819,27 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 			acc <<= l
 			nb -= l
 			if e&fastEOB != 0 {
-				break
+				goto done
 			}
 			k += int(e>>8) & 15
 			if k > 63 {
-				return errCoefIndex
+				return acc, nb, errCoefIndex
 			}
 			if k <= kmax {
 				blk[slot[k]] = (e >> 16) * q[k]
 				ac0 = true
 			}
+			k++
 			continue
 		}
 		var rs int32
+		var l uint
 		if e := ac.look[acc>>(64-lookBits)]; e != 0 {
 			rs, l = int32(e&0xFF), uint(e>>8)
 		} else {
 			var ok bool
 			if rs, l, ok = ac.decodeSlow(acc); !ok {
-				return errHuffCode
+				return acc, nb, errHuffCode
 			}
 		}
 		acc <<= l
@@ -739,14 +847,14 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 		run, size := int(rs>>4), rs&15
 		if size == 0 {
 			if run != 15 {
-				break
+				goto done
 			}
-			k += 15
+			k += 16
 			continue
 		}
 		k += run
 		if k > 63 {
-			return errCoefIndex
+			return acc, nb, errCoefIndex
 		}
 		v := extend(int32(acc>>(64-uint(size))), size)
 		acc <<= uint(size)
@@ -755,10 +863,90 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32) 
 			blk[slot[k]] = v * q[k]
 			ac0 = true
 		}
+		k++
 	}
-	d.acc, d.nbits = acc, nb
+	// The rest is dropped: only its length matters.
+	for k < 64 {
+		if nb < 32 {
+			ok := false
+			if p := d.pos; p+8 <= len(data) {
+				v := binary.BigEndian.Uint64(data[p:])
+				const lo, hi = 0x0101010101010101, 0x8080808080808080
+				if (^v-lo)&v&hi == 0 {
+					acc |= v >> nb
+					n := (63 - nb) >> 3
+					d.pos = p + int(n)
+					nb += n << 3
+					ok = true
+				}
+			}
+			if !ok {
+				d.acc, d.nbits = acc, nb
+				d.refillSlow()
+				acc, nb = d.acc, d.nbits
+			}
+		}
+		// A whole entry applies when it cannot run past coefficient 63
+		// (nor read an EOB after it, which would be the next block's DC):
+		// an EOB counts one more in the advance, and an entry that decodes
+		// nothing advances by skipNone, so one comparison checks all.
+		e := ac.skip[acc>>(64-skipBits)]
+		if nk := k + int(e>>4&0x7FF); nk <= 64 {
+			l := uint(e & skipLen)
+			acc <<= l
+			nb -= l
+			if e&skipEOB != 0 {
+				goto done
+			}
+			k = nk
+			continue
+		}
+		// One coefficient at a time, as in the first phase.
+		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
+			l := uint(e & fastLen)
+			acc <<= l
+			nb -= l
+			if e&fastEOB != 0 {
+				goto done
+			}
+			k += int(e>>8) & 15
+			if k > 63 {
+				return acc, nb, errCoefIndex
+			}
+			k++
+			continue
+		}
+		var rs int32
+		var l uint
+		if e := ac.look[acc>>(64-lookBits)]; e != 0 {
+			rs, l = int32(e&0xFF), uint(e>>8)
+		} else {
+			var ok bool
+			if rs, l, ok = ac.decodeSlow(acc); !ok {
+				return acc, nb, errHuffCode
+			}
+		}
+		acc <<= l
+		nb -= l
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				goto done
+			}
+			k += 16
+			continue
+		}
+		k += run
+		if k > 63 {
+			return acc, nb, errCoefIndex
+		}
+		acc <<= size
+		nb -= size
+		k++
+	}
+done:
 	d.hasAC = ac0
-	return nil
+	return acc, nb, nil
 }
 
 // storeBlock writes the nx x ny samples of the block in d.blk at dst (rows
