@@ -188,7 +188,7 @@ func (r *rig) close() {
 	r.node.Close()
 }
 
-func setup(t *testing.T) peertest.Peers {
+func setup(t testing.TB) peertest.Peers {
 	t.Helper()
 	peertest.RequireNetns(t)
 	p, err := peertest.Build(t)
