@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -483,4 +484,23 @@ func TestROS2ResetAndGraph(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestROS2StaticPeersWithoutMulticast: with the multicast route removed, discovery OFF and
+// ROS_STATIC_PEERS on rssmd's side, and a Cyclone DDS peer configured with unicast peers only,
+// the peer still receives ~/latent_vector.
+func TestROS2StaticPeersWithoutMulticast(t *testing.T) {
+	peers := setup(t)
+	if out, err := exec.Command("ip", "route", "del", "224.0.0.0/4", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("removing the multicast route: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "route", "add", "224.0.0.0/4", "dev", "lo").Run() })
+	t.Setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "OFF")
+	t.Setenv("ROS_STATIC_PEERS", "127.0.0.1")
+	t.Setenv("CYCLONEDDS_URI", `<General><Interfaces><NetworkInterface address="127.0.0.1"/></Interfaces>`+
+		`<AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex>`+
+		`<Peers><Peer address="127.0.0.1"/></Peers></Discovery>`)
+	r := startRig(t, rigOpts{domain: 70})
+	s := sub(t, peertest.Impl{Name: "cyclone", Path: peers.Cyclone}, "rt/rssmd/latent_vector", "float32multiarray", "reliable", 10, "--timeout", "20")
+	checkVectors(t, r, s.Collect("sample", 25*time.Second), 10)
 }
