@@ -108,7 +108,7 @@ func (p *Participant) spdpMessage(dispose bool) []byte {
 
 // announce sends our SPDP data to the multicast group, the static peers
 // and the peers that found us by unicast (§8.5.3.1).
-func (p *Participant) announce(first bool) {
+func (p *Participant) announce() {
 	p.lastAnnounce = p.now
 	b := p.spdpMessage(false)
 	p.sendSPDP(b)

@@ -322,7 +322,7 @@ func (p *Participant) loop() {
 	defer close(p.done)
 	t := time.NewTicker(tickPeriod)
 	defer t.Stop()
-	p.announce(true)
+	p.announce()
 	for {
 		select {
 		case <-p.ctx.Done():
@@ -348,7 +348,7 @@ func (p *Participant) loop() {
 
 func (p *Participant) tick() {
 	if p.now.Sub(p.lastAnnounce) >= p.conf.AnnouncePeriod {
-		p.announce(false)
+		p.announce()
 	}
 	if p.now.Sub(p.lastLease) >= 250*time.Millisecond {
 		p.lastLease = p.now

@@ -212,7 +212,7 @@ type partial struct {
 
 func (pt *partial) has(f uint32) bool { return pt.got[(f-1)/64]&(1<<((f-1)%64)) != 0 }
 
-// writerProxy is a matched remote writer (§8.4.10.4).
+// writerProxy is a matched remote writer (§8.4.10, WriterProxy).
 type writerProxy struct {
 	r        *readerState
 	guid     GUID
@@ -263,7 +263,8 @@ func (p *Participant) addWriterProxy(rs *readerState, g GUID, locs []netip.AddrP
 		p.log.Debug("writer matched", "reader", rs.guid.String(), "writer", g.String(), "reliable", wp.reliable)
 	}
 	if wp.reliable {
-		// A pre-emptive ACKNACK (§8.4.2.3.4) makes the writer heartbeat us.
+		// A pre-emptive ACKNACK, sent before any HEARTBEAT, makes the
+		// writer heartbeat us.
 		p.sendAckNack(wp, 0, true)
 	}
 }
@@ -569,7 +570,7 @@ func (p *Participant) onGap(rc *recvContext, m *wire.Gap) {
 	}
 }
 
-// sendAckNack answers a HEARTBEAT (§8.4.12.1): base is the next sample we
+// sendAckNack answers a HEARTBEAT (§8.4.12, reliable StatefulReader): base is the next sample we
 // need, the bitmap what is missing up to last; partially reassembled
 // samples get NACK_FRAGs instead.
 func (p *Participant) sendAckNack(wp *writerProxy, last SequenceNumber, force bool) {

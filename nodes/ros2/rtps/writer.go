@@ -142,7 +142,7 @@ type change struct {
 	qos  []byte // inline QoS with sentinel; empty when none
 }
 
-// readerProxy is a matched remote reader (§8.4.7.5).
+// readerProxy is a matched remote reader (§8.4.7, ReaderProxy).
 type readerProxy struct {
 	guid     GUID
 	locs     []netip.AddrPort
@@ -301,7 +301,7 @@ func (p *Participant) sendHeartbeat(ws *writerState, rp *readerProxy, final bool
 	p.sendAll(b, rp.locs, ws.meta)
 }
 
-// sendGap tells the reader [lo, hi] will never come (§8.4.7.4 / GAP).
+// sendGap tells the reader [lo, hi] will never come (a GAP).
 func (p *Participant) sendGap(ws *writerState, rp *readerProxy, lo, hi SequenceNumber) {
 	b := p.msgTo(rp.guid.Prefix, wire.TimeZero)
 	b = (&wire.Gap{ReaderID: rp.guid.Entity, WriterID: ws.guid.Entity, Start: lo, List: wire.SequenceNumberSet{Base: hi + 1}}).Append(b)
@@ -366,7 +366,7 @@ func (ws *writerState) proxy(g GUID) *readerProxy {
 	return nil
 }
 
-// onAckNack handles a reader's acknowledgement (§8.4.7.2.x, 8.4.15.*):
+// onAckNack handles a reader's acknowledgement (§8.4.9, reliable StatefulWriter):
 // resend what it lacks, GAP what we no longer have.
 func (p *Participant) onAckNack(rc *recvContext, m *wire.AckNack) {
 	ws := p.writers[m.WriterID]
@@ -425,7 +425,7 @@ func (p *Participant) onAckNack(rc *recvContext, m *wire.AckNack) {
 	}
 }
 
-// onNackFrag resends requested fragments (§8.4.15.x NackFrag).
+// onNackFrag resends requested fragments (§8.4.9, NACK_FRAG handling).
 func (p *Participant) onNackFrag(rc *recvContext, m *wire.NackFrag) {
 	ws := p.writers[m.WriterID]
 	if ws == nil {

@@ -11,7 +11,7 @@ const HeaderSize = 20
 // protocolRTPS is the magic that starts every message (§9.4.4).
 var protocolRTPS = [4]byte{'R', 'T', 'P', 'S'}
 
-// Header starts every RTPS message (§8.3.3.1, 9.4.4).
+// Header starts every RTPS message (§8.3.6, 9.4.4).
 type Header struct {
 	Version ProtocolVersion
 	Vendor  VendorID
@@ -35,7 +35,7 @@ func (h *Header) Unmarshal(b []byte) error {
 	}
 	h.Version = ProtocolVersion{b[4], b[5]}
 	if h.Version.Major != 2 {
-		// §8.4.15.1: a message with a different major version is ignored.
+		// §8.3.6.3: a header with another major version is invalid.
 		return fmt.Errorf("rtps header: protocol version %d.%d: %w", b[4], b[5], ErrInvalid)
 	}
 	h.Vendor = VendorID{b[6], b[7]}
@@ -63,22 +63,23 @@ const (
 	DATA_FRAG      SubmessageKind = 0x16
 )
 
-// Submessage flags (§9.4.5.*). FlagE (endianness) is common to all.
+// Submessage flags (§9.4.5, per submessage). FlagE (endianness) is common
+// to all.
 const (
 	FlagE = 0x01 // little endian
-	// DATA (§9.4.5.3)
+	// DATA
 	DataFlagQ = 0x02 // inline QoS present
 	DataFlagD = 0x04 // serialized data present
 	DataFlagK = 0x08 // serialized key present
-	// DATA_FRAG (§9.4.5.4)
+	// DATA_FRAG
 	DataFragFlagQ = 0x02
 	DataFragFlagK = 0x04
-	// HEARTBEAT (§9.4.5.7)
+	// HEARTBEAT
 	HeartbeatFlagF = 0x02 // final: no response required
 	HeartbeatFlagL = 0x04 // liveliness
-	// ACKNACK (§9.4.5.2)
+	// ACKNACK
 	AckNackFlagF = 0x02
-	// INFO_TS (§9.4.5.9)
+	// INFO_TS
 	InfoTSFlagI = 0x02 // invalidate: no timestamp follows
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Data carries one change of a writer (§8.3.7.2, 9.4.5.3). InlineQoS and
+// Data carries one change of a writer (§8.3.7, 9.4.5: Data). InlineQoS and
 // Payload alias the decoded buffer.
 type Data struct {
 	ReaderID EntityID
@@ -89,7 +89,7 @@ func (d *Data) Unmarshal(h SubmessageHeader, body []byte) error {
 	copy(d.ReaderID[:], body[4:8])
 	copy(d.WriterID[:], body[8:12])
 	d.SN = readSN(body[12:], bo)
-	// octetsToInlineQos counts from the end of that field (§9.4.5.3.2).
+	// octetsToInlineQos counts from the end of that field (§9.4.5, Data).
 	off := 4 + toQoS
 	if toQoS < 16 || off > len(body) {
 		return fmt.Errorf("DATA: octetsToInlineQos %d with %d bytes: %w", toQoS, len(body), ErrInvalid)
@@ -111,7 +111,7 @@ func (d *Data) Unmarshal(h SubmessageHeader, body []byte) error {
 	return nil
 }
 
-// DataFrag carries fragments of one change (§8.3.7.3, 9.4.5.4).
+// DataFrag carries fragments of one change (§8.3.7, 9.4.5: DataFrag).
 type DataFrag struct {
 	ReaderID EntityID
 	WriterID EntityID
@@ -206,7 +206,7 @@ func (d *DataFrag) Unmarshal(h SubmessageHeader, body []byte) error {
 // Offset returns the byte offset of the first carried fragment in the sample.
 func (d *DataFrag) Offset() int { return int(d.FragmentStart-1) * int(d.FragmentSize) }
 
-// Heartbeat announces the sequence numbers a writer has (§8.3.7.5, 9.4.5.7).
+// Heartbeat announces the sequence numbers a writer has (§8.3.7, 9.4.5: Heartbeat).
 type Heartbeat struct {
 	ReaderID   EntityID
 	WriterID   EntityID
@@ -249,7 +249,7 @@ func (m *Heartbeat) Unmarshal(h SubmessageHeader, body []byte) error {
 	m.Count = int32(bo.Uint32(body[24:]))
 	m.Final = h.Flags&HeartbeatFlagF != 0
 	m.Liveliness = h.Flags&HeartbeatFlagL != 0
-	// §8.3.7.5.3: firstSN >= 1, lastSN >= firstSN - 1.
+	// Heartbeat validity (§8.3.7): firstSN >= 1, lastSN >= firstSN - 1.
 	if m.FirstSN < 1 || m.LastSN < m.FirstSN-1 {
 		return fmt.Errorf("HEARTBEAT: first %d, last %d: %w", m.FirstSN, m.LastSN, ErrInvalid)
 	}
@@ -257,7 +257,7 @@ func (m *Heartbeat) Unmarshal(h SubmessageHeader, body []byte) error {
 }
 
 // HeartbeatFrag announces the fragments a writer has of one change
-// (§8.3.7.6, 9.4.5.8).
+// (§8.3.7, 9.4.5: HeartbeatFrag).
 type HeartbeatFrag struct {
 	ReaderID        EntityID
 	WriterID        EntityID
@@ -296,7 +296,7 @@ func (m *HeartbeatFrag) Unmarshal(h SubmessageHeader, body []byte) error {
 }
 
 // AckNack is a reader's positive and negative acknowledgement
-// (§8.3.7.1, 9.4.5.2): everything below State.Base is acknowledged, the
+// (§8.3.7, 9.4.5: AckNack): everything below State.Base is acknowledged, the
 // set bits are requested again.
 type AckNack struct {
 	ReaderID EntityID
@@ -341,7 +341,7 @@ func (m *AckNack) Unmarshal(h SubmessageHeader, body []byte) error {
 	return nil
 }
 
-// NackFrag requests fragments of one change again (§8.3.7.4, 9.4.5.5).
+// NackFrag requests fragments of one change again (§8.3.7, 9.4.5: NackFrag).
 type NackFrag struct {
 	ReaderID EntityID
 	WriterID EntityID
@@ -383,7 +383,7 @@ func (m *NackFrag) Unmarshal(h SubmessageHeader, body []byte) error {
 }
 
 // Gap tells a reader that sequence numbers are irrelevant: [Start,
-// List.Base) plus the set bits of List (§8.3.7.4, 9.4.5.5).
+// List.Base) plus the set bits of List (§8.3.7, 9.4.5: Gap).
 type Gap struct {
 	ReaderID EntityID
 	WriterID EntityID
@@ -420,7 +420,7 @@ func (m *Gap) Unmarshal(h SubmessageHeader, body []byte) error {
 	return nil
 }
 
-// InfoTS sets the source timestamp of following submessages (§9.4.5.9).
+// InfoTS sets the source timestamp of following submessages (§8.3.7, 9.4.5: InfoTimestamp).
 type InfoTS struct {
 	Timestamp  Time
 	Invalidate bool
@@ -454,7 +454,7 @@ func (m *InfoTS) Unmarshal(h SubmessageHeader, body []byte) error {
 	return nil
 }
 
-// InfoDst names the participant following submessages are for (§9.4.5.10).
+// InfoDst names the participant following submessages are for (§8.3.7, 9.4.5: InfoDestination).
 type InfoDst struct{ Prefix GUIDPrefix }
 
 // Append appends the INFO_DST submessage.
@@ -474,7 +474,7 @@ func (m *InfoDst) Unmarshal(h SubmessageHeader, body []byte) error {
 	return nil
 }
 
-// InfoSrc changes the source of following submessages (§9.4.5.11).
+// InfoSrc changes the source of following submessages (§8.3.7, 9.4.5: InfoSource).
 type InfoSrc struct {
 	Version ProtocolVersion
 	Vendor  VendorID
