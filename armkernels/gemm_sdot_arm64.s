@@ -12,16 +12,46 @@ TEXT ·gemmSDOT_1x1(SB), NOSPLIT, $0-64
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
 	VEOR V3.B16, V3.B16, V3.B16
-loop:
+loop4:
+	CMP $4, R10
+	BLT tail
+	VLD1.P 16(R0), [V20.B16]
 	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
-	VLD1R (R0), [V20.S4]
-	ADD $4, R0, R0
-	WORD $0x4e949600 // sdot v0.4s, v16.16b, v20.16b
-	WORD $0x4e949621 // sdot v1.4s, v17.16b, v20.16b
-	WORD $0x4e949642 // sdot v2.4s, v18.16b, v20.16b
-	WORD $0x4e949663 // sdot v3.4s, v19.16b, v20.16b
-	SUBS $1, R10, R10
-	BNE loop
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94ea00 // sdot v0.4s, v16.16b, v20.4b[2]
+	WORD $0x4f94ea21 // sdot v1.4s, v17.16b, v20.4b[2]
+	WORD $0x4f94ea42 // sdot v2.4s, v18.16b, v20.4b[2]
+	WORD $0x4f94ea63 // sdot v3.4s, v19.16b, v20.4b[2]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4eb00 // sdot v0.4s, v24.16b, v20.4b[3]
+	WORD $0x4fb4eb21 // sdot v1.4s, v25.16b, v20.4b[3]
+	WORD $0x4fb4eb42 // sdot v2.4s, v26.16b, v20.4b[3]
+	WORD $0x4fb4eb63 // sdot v3.4s, v27.16b, v20.4b[3]
+	SUB $4, R10, R10
+	B loop4
+tail:
+	CBZ R10, store
+	VLD1 (R0), [V20.B8]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+store:
 	MOVD c+40(FP), R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
@@ -42,22 +72,72 @@ TEXT ·gemmSDOT_2x1(SB), NOSPLIT, $0-64
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
-loop:
+loop4:
+	CMP $4, R10
+	BLT tail
+	VLD1.P 16(R0), [V20.B16]
+	VLD1.P 16(R1), [V21.B16]
 	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
-	VLD1R (R0), [V20.S4]
-	ADD $4, R0, R0
-	VLD1R (R1), [V21.S4]
-	ADD $4, R1, R1
-	WORD $0x4e949600 // sdot v0.4s, v16.16b, v20.16b
-	WORD $0x4e949621 // sdot v1.4s, v17.16b, v20.16b
-	WORD $0x4e949642 // sdot v2.4s, v18.16b, v20.16b
-	WORD $0x4e949663 // sdot v3.4s, v19.16b, v20.16b
-	WORD $0x4e959604 // sdot v4.4s, v16.16b, v21.16b
-	WORD $0x4e959625 // sdot v5.4s, v17.16b, v21.16b
-	WORD $0x4e959646 // sdot v6.4s, v18.16b, v21.16b
-	WORD $0x4e959667 // sdot v7.4s, v19.16b, v21.16b
-	SUBS $1, R10, R10
-	BNE loop
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94ea00 // sdot v0.4s, v16.16b, v20.4b[2]
+	WORD $0x4f94ea21 // sdot v1.4s, v17.16b, v20.4b[2]
+	WORD $0x4f94ea42 // sdot v2.4s, v18.16b, v20.4b[2]
+	WORD $0x4f94ea63 // sdot v3.4s, v19.16b, v20.4b[2]
+	WORD $0x4f95ea04 // sdot v4.4s, v16.16b, v21.4b[2]
+	WORD $0x4f95ea25 // sdot v5.4s, v17.16b, v21.4b[2]
+	WORD $0x4f95ea46 // sdot v6.4s, v18.16b, v21.4b[2]
+	WORD $0x4f95ea67 // sdot v7.4s, v19.16b, v21.4b[2]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4eb00 // sdot v0.4s, v24.16b, v20.4b[3]
+	WORD $0x4fb4eb21 // sdot v1.4s, v25.16b, v20.4b[3]
+	WORD $0x4fb4eb42 // sdot v2.4s, v26.16b, v20.4b[3]
+	WORD $0x4fb4eb63 // sdot v3.4s, v27.16b, v20.4b[3]
+	WORD $0x4fb5eb04 // sdot v4.4s, v24.16b, v21.4b[3]
+	WORD $0x4fb5eb25 // sdot v5.4s, v25.16b, v21.4b[3]
+	WORD $0x4fb5eb46 // sdot v6.4s, v26.16b, v21.4b[3]
+	WORD $0x4fb5eb67 // sdot v7.4s, v27.16b, v21.4b[3]
+	SUB $4, R10, R10
+	B loop4
+tail:
+	CBZ R10, store
+	VLD1 (R0), [V20.B8]
+	VLD1 (R1), [V21.B8]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+store:
 	MOVD c+40(FP), R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
@@ -85,28 +165,98 @@ TEXT ·gemmSDOT_3x1(SB), NOSPLIT, $0-64
 	VEOR V9.B16, V9.B16, V9.B16
 	VEOR V10.B16, V10.B16, V10.B16
 	VEOR V11.B16, V11.B16, V11.B16
-loop:
+loop4:
+	CMP $4, R10
+	BLT tail
+	VLD1.P 16(R0), [V20.B16]
+	VLD1.P 16(R1), [V21.B16]
+	VLD1.P 16(R2), [V22.B16]
 	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
-	VLD1R (R0), [V20.S4]
-	ADD $4, R0, R0
-	VLD1R (R1), [V21.S4]
-	ADD $4, R1, R1
-	VLD1R (R2), [V22.S4]
-	ADD $4, R2, R2
-	WORD $0x4e949600 // sdot v0.4s, v16.16b, v20.16b
-	WORD $0x4e949621 // sdot v1.4s, v17.16b, v20.16b
-	WORD $0x4e949642 // sdot v2.4s, v18.16b, v20.16b
-	WORD $0x4e949663 // sdot v3.4s, v19.16b, v20.16b
-	WORD $0x4e959604 // sdot v4.4s, v16.16b, v21.16b
-	WORD $0x4e959625 // sdot v5.4s, v17.16b, v21.16b
-	WORD $0x4e959646 // sdot v6.4s, v18.16b, v21.16b
-	WORD $0x4e959667 // sdot v7.4s, v19.16b, v21.16b
-	WORD $0x4e969608 // sdot v8.4s, v16.16b, v22.16b
-	WORD $0x4e969629 // sdot v9.4s, v17.16b, v22.16b
-	WORD $0x4e96964a // sdot v10.4s, v18.16b, v22.16b
-	WORD $0x4e96966b // sdot v11.4s, v19.16b, v22.16b
-	SUBS $1, R10, R10
-	BNE loop
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	WORD $0x4f96e208 // sdot v8.4s, v16.16b, v22.4b[0]
+	WORD $0x4f96e229 // sdot v9.4s, v17.16b, v22.4b[0]
+	WORD $0x4f96e24a // sdot v10.4s, v18.16b, v22.4b[0]
+	WORD $0x4f96e26b // sdot v11.4s, v19.16b, v22.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+	WORD $0x4fb6e308 // sdot v8.4s, v24.16b, v22.4b[1]
+	WORD $0x4fb6e329 // sdot v9.4s, v25.16b, v22.4b[1]
+	WORD $0x4fb6e34a // sdot v10.4s, v26.16b, v22.4b[1]
+	WORD $0x4fb6e36b // sdot v11.4s, v27.16b, v22.4b[1]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94ea00 // sdot v0.4s, v16.16b, v20.4b[2]
+	WORD $0x4f94ea21 // sdot v1.4s, v17.16b, v20.4b[2]
+	WORD $0x4f94ea42 // sdot v2.4s, v18.16b, v20.4b[2]
+	WORD $0x4f94ea63 // sdot v3.4s, v19.16b, v20.4b[2]
+	WORD $0x4f95ea04 // sdot v4.4s, v16.16b, v21.4b[2]
+	WORD $0x4f95ea25 // sdot v5.4s, v17.16b, v21.4b[2]
+	WORD $0x4f95ea46 // sdot v6.4s, v18.16b, v21.4b[2]
+	WORD $0x4f95ea67 // sdot v7.4s, v19.16b, v21.4b[2]
+	WORD $0x4f96ea08 // sdot v8.4s, v16.16b, v22.4b[2]
+	WORD $0x4f96ea29 // sdot v9.4s, v17.16b, v22.4b[2]
+	WORD $0x4f96ea4a // sdot v10.4s, v18.16b, v22.4b[2]
+	WORD $0x4f96ea6b // sdot v11.4s, v19.16b, v22.4b[2]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4eb00 // sdot v0.4s, v24.16b, v20.4b[3]
+	WORD $0x4fb4eb21 // sdot v1.4s, v25.16b, v20.4b[3]
+	WORD $0x4fb4eb42 // sdot v2.4s, v26.16b, v20.4b[3]
+	WORD $0x4fb4eb63 // sdot v3.4s, v27.16b, v20.4b[3]
+	WORD $0x4fb5eb04 // sdot v4.4s, v24.16b, v21.4b[3]
+	WORD $0x4fb5eb25 // sdot v5.4s, v25.16b, v21.4b[3]
+	WORD $0x4fb5eb46 // sdot v6.4s, v26.16b, v21.4b[3]
+	WORD $0x4fb5eb67 // sdot v7.4s, v27.16b, v21.4b[3]
+	WORD $0x4fb6eb08 // sdot v8.4s, v24.16b, v22.4b[3]
+	WORD $0x4fb6eb29 // sdot v9.4s, v25.16b, v22.4b[3]
+	WORD $0x4fb6eb4a // sdot v10.4s, v26.16b, v22.4b[3]
+	WORD $0x4fb6eb6b // sdot v11.4s, v27.16b, v22.4b[3]
+	SUB $4, R10, R10
+	B loop4
+tail:
+	CBZ R10, store
+	VLD1 (R0), [V20.B8]
+	VLD1 (R1), [V21.B8]
+	VLD1 (R2), [V22.B8]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	WORD $0x4f96e208 // sdot v8.4s, v16.16b, v22.4b[0]
+	WORD $0x4f96e229 // sdot v9.4s, v17.16b, v22.4b[0]
+	WORD $0x4f96e24a // sdot v10.4s, v18.16b, v22.4b[0]
+	WORD $0x4f96e26b // sdot v11.4s, v19.16b, v22.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+	WORD $0x4fb6e308 // sdot v8.4s, v24.16b, v22.4b[1]
+	WORD $0x4fb6e329 // sdot v9.4s, v25.16b, v22.4b[1]
+	WORD $0x4fb6e34a // sdot v10.4s, v26.16b, v22.4b[1]
+	WORD $0x4fb6e36b // sdot v11.4s, v27.16b, v22.4b[1]
+store:
 	MOVD c+40(FP), R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
@@ -141,34 +291,124 @@ TEXT ·gemmSDOT_4x1(SB), NOSPLIT, $0-64
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-loop:
+loop4:
+	CMP $4, R10
+	BLT tail
+	VLD1.P 16(R0), [V20.B16]
+	VLD1.P 16(R1), [V21.B16]
+	VLD1.P 16(R2), [V22.B16]
+	VLD1.P 16(R3), [V23.B16]
 	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
-	VLD1R (R0), [V20.S4]
-	ADD $4, R0, R0
-	VLD1R (R1), [V21.S4]
-	ADD $4, R1, R1
-	VLD1R (R2), [V22.S4]
-	ADD $4, R2, R2
-	VLD1R (R3), [V23.S4]
-	ADD $4, R3, R3
-	WORD $0x4e949600 // sdot v0.4s, v16.16b, v20.16b
-	WORD $0x4e949621 // sdot v1.4s, v17.16b, v20.16b
-	WORD $0x4e949642 // sdot v2.4s, v18.16b, v20.16b
-	WORD $0x4e949663 // sdot v3.4s, v19.16b, v20.16b
-	WORD $0x4e959604 // sdot v4.4s, v16.16b, v21.16b
-	WORD $0x4e959625 // sdot v5.4s, v17.16b, v21.16b
-	WORD $0x4e959646 // sdot v6.4s, v18.16b, v21.16b
-	WORD $0x4e959667 // sdot v7.4s, v19.16b, v21.16b
-	WORD $0x4e969608 // sdot v8.4s, v16.16b, v22.16b
-	WORD $0x4e969629 // sdot v9.4s, v17.16b, v22.16b
-	WORD $0x4e96964a // sdot v10.4s, v18.16b, v22.16b
-	WORD $0x4e96966b // sdot v11.4s, v19.16b, v22.16b
-	WORD $0x4e97960c // sdot v12.4s, v16.16b, v23.16b
-	WORD $0x4e97962d // sdot v13.4s, v17.16b, v23.16b
-	WORD $0x4e97964e // sdot v14.4s, v18.16b, v23.16b
-	WORD $0x4e97966f // sdot v15.4s, v19.16b, v23.16b
-	SUBS $1, R10, R10
-	BNE loop
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	WORD $0x4f96e208 // sdot v8.4s, v16.16b, v22.4b[0]
+	WORD $0x4f96e229 // sdot v9.4s, v17.16b, v22.4b[0]
+	WORD $0x4f96e24a // sdot v10.4s, v18.16b, v22.4b[0]
+	WORD $0x4f96e26b // sdot v11.4s, v19.16b, v22.4b[0]
+	WORD $0x4f97e20c // sdot v12.4s, v16.16b, v23.4b[0]
+	WORD $0x4f97e22d // sdot v13.4s, v17.16b, v23.4b[0]
+	WORD $0x4f97e24e // sdot v14.4s, v18.16b, v23.4b[0]
+	WORD $0x4f97e26f // sdot v15.4s, v19.16b, v23.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+	WORD $0x4fb6e308 // sdot v8.4s, v24.16b, v22.4b[1]
+	WORD $0x4fb6e329 // sdot v9.4s, v25.16b, v22.4b[1]
+	WORD $0x4fb6e34a // sdot v10.4s, v26.16b, v22.4b[1]
+	WORD $0x4fb6e36b // sdot v11.4s, v27.16b, v22.4b[1]
+	WORD $0x4fb7e30c // sdot v12.4s, v24.16b, v23.4b[1]
+	WORD $0x4fb7e32d // sdot v13.4s, v25.16b, v23.4b[1]
+	WORD $0x4fb7e34e // sdot v14.4s, v26.16b, v23.4b[1]
+	WORD $0x4fb7e36f // sdot v15.4s, v27.16b, v23.4b[1]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94ea00 // sdot v0.4s, v16.16b, v20.4b[2]
+	WORD $0x4f94ea21 // sdot v1.4s, v17.16b, v20.4b[2]
+	WORD $0x4f94ea42 // sdot v2.4s, v18.16b, v20.4b[2]
+	WORD $0x4f94ea63 // sdot v3.4s, v19.16b, v20.4b[2]
+	WORD $0x4f95ea04 // sdot v4.4s, v16.16b, v21.4b[2]
+	WORD $0x4f95ea25 // sdot v5.4s, v17.16b, v21.4b[2]
+	WORD $0x4f95ea46 // sdot v6.4s, v18.16b, v21.4b[2]
+	WORD $0x4f95ea67 // sdot v7.4s, v19.16b, v21.4b[2]
+	WORD $0x4f96ea08 // sdot v8.4s, v16.16b, v22.4b[2]
+	WORD $0x4f96ea29 // sdot v9.4s, v17.16b, v22.4b[2]
+	WORD $0x4f96ea4a // sdot v10.4s, v18.16b, v22.4b[2]
+	WORD $0x4f96ea6b // sdot v11.4s, v19.16b, v22.4b[2]
+	WORD $0x4f97ea0c // sdot v12.4s, v16.16b, v23.4b[2]
+	WORD $0x4f97ea2d // sdot v13.4s, v17.16b, v23.4b[2]
+	WORD $0x4f97ea4e // sdot v14.4s, v18.16b, v23.4b[2]
+	WORD $0x4f97ea6f // sdot v15.4s, v19.16b, v23.4b[2]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4eb00 // sdot v0.4s, v24.16b, v20.4b[3]
+	WORD $0x4fb4eb21 // sdot v1.4s, v25.16b, v20.4b[3]
+	WORD $0x4fb4eb42 // sdot v2.4s, v26.16b, v20.4b[3]
+	WORD $0x4fb4eb63 // sdot v3.4s, v27.16b, v20.4b[3]
+	WORD $0x4fb5eb04 // sdot v4.4s, v24.16b, v21.4b[3]
+	WORD $0x4fb5eb25 // sdot v5.4s, v25.16b, v21.4b[3]
+	WORD $0x4fb5eb46 // sdot v6.4s, v26.16b, v21.4b[3]
+	WORD $0x4fb5eb67 // sdot v7.4s, v27.16b, v21.4b[3]
+	WORD $0x4fb6eb08 // sdot v8.4s, v24.16b, v22.4b[3]
+	WORD $0x4fb6eb29 // sdot v9.4s, v25.16b, v22.4b[3]
+	WORD $0x4fb6eb4a // sdot v10.4s, v26.16b, v22.4b[3]
+	WORD $0x4fb6eb6b // sdot v11.4s, v27.16b, v22.4b[3]
+	WORD $0x4fb7eb0c // sdot v12.4s, v24.16b, v23.4b[3]
+	WORD $0x4fb7eb2d // sdot v13.4s, v25.16b, v23.4b[3]
+	WORD $0x4fb7eb4e // sdot v14.4s, v26.16b, v23.4b[3]
+	WORD $0x4fb7eb6f // sdot v15.4s, v27.16b, v23.4b[3]
+	SUB $4, R10, R10
+	B loop4
+tail:
+	CBZ R10, store
+	VLD1 (R0), [V20.B8]
+	VLD1 (R1), [V21.B8]
+	VLD1 (R2), [V22.B8]
+	VLD1 (R3), [V23.B8]
+	VLD1.P 64(R9), [V16.B16, V17.B16, V18.B16, V19.B16]
+	WORD $0x4f94e200 // sdot v0.4s, v16.16b, v20.4b[0]
+	WORD $0x4f94e221 // sdot v1.4s, v17.16b, v20.4b[0]
+	WORD $0x4f94e242 // sdot v2.4s, v18.16b, v20.4b[0]
+	WORD $0x4f94e263 // sdot v3.4s, v19.16b, v20.4b[0]
+	WORD $0x4f95e204 // sdot v4.4s, v16.16b, v21.4b[0]
+	WORD $0x4f95e225 // sdot v5.4s, v17.16b, v21.4b[0]
+	WORD $0x4f95e246 // sdot v6.4s, v18.16b, v21.4b[0]
+	WORD $0x4f95e267 // sdot v7.4s, v19.16b, v21.4b[0]
+	WORD $0x4f96e208 // sdot v8.4s, v16.16b, v22.4b[0]
+	WORD $0x4f96e229 // sdot v9.4s, v17.16b, v22.4b[0]
+	WORD $0x4f96e24a // sdot v10.4s, v18.16b, v22.4b[0]
+	WORD $0x4f96e26b // sdot v11.4s, v19.16b, v22.4b[0]
+	WORD $0x4f97e20c // sdot v12.4s, v16.16b, v23.4b[0]
+	WORD $0x4f97e22d // sdot v13.4s, v17.16b, v23.4b[0]
+	WORD $0x4f97e24e // sdot v14.4s, v18.16b, v23.4b[0]
+	WORD $0x4f97e26f // sdot v15.4s, v19.16b, v23.4b[0]
+	VLD1.P 64(R9), [V24.B16, V25.B16, V26.B16, V27.B16]
+	WORD $0x4fb4e300 // sdot v0.4s, v24.16b, v20.4b[1]
+	WORD $0x4fb4e321 // sdot v1.4s, v25.16b, v20.4b[1]
+	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
+	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
+	WORD $0x4fb5e304 // sdot v4.4s, v24.16b, v21.4b[1]
+	WORD $0x4fb5e325 // sdot v5.4s, v25.16b, v21.4b[1]
+	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
+	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
+	WORD $0x4fb6e308 // sdot v8.4s, v24.16b, v22.4b[1]
+	WORD $0x4fb6e329 // sdot v9.4s, v25.16b, v22.4b[1]
+	WORD $0x4fb6e34a // sdot v10.4s, v26.16b, v22.4b[1]
+	WORD $0x4fb6e36b // sdot v11.4s, v27.16b, v22.4b[1]
+	WORD $0x4fb7e30c // sdot v12.4s, v24.16b, v23.4b[1]
+	WORD $0x4fb7e32d // sdot v13.4s, v25.16b, v23.4b[1]
+	WORD $0x4fb7e34e // sdot v14.4s, v26.16b, v23.4b[1]
+	WORD $0x4fb7e36f // sdot v15.4s, v27.16b, v23.4b[1]
+store:
 	MOVD c+40(FP), R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)

@@ -225,8 +225,10 @@ func vnni(b *bytes.Buffer, mr, np int) {
 // ---- arm64 ----
 
 // Go's arm64 assembler has no mnemonics for these: encode them.
-func sdotW(d, n, m int) string {
-	return enc(0x4E809400|m<<16|n<<5|d, "sdot v%d.4s, v%d.16b, v%d.16b", d, n, m)
+// sdotIdxW is SDOT (by element): Vd.4S += Vn.16B · Vm.4B[idx], the 4 bytes of group idx
+// of Vm against each 4-byte lane of Vn.
+func sdotIdxW(d, n, m, idx int) string {
+	return enc(0x4F80E000|(idx&1)<<21|(m>>4)<<20|(m&15)<<16|(idx>>1)<<11|n<<5|d, "sdot v%d.4s, v%d.16b, v%d.4b[%d]", d, n, m, idx)
 }
 func smullW(d, n, m int) string {
 	return enc(0x0E20C000|m<<16|n<<5|d, "smull v%d.8h, v%d.8b, v%d.8b", d, n, m)
@@ -279,20 +281,39 @@ func arm64Epilogue(b *bytes.Buffer) {
 	b.WriteString("\tSUBS $1, R10, R10\n\tBNE loop\n\tMOVD c+40(FP), R11\n\tMOVD ldc+48(FP), R12\n")
 }
 
-// sdot: accumulators V0..V15 (row i, 4-column vector v at V(4i+v)), weights
-// V16..V19, the 4 activation bytes of row i replicated in V(20+i).
+// sdot: accumulators V0..V15 (row i, 4-column vector v at V(4i+v)). Four k-groups per
+// iteration: 16 activation bytes of row i in V(20+i), loaded once, and the by-element SDOT
+// picks group g's 4 bytes (index g), so no replicating load per group; the weights of
+// even groups go to V16..V19, odd ones to V24..V27 (the next load need not wait for the
+// SDOTs of the previous group). kg is even (the stride is a multiple of 8 bytes), so a
+// tail has two groups or none.
 func sdot(b *bytes.Buffer, mr, np int) {
 	arm64Prologue(b, mr)
 	for r := 0; r < 4*mr; r++ {
 		fmt.Fprintf(b, "\tVEOR V%d.B16, V%d.B16, V%d.B16\n", r, r, r)
 	}
-	arm64Load(b, mr)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < 4; v++ {
-			b.WriteString(sdotW(4*i+v, 16+v, 20+i))
+	groups := func(n int) {
+		for g := 0; g < n; g++ {
+			w := 16 + 8*(g%2)
+			fmt.Fprintf(b, "\tVLD1.P 64(R9), [V%d.B16, V%d.B16, V%d.B16, V%d.B16]\n", w, w+1, w+2, w+3)
+			for i := 0; i < mr; i++ {
+				for v := 0; v < 4; v++ {
+					b.WriteString(sdotIdxW(4*i+v, w+v, 20+i, g))
+				}
+			}
 		}
 	}
-	arm64Epilogue(b)
+	b.WriteString("loop4:\n\tCMP $4, R10\n\tBLT tail\n")
+	for i := 0; i < mr; i++ {
+		fmt.Fprintf(b, "\tVLD1.P 16(R%d), [V%d.B16]\n", i, 20+i)
+	}
+	groups(4)
+	b.WriteString("\tSUB $4, R10, R10\n\tB loop4\ntail:\n\tCBZ R10, store\n")
+	for i := 0; i < mr; i++ {
+		fmt.Fprintf(b, "\tVLD1 (R%d), [V%d.B8]\n", i, 20+i)
+	}
+	groups(2)
+	b.WriteString("store:\n\tMOVD c+40(FP), R11\n\tMOVD ldc+48(FP), R12\n")
 	for i := 0; i < mr; i++ {
 		fmt.Fprintf(b, "\tVST1 [V%d.S4, V%d.S4, V%d.S4, V%d.S4], (R11)\n", 4*i, 4*i+1, 4*i+2, 4*i+3)
 		if i < mr-1 {
