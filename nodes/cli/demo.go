@@ -310,7 +310,7 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 		stop: cancel, duration: o.Duration}
 	sinks := []tick.Sink{det}
 
-	res.ROS = "no ROS master (ROS_MASTER_URI unset); `rssmd run --ros` publishes the same outputs to ROS"
+	res.ROS = "no ROS master (ROS_MASTER_URI unset); rssmd run --ros publishes the same outputs to ROS"
 	if node, msg := demoROS(o, om); node != nil {
 		defer node.Close()
 		sinks = append(sinks, node)

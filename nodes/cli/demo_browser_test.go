@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,13 +40,28 @@ type pageState struct {
 	Anomaly     string `json:"anomaly"`
 	Disturbance string `json:"dist"`
 	Conn        string `json:"conn"`
+	// What a screenshot once showed wrong (issue 14.15).
+	Why      string `json:"why"`
+	KLMin    string `json:"klMin"`
+	LatMin   string `json:"latMin"`
+	XLabels  string `json:"xlabels"`
+	GridFull bool   `json:"gridFull"`
+	InfoText string `json:"info"`
+	WordWrap string `json:"wordBreak"`
 }
 
 const readPage = `(() => { const g = (id) => document.getElementById(id); return {
   cam: g("cam").dataset.count || "", camSrc: (g("cam").getAttribute("src") || "").length,
   reconSrc: (g("recon").getAttribute("src") || "").length, predSrc: (g("pred").getAttribute("src") || "").length,
   plotTick: g("plot-kl").dataset.tick || "", latTick: g("plot-lat").dataset.tick || "",
-  anomaly: g("anomaly").dataset.on, dist: g("disturbance").dataset.on, conn: g("conn").textContent }; })()`
+  anomaly: g("anomaly").dataset.on, dist: g("disturbance").dataset.on, conn: g("conn").textContent,
+  why: (g("why") && !g("why").hidden) ? g("why").textContent : "",
+  klMin: g("plot-kl").dataset.ymin || "", latMin: g("plot-lat").dataset.ymin || "", xlabels: g("plot-kl").dataset.xlabels || "",
+  gridFull: (() => { const grid = document.querySelector(".plots").getBoundingClientRect(); const rows = {};
+    for (const p of document.querySelectorAll(".plots > .plot")) { if (p.hidden) continue; const r = p.getBoundingClientRect();
+      const k = Math.round(r.top); rows[k] = rows[k] || [Infinity, -Infinity]; rows[k][0] = Math.min(rows[k][0], r.left); rows[k][1] = Math.max(rows[k][1], r.right); }
+    return Object.values(rows).every(([l, r]) => l - grid.left < 2 && grid.right - r < 2); })(),
+  info: g("info").textContent, wordBreak: getComputedStyle(g("info").querySelector("td:last-child") || g("info")).wordBreak }; })()`
 
 // TestDashboardInBrowser loads the dashboard of a running demo in headless chromium and
 // checks that frames and plots update and that the anomaly indicator lights up during a
@@ -94,7 +111,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("load %s: %v", url, err)
 	}
 	cams, plots, lats := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	var anomalyInDisturbance, sawDisturbance, images bool
+	var anomalyInDisturbance, sawDisturbance, images, sawTimeAxis bool
 	deadline := time.Now().Add(13 * time.Second)
 	for time.Now().Before(deadline) {
 		st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](readPage))
@@ -112,6 +129,21 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		images = images || (st.CamSrc > 100 && st.ReconSrc > 100 && st.PredSrc > 100)
 		sawDisturbance = sawDisturbance || st.Disturbance == "1"
+		if st.Anomaly == "1" && !strings.Contains(st.Why, " z=") {
+			t.Errorf("anomaly flag on without its cause: why %q", st.Why)
+		}
+		for name, v := range map[string]string{"KL": st.KLMin, "latency": st.LatMin} {
+			if f, err := strconv.ParseFloat(v, 64); v != "" && (err != nil || f < 0) {
+				t.Errorf("the %s axis starts at %s, below zero", name, v)
+			}
+		}
+		sawTimeAxis = sawTimeAxis || (strings.Contains(st.XLabels, "now") && strings.Contains(st.XLabels, " s"))
+		if !st.GridFull {
+			t.Error("the plot grid has an empty cell")
+		}
+		if strings.Contains(st.InfoText, "`") || st.WordWrap == "break-all" {
+			t.Errorf("info table shows backticks or breaks words (word-break %s): %q", st.WordWrap, st.InfoText)
+		}
 		if st.Disturbance == "1" && st.Anomaly == "1" && !anomalyInDisturbance {
 			anomalyInDisturbance = true
 			screenshot(t, bctx)
@@ -126,6 +158,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if !images {
 		t.Error("camera, reconstruction and prediction were never all shown")
+	}
+	if !sawTimeAxis {
+		t.Error("the plots never labelled their time axis")
 	}
 	if !sawDisturbance {
 		t.Error("the page never showed an injected disturbance")

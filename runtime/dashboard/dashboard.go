@@ -62,6 +62,9 @@ type Config struct {
 	Disturbance func(seq uint64) uint8
 	// DisturbanceName names a kind for the page (default "disturbance").
 	DisturbanceName func(kind uint8) string
+	// ZThreshold is the monitor's z-score threshold (default 4, monitor.Config's default):
+	// the page names the signals above it as the anomaly flag's cause.
+	ZThreshold float64
 	// Handlers are extra routes served next to the page (e.g. "/metrics").
 	Handlers map[string]http.Handler
 	Info     Info
@@ -180,6 +183,12 @@ func New(conf Config, arch *model.Arch) (*Dashboard, error) {
 	}
 	if conf.FrameInterval < 10*time.Millisecond {
 		return nil, fmt.Errorf("%w: FrameInterval %v, want ≥ 10ms", ErrConfig, conf.FrameInterval)
+	}
+	if conf.ZThreshold == 0 {
+		conf.ZThreshold = 4
+	}
+	if !(conf.ZThreshold > 0) || math.IsInf(conf.ZThreshold, 0) {
+		return nil, fmt.Errorf("%w: ZThreshold %v, want > 0", ErrConfig, conf.ZThreshold)
 	}
 	if conf.History == 0 {
 		conf.History = 750

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rssmd/rssmd/model"
@@ -234,6 +235,7 @@ type Point struct {
 	ZKL         num    `json:"z_kl"`
 	LatencyMs   num    `json:"latency_ms"`
 	Anomaly     bool   `json:"anomaly"`
+	Why         string `json:"why"` // the signal that raised the anomaly flag, its z-score ("" when off)
 	Disturbance string `json:"disturbance"`
 }
 
@@ -292,6 +294,7 @@ func (d *Dashboard) Snapshot(n int) *State {
 		DeadlineMisses: s.DeadlineMisses, SkippedTicks: s.SkippedTicks, Resets: s.Resets,
 		Anomalies: s.Anomalies, SourceFrames: s.Source.Frames, SourceSkipped: s.Source.Skipped}
 	st.Last = point(last)
+	st.Last.Why = why(last, d.conf.ZThreshold)
 	st.Last.Disturbance = d.kindName(last.Mark)
 	se := &st.Series
 	for _, p := range samples {
@@ -320,6 +323,34 @@ func (d *Dashboard) Snapshot(n int) *State {
 func point(p sample) Point {
 	return Point{Tick: p.Tick, Seq: p.Seq, MSE: num(p.MSE), PSNR: num(p.PSNR), KL: num(p.KL), ELBO: num(p.ELBO),
 		Reward: num(p.Reward), Z: num(p.Z), ZKL: num(p.ZKL), LatencyMs: num(ms(p.Latency)), Anomaly: p.Anomaly}
+}
+
+// why says which signal holds the anomaly flag: the monitor raises it when the prediction
+// error's or the KL's z-score stays above its threshold, so the signals above it now are the
+// cause (the larger z when neither is, e.g. on the tick the band recovers).
+func why(p sample, thr float64) string {
+	if !p.Anomaly {
+		return ""
+	}
+	type signal struct {
+		name string
+		z    float64
+	}
+	sigs := []signal{{"prediction error", p.Z}, {"KL", p.ZKL}}
+	var out []string
+	for _, s := range sigs {
+		if s.z > thr {
+			out = append(out, fmt.Sprintf("%s z=%+.1f", s.name, s.z))
+		}
+	}
+	if len(out) == 0 {
+		s := sigs[0]
+		if !(s.z >= sigs[1].z) {
+			s = sigs[1]
+		}
+		out = append(out, fmt.Sprintf("%s z=%+.1f", s.name, s.z))
+	}
+	return strings.Join(out, ", ") + fmt.Sprintf(" (threshold %g)", thr)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
