@@ -497,9 +497,10 @@ func TestROS2StaticPeersWithoutMulticast(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "route", "add", "224.0.0.0/4", "dev", "lo").Run() })
 	t.Setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "OFF")
 	t.Setenv("ROS_STATIC_PEERS", "127.0.0.1")
+	// The peer knows no one: only rssmd's unicast announcements to its static peer can start
+	// discovery.
 	t.Setenv("CYCLONEDDS_URI", `<General><Interfaces><NetworkInterface address="127.0.0.1"/></Interfaces>`+
-		`<AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex>`+
-		`<Peers><Peer address="127.0.0.1"/></Peers></Discovery>`)
+		`<AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex></Discovery>`)
 	r := startRig(t, rigOpts{domain: 70})
 	s := sub(t, peertest.Impl{Name: "cyclone", Path: peers.Cyclone}, "rt/rssmd/latent_vector", "float32multiarray", "reliable", 10, "--timeout", "20")
 	checkVectors(t, r, s.Collect("sample", 25*time.Second), 10)
