@@ -60,8 +60,13 @@ func Diagnostics(d DiagInput) (level int8, msg string, values []KeyValue) {
 			KeyValue{"steps", fmt.Sprint(s.Stats.Steps)},
 			KeyValue{"deadline misses", fmt.Sprint(s.Stats.DeadlineMisses)},
 			KeyValue{"stale frames", fmt.Sprint(s.Stats.StaleFrames)},
+			KeyValue{"ticks without a frame", fmt.Sprint(s.Stats.NoFrame)},
 			KeyValue{"camera connected", fmt.Sprint(s.Stats.Source.Connected)},
+			KeyValue{"camera reconnects", fmt.Sprint(s.Stats.Source.Reconnects)},
+			KeyValue{"camera frames lost", fmt.Sprint(s.Stats.Source.Dropped)},
 			KeyValue{"camera errors", fmt.Sprint(s.Stats.Source.Errors)},
+			KeyValue{"camera last error", s.Stats.Source.LastError},
+			KeyValue{"camera mode", s.Stats.Source.Mode},
 			KeyValue{"anomalies", fmt.Sprint(s.Stats.Anomalies)},
 		)
 	}

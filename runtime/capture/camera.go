@@ -30,7 +30,9 @@ type V4L2Config struct {
 	// reopened; default 2s.
 	Timeout time.Duration
 	// MinBackoff and MaxBackoff bound the exponential delay between reopen
-	// attempts; defaults 100ms and 5s.
+	// attempts; defaults 100ms and 1s. A failed attempt on a missing device
+	// costs one open(2), so the cap is what bounds how long a camera that
+	// came back stays unused: about MaxBackoff plus its set-up time.
 	MinBackoff, MaxBackoff time.Duration
 	// Logger; default slog.Default() with component=capture.
 	Logger *slog.Logger
@@ -70,7 +72,7 @@ func (c *V4L2Config) setDefaults() error {
 		c.MinBackoff = 100 * time.Millisecond
 	}
 	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 5 * time.Second
+		c.MaxBackoff = time.Second
 	}
 	if c.Timeout < 0 || c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff {
 		return fmt.Errorf("V4L2Config: Timeout %v, MinBackoff %v, MaxBackoff %v: want positive and Min ≤ Max", c.Timeout, c.MinBackoff, c.MaxBackoff)
@@ -135,6 +137,7 @@ type Camera struct {
 	frames, dropped, errs, reconnects atomic.Uint64
 	connected, closed                 atomic.Bool
 	lastErr                           atomic.Pointer[string]
+	mode                              atomic.Pointer[string]
 
 	// Owned by the loop goroutine.
 	seq     uint64
@@ -158,7 +161,7 @@ func newCamera(conf V4L2Config, open openFunc) (*Camera, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Camera{conf: conf, open: open, log: conf.Logger, mb: NewMailbox(), cancel: cancel, fresh: true}
-	c.connected.Store(true)
+	c.opened(dev)
 	c.wg.Add(1)
 	go c.run(ctx, dev)
 	return c, nil
@@ -183,10 +186,22 @@ func (c *Camera) run(ctx context.Context, dev device) {
 			return
 		}
 		c.reconnects.Add(1)
-		c.connected.Store(true)
+		c.opened(dev)
 		c.fresh = true
-		c.log.Info("camera reconnected", "reconnects", c.reconnects.Load())
+		c.log.Info("camera reconnected", "reconnects", c.reconnects.Load(), "mode", c.Stats().Mode)
 	}
+}
+
+// moder is implemented by devices that can say what mode they negotiated.
+type moder interface{ mode() string }
+
+// opened records a device that has just been opened and is streaming.
+func (c *Camera) opened(dev device) {
+	if m, ok := dev.(moder); ok {
+		s := m.mode()
+		c.mode.Store(&s)
+	}
+	c.connected.Store(true)
 }
 
 func (c *Camera) fail(err error) {
@@ -310,6 +325,9 @@ func (c *Camera) Stats() Stats {
 	}
 	if p := c.lastErr.Load(); p != nil {
 		s.LastError = *p
+	}
+	if p := c.mode.Load(); p != nil {
+		s.Mode = *p
 	}
 	return s
 }

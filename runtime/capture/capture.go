@@ -74,6 +74,10 @@ type Stats struct {
 	Connected bool
 	// LastError is the most recent error, "" if none.
 	LastError string
+	// Mode is what the device last negotiated, as the driver reported it
+	// back ("YUYV 640x480 30fps; driver default was YUYV 1280x720"); ""
+	// for sources without one.
+	Mode string
 }
 
 // ErrClosed is returned by Next after Close.

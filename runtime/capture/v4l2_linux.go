@@ -30,7 +30,12 @@ type v4l2Device struct {
 	offset time.Duration
 	buf    C.struct_v4l2_buffer // reused by dequeue: no allocation per frame
 	pfd    [1]unix.PollFd
+	// negotiated describes the mode set, and the driver's default found
+	// on opening (a device that came back may have another).
+	negotiated string
 }
+
+func (d *v4l2Device) mode() string { return d.negotiated }
 
 func fourCC(f frame.PixelFormat) uint32 {
 	switch f {
@@ -98,6 +103,13 @@ func (d *v4l2Device) setup(conf *V4L2Config) error {
 		return fmt.Errorf("%s (%s) is not a streaming video capture device", conf.Device, caps.Card)
 	}
 	want := fourCC(conf.Format)
+	// What the driver offers before we ask: after an unplug the device may
+	// come back (another camera, other driver parameters) with a different
+	// default, so the mode is set again on every open, never assumed.
+	def, err := v4l2.GetPixFormat(fd)
+	if err != nil {
+		return fmt.Errorf("VIDIOC_G_FMT: %w", err)
+	}
 	if err := v4l2.SetPixFormat(fd, v4l2.PixFormat{
 		Width: uint32(conf.Width), Height: uint32(conf.Height), PixelFormat: want, Field: v4l2.FieldNone,
 	}); err != nil {
@@ -164,6 +176,13 @@ func (d *v4l2Device) setup(conf *V4L2Config) error {
 	}
 	d.offset = measureWallOffset()
 	d.pfd[0] = unix.PollFd{Fd: int32(d.fd), Events: unix.POLLIN}
+	d.negotiated = fmt.Sprintf("%s %dx%d", fourCCString(got.PixelFormat), got.Width, got.Height)
+	if conf.FPS > 0 {
+		d.negotiated += fmt.Sprintf(" %gfps", conf.FPS)
+	}
+	if def.PixelFormat != got.PixelFormat || def.Width != got.Width || def.Height != got.Height {
+		d.negotiated += fmt.Sprintf("; driver default was %s %dx%d", fourCCString(def.PixelFormat), def.Width, def.Height)
+	}
 	return nil
 }
 
@@ -214,12 +233,19 @@ func (d *v4l2Device) dequeue(timeout time.Duration) (rawBuffer, error) {
 		}
 		// On POLLERR (an unplugged device) DQBUF below returns the errno.
 	}
+	const gone = unix.POLLERR | unix.POLLHUP | unix.POLLNVAL
 	b := &d.buf
 	*b = C.struct_v4l2_buffer{}
 	b._type = C.V4L2_BUF_TYPE_VIDEO_CAPTURE
 	b.memory = C.V4L2_MEMORY_MMAP
 	if err := ioctl(d.fd, C.VIDIOC_DQBUF, unsafe.Pointer(b)); err != nil {
 		if err == unix.EAGAIN {
+			// A device that reports an error with nothing to dequeue will
+			// report it again at once: waiting would only spin until the
+			// timeout.
+			if timeout > 0 && d.pfd[0].Revents&gone != 0 {
+				return rawBuffer{}, fmt.Errorf("poll: device reports %#x and has no buffer", d.pfd[0].Revents)
+			}
 			return rawBuffer{}, errWouldBlock
 		}
 		return rawBuffer{}, fmt.Errorf("VIDIOC_DQBUF: %w", err)
