@@ -68,7 +68,7 @@ test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fa
 test-v4l2: ## real V4L2 capture from the vivid driver in a qemu-booted Debian kernel
 	sh runtime/capture/v4l2test/run.sh
 
-test: vet test-unit test-race test-arm64 test-v4l2 test-arm64-system ## everything CI runs
+test: vet test-unit test-race fuzz-smoke test-arm64 test-v4l2 test-arm64-system ## everything CI runs
 
 bench: ## benchmarks (model load/step, kernels, preprocessing)
 	$(GO) test -run XXX -bench . -benchtime 20x ./model/ ./armkernels/ ./runtime/...
@@ -78,6 +78,11 @@ fuzz: ## run every fuzz target for a short while each
 	  for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do \
 	    echo "== $$p $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime 20s -fuzzminimizetime 5s $$p || exit 1; \
 	  done; done
+
+FUZZ_SMOKE_TIME ?= 3s
+.PHONY: fuzz-smoke
+fuzz-smoke: ## every fuzz target for ~3 s on its seeds and testdata/fuzz corpus (part of make test)
+	GO=$(GO) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) sh tools/fuzz-smoke.sh
 
 build-arm64: ## static arm64 rssmd for the robot: bin/rssmd-arm64 (cgo, V4L2; gcc-aarch64-linux-gnu) and bin/rssmd-arm64-nocgo
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=$${CC_ARM64:-aarch64-linux-gnu-gcc} $(GO) build -tags osusergo,netgo \
