@@ -71,3 +71,22 @@ func TestWriteDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Write allocates %.2f times per call", allocs)
 	}
 }
+
+// BenchmarkWriteImage writes a 640x480 rgb8 image (116 fragments) to one
+// matched reliable reader.
+func BenchmarkWriteImage(b *testing.B) {
+	w, _ := benchWriter(b, Reliable)
+	data := payload(1, 921600+60)
+	ts := time.Now()
+	w.Write(data, ts)
+	time.Sleep(100 * time.Millisecond)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := w.Write(data, ts); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // a camera's pace, so the reader keeps up
+	}
+}

@@ -1,7 +1,9 @@
 package rtps
 
 import (
+	"context"
 	"errors"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,4 +99,20 @@ func TestMulticastDiscoveryLocalhost(t *testing.T) {
 	waitMatched(t, "writer", w.Matched, 1, 2*time.Second)
 	w.Write(payload(1, 16), time.Now())
 	col.wait(t, 1, 2*time.Second)
+}
+
+func TestInterfacesOption(t *testing.T) {
+	_, err := NewParticipant(context.Background(), Config{DomainID: testDomain(), Interfaces: []netip.Addr{netip.MustParseAddr("192.0.2.77")}, Logger: testLogger(t)})
+	if err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "192.0.2.77") {
+		t.Fatalf("an address no interface has: %v", err)
+	}
+	c := localConfig(t, testDomain())
+	c.Interfaces = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	p := newTestParticipant(t, c)
+	var locs []netip.AddrPort
+	p.call(func() { locs = p.pickLocators(p.metaLocators()) })
+	_, meta, _, _ := Ports(c.DomainID, p.ParticipantID())
+	if len(locs) != 1 || locs[0] != netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(meta)) {
+		t.Fatalf("advertised metatraffic locators %v", locs)
+	}
 }
