@@ -1,0 +1,5 @@
+//go:build !race
+
+package ros2
+
+const raceEnabled = false
