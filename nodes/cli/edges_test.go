@@ -254,3 +254,20 @@ func TestOneLogFormat(t *testing.T) {
 		t.Errorf("the log package bypasses slog: stderr %q", b.String())
 	}
 }
+
+// A --seq that is not the filter output's sequence (another length) is refused.
+func TestReportSeqLength(t *testing.T) {
+	dir := t.TempDir()
+	filtered := filepath.Join(dir, "out.npz")
+	if _, errs, code := runCLI(t, "filter", "--model", edgeModel, "--in", edgeSeq, "--out", filtered); code != 0 {
+		t.Fatal(errs)
+	}
+	other := filepath.Join("..", "..", "models", "demo", "episodes", "heldout-0.npz") // 100 frames
+	_, errs, code := runCLI(t, "report", "--in", filtered, "--seq", other, "--out", filepath.Join(dir, "r.png"))
+	if code != 1 || !strings.Contains(errs, "the sequence has 100 frames, the filter output covers 12") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	if _, errs, code := runCLI(t, "report", "--in", filtered, "--seq", edgeSeq, "--out", filepath.Join(dir, "r.png")); code != 0 {
+		t.Errorf("the right sequence: exit %d: %s", code, errs)
+	}
+}

@@ -38,8 +38,10 @@ func FromFilter(arrays map[string]*seqio.Array, seq *model.Sequence) (*Data, err
 		total += r.Shape[0]
 	}
 	if seq != nil {
-		if seq.T < total {
-			return nil, fmt.Errorf("%w: the sequence has %d frames, the filter output covers %d", ErrInput, seq.T, total)
+		// Without a rollout the output has a row per frame; a rollout reads the pre_action
+		// rows after the filtered frames, so the sequence may go on past it.
+		if (rollout == nil && seq.T != T) || seq.T < total {
+			return nil, fmt.Errorf("%w: the sequence has %d frames, the filter output covers %d: not the sequence it was made from", ErrInput, seq.T, total)
 		}
 		d.Actual = make([][]uint8, total)
 		for t := range total {
@@ -61,6 +63,7 @@ func FromFilter(arrays map[string]*seqio.Array, seq *model.Sequence) (*Data, err
 		}
 	}
 	if rollout != nil {
+		d.OpenLoopFrom = T
 		d.Pred = make([][]uint8, total)
 		if d.MSE == nil {
 			d.MSE = nanSlice(total)
@@ -112,12 +115,26 @@ func FromRecording(r io.Reader) (*Data, error) {
 		d.PSNR = append(d.PSNR, p)
 		d.ELBO = append(d.ELBO, e)
 		d.Anomaly = append(d.Anomaly, rec.Anomaly)
+		d.Time = append(d.Time, float64(rec.StampNs))
 	}
 	if len(d.KL) == 0 {
 		return nil, fmt.Errorf("%w: the recording holds no ticks", ErrInput)
 	}
 	if !hasAny(d.Actual) {
 		d.Actual = nil
+	}
+	// Seconds from the first frame's capture; stamps that do not increase (a recording
+	// without them) fall back to the step number.
+	t0 := d.Time[0]
+	for i := range d.Time {
+		d.Time[i] = (d.Time[i] - t0) / 1e9
+		if i > 0 && !(d.Time[i] >= d.Time[i-1]) {
+			d.Time = nil
+			break
+		}
+	}
+	if d.Time != nil && d.Time[len(d.Time)-1] == 0 {
+		d.Time = nil
 	}
 	h := rd.Header()
 	d.Title = fmt.Sprintf("recording: %s model %s at %g Hz, %d ticks", h.Kind, h.Model, h.Rate, len(d.KL))

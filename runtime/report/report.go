@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"math"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -36,6 +34,12 @@ type Data struct {
 	Anomaly []bool
 	// ErrorLabel names what MSE measures ("reconstruction" or "one-step prediction").
 	ErrorLabel string
+	// OpenLoopFrom is the first step predicted open loop (a rollout after the filtered
+	// steps); 0 when every step was filtered. The plots mark it.
+	OpenLoopFrom int
+	// Time is each step's time in seconds from the first (recordings); nil puts the step
+	// number on the x axis.
+	Time []float64
 }
 
 // Options size the picture. Zero values take the defaults.
@@ -63,8 +67,11 @@ func Size(d *Data, o Options) (w, h int) {
 		}
 	}
 	cell := cellSize(o)
-	return o.Width, titleH + rows*(cell+18) + 2*plotH + 20
+	return o.Width, titleH + rows*(cell+18) + plotRows(len(panelsOf(d)))*plotH + 20
 }
+
+// plotRows is the number of plot rows for n panels, two to a row.
+func plotRows(n int) int { return max(1, (n+1)/2) }
 
 func (o Options) withDefaults() Options {
 	if o.Width == 0 {
@@ -131,6 +138,9 @@ func Render(w io.Writer, d *Data, o Options) error {
 		name   string
 		frames [][]uint8
 	}{{"actual", d.Actual}, {"reconstructed", d.Recon}, {"predicted", d.Pred}}
+	if d.OpenLoopFrom > 0 {
+		rows[2].name = fmt.Sprintf("open loop\nfrom t=%d", d.OpenLoopFrom)
+	}
 	for _, r := range rows {
 		if !hasAny(r.frames) {
 			continue
@@ -151,23 +161,29 @@ func Render(w io.Writer, d *Data, o Options) error {
 		y -= 18
 	}
 
-	// Plots: error on the left, KL and ELBO on the right, in two rows.
-	plots := []*plot.Plot{
-		linePlot("prediction error: MSE ("+orDefault(d.ErrorLabel, "reconstruction")+")", "MSE", d.MSE, d.Anomaly),
-		linePlot("PSNR (dB)", "dB", psnrOf(d), d.Anomaly),
-		linePlot("KL posterior || prior (nats)", "nats", d.KL, d.Anomaly),
-		linePlot("ELBO per step", "nats", d.ELBO, d.Anomaly),
-	}
-	for _, p := range plots { // one step axis for all, so the plots line up
-		p.X.Min, p.X.Max = 0, float64(max(T-1, 1))
-	}
+	// Plots, two to a row; an odd last one takes the whole row. Panels without data are
+	// left out.
+	panels := panelsOf(d)
+	ax := xAxisOf(d, T)
 	pw := vg.Length(W) / 2
-	for i, p := range plots {
+	for i, pn := range panels {
 		col, row := i%2, i/2
-		x0 := vg.Length(col) * pw
+		x0, x1 := vg.Length(col)*pw, vg.Length(col+1)*pw
+		if i == len(panels)-1 && i%2 == 0 {
+			x1 = vg.Length(W)
+		}
 		y1 := y - vg.Length(row)*plotH
-		sub := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x0 + 5, Y: y1 - plotH + 5}, Max: vg.Point{X: x0 + pw - 5, Y: y1 - 5}}}
-		p.Draw(sub)
+		sub := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x0 + 5, Y: y1 - plotH + 5}, Max: vg.Point{X: x1 - 5, Y: y1 - 5}}}
+		pl, _ := drawPanel(d, pn, ax)
+		pl.Draw(sub)
+	}
+	if note := figureNote(d, ax); note != "" {
+		small := txt
+		small.Font.Size = 11
+		dc.FillText(small, vg.Point{X: 10, Y: 10}, note)
+	}
+	if len(panels) == 0 {
+		dc.FillText(txt, vg.Point{X: 10, Y: y - plotH/2}, "no error, KL or ELBO values to plot")
 	}
 	if err := png.Encode(w, c.Image()); err != nil {
 		return fmt.Errorf("report: encode png: %w", err)
@@ -237,55 +253,4 @@ func frameImage(f []uint8) image.Image {
 		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = f[3*i], f[3*i+1], f[3*i+2], 255
 	}
 	return img
-}
-
-// linePlot plots v against the step, leaving gaps at NaN, with flagged steps marked.
-func linePlot(title, ylabel string, v []float64, flags []bool) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = ylabel
-	p.Add(plotter.NewGrid())
-	var seg plotter.XYs
-	flush := func() {
-		if len(seg) == 0 {
-			return
-		}
-		l, err := plotter.NewLine(seg)
-		if err == nil {
-			l.Color = color.RGBA{R: 30, G: 110, B: 200, A: 255}
-			l.Width = vg.Points(1.2)
-			p.Add(l)
-		}
-		seg = nil
-	}
-	have := false
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			flush()
-			continue
-		}
-		seg = append(seg, plotter.XY{X: float64(i), Y: x})
-		have = true
-	}
-	flush()
-	var pts plotter.XYs
-	for i, f := range flags {
-		if f && i < len(v) && !math.IsNaN(v[i]) && !math.IsInf(v[i], 0) {
-			pts = append(pts, plotter.XY{X: float64(i), Y: v[i]})
-		}
-	}
-	if len(pts) > 0 {
-		if s, err := plotter.NewScatter(pts); err == nil {
-			s.Color = color.RGBA{R: 220, G: 40, B: 50, A: 255}
-			s.Radius = vg.Points(2)
-			p.Add(s)
-			p.Legend.Add("anomaly flag", s)
-		}
-	}
-	if !have {
-		p.Title.Text += " (no data)"
-		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
-	}
-	return p
 }
