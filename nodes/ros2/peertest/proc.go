@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os/exec"
 	"strings"
@@ -138,6 +139,7 @@ type Proc struct {
 
 	t      testing.TB
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser
 	done   chan struct{}
 	err    error
 	mu     sync.Mutex
@@ -155,6 +157,9 @@ func Start(t testing.TB, bin string, args ...string) *Proc {
 	cmd.Stderr = lockedWriter{p}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	if err := cmd.Start(); err != nil {
@@ -203,6 +208,13 @@ func (p *Proc) Stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stderr.String()
+}
+
+// Go releases a `pub --go-on-stdin`, which waits for a line on stdin before its first sample.
+func (p *Proc) Go() {
+	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
+		p.t.Errorf("%s: release: %v", p.Name, err)
+	}
 }
 
 // Kill sends SIGKILL (a crash: no DDS goodbye, remotes must notice through the lease).

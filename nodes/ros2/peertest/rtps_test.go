@@ -176,6 +176,7 @@ func TestRTPSWriterToPeers(t *testing.T) {
 					sub.Next("matched", 10*time.Second)
 					d := waitFor(t, "Go writer matched "+im.Name+"'s reader", 10*time.Second, func() bool { return w.Matched() > 0 })
 					t.Logf("matched (Go side) %v after the peer's match", d)
+					time.Sleep(syncDelay(goImpl, false))
 					var sent []Event
 					tick := time.NewTicker(time.Duration(float64(time.Second) / f.rate))
 					for k := int64(0); k < int64(f.count); k++ {
@@ -228,7 +229,7 @@ func TestRTPSPeersToReader(t *testing.T) {
 						t.Fatal(err)
 					}
 					args := []string{"pub", "--topic", topic, "--type", typ, "--reliability", reliabilityArg(rel), "--count", strconv.Itoa(f.count),
-						"--rate", fmt.Sprint(f.rate), "--wait-readers", "1", "--timeout", "30", "--linger", "10"}
+						"--rate", fmt.Sprint(f.rate), "--wait-readers", "1", "--go-on-stdin", "--timeout", "30", "--linger", "10"}
 					if typ == "image" {
 						args = append(args, "--width", "640", "--height", "480", "--encoding", "rgb8")
 					} else {
@@ -236,6 +237,8 @@ func TestRTPSPeersToReader(t *testing.T) {
 					}
 					pub := Start(t, im.Path, args...)
 					waitFor(t, "Go reader matched "+im.Name+"'s writer", 10*time.Second, func() bool { return r.Matched() > 0 })
+					time.Sleep(syncDelay(im, false))
+					pub.Go()
 					sent := pub.Collect("sent", 30*time.Second)
 					if err := pub.Wait(15 * time.Second); err != nil {
 						t.Fatal(err)
@@ -292,19 +295,31 @@ func TestRTPSReliableUnderLoss(t *testing.T) {
 	}
 	var sinks []*sampleSink
 	var pubs []*Proc
+	var readers []*rtps.Reader
 	for _, im := range peers.Impls() {
 		sink := newSink()
 		tp := "rt/peertest/soak_" + im.Name
-		if _, err := p.NewReader(rtps.ReaderConfig{Topic: tp, TypeName: typeName("float32multiarray"), QoS: qos(true, 10), OnSample: sink.on}); err != nil {
+		// Depth 200 like the writers: a gap repaired after a 3 s Fast DDS heartbeat releases
+		// ~60 samples at once, more than a KEEP_LAST(10) reader holds (DDS readers too).
+		r, err := p.NewReader(rtps.ReaderConfig{Topic: tp, TypeName: typeName("float32multiarray"), QoS: qos(true, 200), OnSample: sink.on})
+		if err != nil {
 			t.Fatal(err)
 		}
+		readers = append(readers, r)
 		sinks = append(sinks, sink)
 		pubs = append(pubs, Start(t, im.Path, "pub", "--topic", tp, "--values", valuesArg(), "--count", strconv.Itoa(n),
-			"--rate", strconv.Itoa(rate), "--depth", "200", "--wait-readers", "1", "--timeout", "90", "--linger", "20"))
+			"--rate", strconv.Itoa(rate), "--depth", "200", "--wait-readers", "1", "--go-on-stdin", "--timeout", "90", "--linger", "20"))
 	}
 	waitFor(t, "Go writer matched both peers", 20*time.Second, func() bool { return w.Matched() >= 2 })
 	for _, s := range subs {
 		s.Next("matched", 20*time.Second)
+	}
+	for i, r := range readers {
+		waitFor(t, "Go reader matched "+peers.Impls()[i].Name, 20*time.Second, func() bool { return r.Matched() > 0 })
+	}
+	time.Sleep(syncDelay(Impl{Name: "fastdds"}, true))
+	for _, pub := range pubs {
+		pub.Go()
 	}
 	var sent []Event
 	tick := time.NewTicker(time.Second / rate)

@@ -280,6 +280,8 @@ static int cmd_pub(void)
     fprintf(stderr, "cyclone-peer: timeout: no %d matched reader(s) on %s within %.1f s\n", o.wait_readers, o.topic, o.timeout);
     return 1;
   }
+  wait_go();
+  if (o.go_on_stdin) deadline = now_ns() + (int64_t)(o.timeout * 1e9);
   sensor_msgs_msg_dds__Image_ img;
   std_msgs_msg_dds__Float32MultiArray_ arr;
   std_msgs_msg_dds__MultiArrayDimension_ dim;

@@ -355,6 +355,8 @@ static int cmd_pub()
     fprintf(stderr, "fastdds-peer: timeout: no %d matched reader(s) on %s within %.1f s\n", o.wait_readers, o.topic, o.timeout);
     return 1;
   }
+  wait_go();
+  if (o.go_on_stdin) deadline = now_ns() + (int64_t)(o.timeout * 1e9);
   im::Image_ img;
   sm::Float32MultiArray_ arr;
   if (image) {

@@ -45,9 +45,11 @@ struct peer_opts {
   double linger;          /* pub/serve: seconds to wait for acknowledgements at the end */
   const char *expect;     /* nodes/topics: exit 0 as soon as this name is seen */
   int quiet_values;       /* sub: leave the value arrays out of the JSON lines */
+  int go_on_stdin;        /* pub: after --wait-readers, wait for a line on stdin before sending */
 };
 
 static volatile sig_atomic_t peer_stop;
+static int o_go_on_stdin_flag;
 
 static void peer_on_signal(int sig) { (void)sig; peer_stop = 1; }
 
@@ -185,7 +187,7 @@ static void usage(const char *prog)
     "          [--reliability reliable|best_effort] [--durability volatile|transient_local]\n"
     "          [--depth N] [--count N] [--timeout S] [--quiet-values]\n"
     "       %s pub --topic T --type float32multiarray --values 0.1,0.2 | --type image --width W --height H\n"
-    "          --encoding rgb8 [--frame-id F] [--rate HZ] [--count N] [--wait-readers N] [--linger S] [QoS flags]\n"
+    "          --encoding rgb8 [--frame-id F] [--rate HZ] [--count N] [--wait-readers N] [--go-on-stdin] [--linger S] [QoS flags]\n"
     "       %s call-trigger --service /rssmd/reset [--timeout S]\n"
     "       %s serve-trigger --service /rssmd/reset [--count N] [--message M] [--success true|false] [--timeout S]\n"
     "       %s nodes [--timeout S] [--expect NAME]\n"
@@ -221,6 +223,7 @@ static int parse_opts(int argc, char **argv, struct peer_opts *o, const char *de
   for (int i = 2; i < argc; i++) {
     const char *f = argv[i];
     if (!strcmp(f, "--quiet-values")) { o->quiet_values = 1; continue; }
+    if (!strcmp(f, "--go-on-stdin")) { o->go_on_stdin = 1; continue; }
     if (i + 1 >= argc) { fprintf(stderr, "flag %s needs a value\n", f); return -1; }
     const char *v = argv[++i];
     char *end = NULL;
@@ -275,9 +278,20 @@ static int parse_opts(int argc, char **argv, struct peer_opts *o, const char *de
       fprintf(stderr, "pub knows --type float32multiarray and image, not %s\n", o->type); return -1;
     }
   }
+  o_go_on_stdin_flag = o->go_on_stdin;
   signal(SIGINT, peer_on_signal);
   signal(SIGTERM, peer_on_signal);
   return 0;
+}
+
+/* --go-on-stdin: a test lets the publisher start only once the subscriber's side has matched
+ * too (and, for writers that heartbeat slowly, synchronised); a reliable volatile reader may
+ * otherwise skip samples sent before it knew the writer, as Cyclone's and Fast DDS's do. */
+static void wait_go(void)
+{
+  if (!o_go_on_stdin_flag) return;
+  char line[64];
+  if (!fgets(line, sizeof(line), stdin)) { /* EOF also means go */ }
 }
 
 /* ROS service name -> request/reply topic names: /rssmd/reset -> rq/rssmd/resetRequest. */
