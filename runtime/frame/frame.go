@@ -12,12 +12,28 @@
 // keeps luma's reduced resolution. The resampler then reads those planes
 // with the crop mapped to reduced pixels. Against image/jpeg's full decode
 // resampled by area in float64 this stays within PSNR 40 dB on textured,
-// noisy frames (TestJPEGReducedMatchesReference). Bilinear from reduced
-// planes samples block means, not single source pixels: smoother than
-// full-size bilinear on noisy frames. Crops under 128 pixels, and streams
-// it does not handle (progressive, arithmetic, 12-bit, 2 or 4 components,
-// one scan per component), go to image/jpeg, which allocates; that
-// fallback is logged once per Preprocessor.
+// noisy frames (TestJPEGReducedMatchesReference). Entropy decoding, the
+// cost that remains, reads one coefficient per lookup only while a kept
+// one may still come, then skips the block's dropped coefficients several
+// at a time through a 13-bit table of code+extra-bit lengths
+// (TestJPEGScanMatchesRef pins it byte for byte to the one-at-a-time loop).
+//
+// Bilinear on MJPEG samples the reduced planes, that is block means, not
+// single source pixels, and we keep it so: measured on camera-like q85
+// frames at 640x480, 720p and 1080p (TestJPEGBilinearReducedVsFull), the
+// 64x64 result is 26-28 dB PSNR from bilinear on the full decode (what
+// YUYV and PyTorch's F.interpolate(antialias=False) give), because at a
+// 10-30x downscale two-tap bilinear aliases scene texture, and block means
+// do not: the reduced result is 9.5-12 dB closer to area on the full decode
+// (34-38 dB against 25-26 dB). It does matter, then: a model trained on
+// full-size bilinear inputs sees smoother frames from an MJPEG camera than
+// from a YUYV one, and even 1/2-scale planes stay 34-37 dB away. Use Area
+// for MJPEG (and train with it) where the two must agree.
+//
+// Crops under 128 pixels, and streams the reduced decoder does not handle
+// (progressive, arithmetic, 12-bit, 2 or 4 components, one scan per
+// component), go to image/jpeg, which allocates; that fallback is logged
+// once per Preprocessor.
 package frame
 
 import (
