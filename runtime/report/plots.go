@@ -14,8 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// maxPoints is the most steps a panel draws one by one; longer series are drawn as one
-// median per bucket of steps with a p5–p95 band (about 1.5 px per bucket at 1200 px).
+// maxPoints is the most values a panel draws one by one; more are drawn as one median per
+// bucket of steps with a p5–p95 band (about 1.5 px per bucket at 1200 px).
 const (
 	maxPoints = 800
 	buckets   = 400
@@ -167,8 +167,8 @@ func drawPanel(d *Data, pn panel, ax xAxis) (*plot.Plot, drawn) {
 	T := len(ax.x)
 	var lines []plotter.XYs
 	var band []plotter.XYs // closed rings: upper edge then lower edge reversed
-	if len(v) > maxPoints {
-		lines, band = aggregate(v, ax, bucketSize(len(v)))
+	if k := bucketSize(v); k > 0 {
+		lines, band = aggregate(v, ax, k)
 	} else {
 		lines = segments(v, ax)
 	}
@@ -252,18 +252,32 @@ func positive(v []float64) []float64 {
 	return out
 }
 
-// segments splits v at NaN into drawable runs.
+// segments are the drawable runs of v. Values missing because the series is sampled (a
+// run decoding every n-th tick) are bridged; a gap over five times the usual spacing of the
+// values and over 1% of the steps (an episode start, a decoder warming up) breaks the line.
 func segments(v []float64, ax xAxis) []plotter.XYs {
+	var idx []int
+	for i, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			idx = append(idx, i)
+		}
+	}
+	gaps := make([]int, 0, len(idx))
+	for j := 1; j < len(idx); j++ {
+		gaps = append(gaps, idx[j]-idx[j-1])
+	}
+	slices.Sort(gaps)
+	usual := 1
+	if len(gaps) > 0 {
+		usual = gaps[len(gaps)/2]
+	}
 	var out []plotter.XYs
 	var seg plotter.XYs
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			if len(seg) > 0 {
-				out, seg = append(out, seg), nil
-			}
-			continue
+	for j, i := range idx {
+		if j > 0 && i-idx[j-1] > max(5*usual, len(v)/100) && len(seg) > 0 {
+			out, seg = append(out, seg), nil
 		}
-		seg = append(seg, plotter.XY{X: ax.x[i], Y: x})
+		seg = append(seg, plotter.XY{X: ax.x[i], Y: v[i]})
 	}
 	if len(seg) > 0 {
 		out = append(out, seg)
@@ -312,14 +326,30 @@ func reversed(xys plotter.XYs) plotter.XYs {
 	return out
 }
 
-func bucketSize(n int) int { return (n + buckets - 1) / buckets }
+// bucketSize is the steps per bucket for v, or 0 when v is drawn point by point. A sparse
+// series (the prediction error of a run decoding every n-th tick) gets buckets holding about
+// three values each, so that empty buckets mean real gaps.
+func bucketSize(v []float64) int {
+	n := finiteCount(v)
+	if n <= maxPoints {
+		return 0
+	}
+	return max((len(v)+buckets-1)/buckets, (3*len(v)+n-1)/n)
+}
 
 // figureNote explains the aggregation and the shading, once for all panels ("" when there
 // is neither).
-func figureNote(d *Data, ax xAxis) string {
-	var notes []string
-	if T := len(ax.x); T > maxPoints {
-		notes = append(notes, fmt.Sprintf("each line point is the median of %s, the band its p5–p95", bucketSpan(ax, bucketSize(T))))
+func figureNote(d *Data, ax xAxis, panels []panel) string {
+	var notes, spans []string
+	for _, pn := range panels {
+		if k := bucketSize(pn.v); k > 0 {
+			if sp := bucketSpan(ax, k); !slices.Contains(spans, sp) {
+				spans = append(spans, sp)
+			}
+		}
+	}
+	if len(spans) > 0 {
+		notes = append(notes, fmt.Sprintf("each line point is the median of %s of steps, the band its p5–p95", strings.Join(spans, " or ")))
 	}
 	if slices.Contains(d.Anomaly, true) {
 		notes = append(notes, "red spans: anomaly flag on")

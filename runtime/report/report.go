@@ -177,7 +177,7 @@ func Render(w io.Writer, d *Data, o Options) error {
 		pl, _ := drawPanel(d, pn, ax)
 		pl.Draw(sub)
 	}
-	if note := figureNote(d, ax); note != "" {
+	if note := figureNote(d, ax, panels); note != "" {
 		small := txt
 		small.Font.Size = 11
 		dc.FillText(small, vg.Point{X: 10, Y: 10}, note)

@@ -78,7 +78,7 @@ func TestLongRecording(t *testing.T) {
 			t.Errorf("%s: log scale %v, want %v", pn.title, isLog, wantLog)
 		}
 	}
-	if n := figureNote(d, ax); !strings.Contains(n, "median of 3 s, the band its p5–p95") || !strings.Contains(n, "red spans: anomaly flag") {
+	if n := figureNote(d, ax, ps); !strings.Contains(n, "median of 3 s of steps, the band its p5–p95") || !strings.Contains(n, "red spans: anomaly flag") {
 		t.Errorf("note %q does not say how the plots are aggregated and shaded", n)
 	}
 	var b bytes.Buffer
@@ -213,5 +213,22 @@ func TestSeqLengthMustMatch(t *testing.T) {
 	seq := &model.Sequence{T: T, Images: make([]uint8, T*model.ImageValues)}
 	if _, err := FromFilter(arrays, seq); err != nil {
 		t.Errorf("matching sequence: %v", err)
+	}
+}
+
+// Sampled values (every 5th step) make one line; a long hole breaks it.
+func TestSegmentsBridgeSampling(t *testing.T) {
+	v := make([]float64, 500)
+	ax := xAxis{x: make([]float64, len(v))}
+	for i := range v {
+		ax.x[i] = float64(i)
+		v[i] = math.NaN()
+		if i%5 == 0 && (i < 200 || i >= 300) {
+			v[i] = float64(i)
+		}
+	}
+	segs := segments(v, ax)
+	if len(segs) != 2 || len(segs[0]) != 40 || len(segs[1]) != 40 {
+		t.Fatalf("%d segments, want 2 of 40 points", len(segs))
 	}
 }
