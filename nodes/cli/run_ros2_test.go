@@ -3,8 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strconv"

@@ -14,12 +14,12 @@ func (n *Node) onAction(s rtps.Sample) {
 	var m msg.Float32MultiArray
 	if err := msg.Decode(s.Data, &m); err != nil {
 		n.actions.CountRejected()
-		if n.warn.ok("action") {
+		if n.warn.OK("action") {
 			n.log.Warn("~action rejected", "err", err, "writer", s.Writer)
 		}
 		return
 	}
-	if err := n.actions.Put(m.Data, time.Now()); err != nil && n.warn.ok("action") {
+	if err := n.actions.Put(m.Data, time.Now()); err != nil && n.warn.OK("action") {
 		n.log.Warn("~action rejected", "err", err, "rejected", n.actions.Rejected())
 	}
 }
@@ -30,12 +30,12 @@ func (n *Node) onImage(s rtps.Sample) {
 	var m msg.Image
 	if err := msg.Decode(s.Data, &m); err != nil {
 		n.images.Refuse(err)
-		if n.warn.ok("image") {
+		if n.warn.OK("image") {
 			n.log.Warn("~image rejected", "err", err)
 		}
 		return
 	}
-	if err := n.images.HandleRaw(m.Encoding, int(m.Width), int(m.Height), int(m.Step), m.Data, m.Header.Stamp.Time()); err != nil && n.warn.ok("image") {
+	if err := n.images.HandleRaw(m.Encoding, int(m.Width), int(m.Height), int(m.Step), m.Data, m.Header.Stamp.Time()); err != nil && n.warn.OK("image") {
 		r, _ := n.images.Rejected()
 		n.log.Warn("~image rejected", "err", err, "rejected", r)
 	}
@@ -45,12 +45,12 @@ func (n *Node) onCompressed(s rtps.Sample) {
 	var m msg.CompressedImage
 	if err := msg.Decode(s.Data, &m); err != nil {
 		n.images.Refuse(err)
-		if n.warn.ok("compressed") {
+		if n.warn.OK("compressed") {
 			n.log.Warn("~image/compressed rejected", "err", err)
 		}
 		return
 	}
-	if err := n.images.HandleJPEG(m.Format, m.Data, m.Header.Stamp.Time()); err != nil && n.warn.ok("compressed") {
+	if err := n.images.HandleJPEG(m.Format, m.Data, m.Header.Stamp.Time()); err != nil && n.warn.OK("compressed") {
 		r, _ := n.images.Rejected()
 		n.log.Warn("~image/compressed rejected", "err", err, "rejected", r)
 	}

@@ -73,7 +73,7 @@ type Node struct {
 	images  *ros.ImageSource
 	hub     *core.Hub
 	feed    *core.Feed
-	warn    warnLimiter
+	warn    core.WarnLimiter
 
 	pub      publishers
 	services []*service
@@ -315,24 +315,4 @@ func (n *Node) createEndpoints() error {
 func (n *Node) closeEndpoints() {
 	// The participant's Close removes its endpoints and announces their end; nothing to do
 	// per endpoint.
-}
-
-// warnLimiter rate-limits per-message warnings (bad inputs can arrive at camera rate).
-type warnLimiter struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (w *warnLimiter) ok(kind string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := time.Now()
-	if w.last == nil {
-		w.last = map[string]time.Time{}
-	}
-	if now.Sub(w.last[kind]) < time.Second {
-		return false
-	}
-	w.last[kind] = now
-	return true
 }

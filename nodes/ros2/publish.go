@@ -67,7 +67,7 @@ func (w *worker) write(wr *rtps.Writer, m msg.Message, stamp time.Time) {
 	w.enc.Reset(w.buf[:0])
 	m.Marshal(&w.enc)
 	w.buf = w.enc.Finish()
-	if _, err := wr.Write(w.buf, stamp); err != nil && w.n.warn.ok("write") {
+	if _, err := wr.Write(w.buf, stamp); err != nil && w.n.warn.OK("write") {
 		w.n.log.Warn("publish failed", "err", err)
 	}
 }

@@ -89,13 +89,13 @@ func (n *Node) serve(s *service, smp rtps.Sample) {
 	}
 	resp.Marshal(&s.enc)
 	s.buf = s.enc.Finish()
-	if _, err := s.reply.WriteWith(s.buf, time.Now(), qos); err != nil && n.warn.ok("reply "+s.name) {
+	if _, err := s.reply.WriteWith(s.buf, time.Now(), qos); err != nil && n.warn.OK("reply "+s.name) {
 		n.log.Warn("service reply not sent", "service", s.name, "err", err)
 	}
 }
 
 func (n *Node) warnBadRequest(s *service, err error) {
-	if n.warn.ok("request " + s.name) {
+	if n.warn.OK("request " + s.name) {
 		n.log.Warn("malformed service request dropped", "service", s.name, "err", err)
 	}
 }
