@@ -93,6 +93,12 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 		Predict: hasDecoder && c.Predict, Reconstruction: hasDecoder && c.Reconstruction,
 		KernelPath: om.Label(), Source: c.Source, Log: env.Log.With("component", "ros"),
 		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
+		LoopStats: func() (tick.Stats, bool) {
+			if l := loop.Load(); l != nil {
+				return l.Stats(), true
+			}
+			return tick.Stats{}, false
+		},
 		Reset: func() error {
 			l := loop.Load()
 			if l == nil {

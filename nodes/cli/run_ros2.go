@@ -85,6 +85,12 @@ func runROS2(env *Env, layers []pipeline.Layer, args *names.Args) (pipeline.Summ
 		FrameID: c.FrameID, ImageInput: imageInput, MaxHorizon: c.MaxHorizon, DiagPeriod: c.DiagnosticsPeriod,
 		Predict: hasDecoder && c.Predict, Reconstruction: hasDecoder && c.Reconstruction,
 		KernelPath: om.Label(), Source: c.Source, Hub: hub, GidSize: gid, Log: env.Log.With("component", "ros2"),
+		LoopStats: func() (tick.Stats, bool) {
+			if l := loop.Load(); l != nil {
+				return l.Stats(), true
+			}
+			return tick.Stats{}, false
+		},
 		Reset: func() error {
 			l := loop.Load()
 			if l == nil {

@@ -150,3 +150,37 @@ func TestSnapshotVectorAndFlags(t *testing.T) {
 		t.Errorf("no frame: %d %q", level, msg)
 	}
 }
+
+// TestDiagnosticsLive: the loop's live counters win over the newest snapshot, so a camera
+// that vanished (no more ticks reach the node) shows as disconnected with a falling rate.
+func TestDiagnosticsLive(t *testing.T) {
+	a := testArch()
+	s := NewSnapshot(a)
+	r := testResult(a, 3)
+	r.Stats.Ticks, r.Stats.Steps, r.Stats.Source.Connected = 3, 3, true
+	s.CopyFrom(r)
+	live := r.Stats
+	live.Ticks, live.NoFrame, live.Source.Connected, live.Source.LastError = 50, 47, false, "ENODEV"
+	level, msg, values := Diagnostics(DiagInput{Snap: s, Live: &live, Rate: 20, Want: 20})
+	if level != DiagWarn || msg != "camera disconnected" {
+		t.Errorf("level %d %q", level, msg)
+	}
+	want := map[string]string{"ticks": "50", "camera connected": "false", "camera last error": "ENODEV", "ticks without a frame": "47"}
+	for _, kv := range values {
+		if w, ok := want[kv.Key]; ok {
+			if kv.Value != w {
+				t.Errorf("%s = %q, want %q", kv.Key, kv.Value, w)
+			}
+			delete(want, kv.Key)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing values %v", want)
+	}
+	var m RateMeter
+	m.Rate(nil, &live, time.Unix(0, 0))
+	live.Steps += 10
+	if got := m.Rate(s, &live, time.Unix(1, 0)); got != 10 {
+		t.Errorf("rate %v, want 10 steps/s from the live counters", got)
+	}
+}

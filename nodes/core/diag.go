@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"time"
+
+	"github.com/rssmd/rssmd/runtime/tick"
 )
 
 // Diagnostic levels (diagnostic_msgs/DiagnosticStatus, the same in ROS 1 and ROS 2).
@@ -26,12 +28,24 @@ type DiagInput struct {
 	ActionsRej, ImagesRej    uint64
 	KernelPath, Source       string
 	HubDropped, NotPublished uint64
+	// Live are the loop's counters now, when the node can read them: they keep moving while
+	// no frame arrives (a camera that vanished), when the newest snapshot does not.
+	Live *tick.Stats
 }
 
 // Diagnostics is the content of the node's one DiagnosticStatus: level, message and values.
 func Diagnostics(d DiagInput) (level int8, msg string, values []KeyValue) {
 	level, msg = DiagOK, "running"
+	var st *tick.Stats
+	if d.Snap != nil {
+		st = &d.Snap.Stats
+	}
+	if d.Live != nil {
+		st = d.Live
+	}
 	switch {
+	case st != nil && st.Ticks > 0 && !st.Source.Connected:
+		level, msg = DiagWarn, "camera disconnected"
 	case d.Snap == nil:
 		level, msg = DiagWarn, "no frame yet"
 	case d.Rate < 0.5*d.Want:
@@ -55,19 +69,22 @@ func Diagnostics(d DiagInput) (level int8, msg string, values []KeyValue) {
 	if s := d.Snap; s != nil {
 		values = append(values,
 			KeyValue{"frame age (s)", fmt.Sprintf("%.4f", s.FrameAge.Seconds())},
-			KeyValue{"tick latency (s)", fmt.Sprintf("%.6f", s.Total.Seconds())},
-			KeyValue{"ticks", fmt.Sprint(s.Stats.Ticks)},
-			KeyValue{"steps", fmt.Sprint(s.Stats.Steps)},
-			KeyValue{"deadline misses", fmt.Sprint(s.Stats.DeadlineMisses)},
-			KeyValue{"stale frames", fmt.Sprint(s.Stats.StaleFrames)},
-			KeyValue{"ticks without a frame", fmt.Sprint(s.Stats.NoFrame)},
-			KeyValue{"camera connected", fmt.Sprint(s.Stats.Source.Connected)},
-			KeyValue{"camera reconnects", fmt.Sprint(s.Stats.Source.Reconnects)},
-			KeyValue{"camera frames lost", fmt.Sprint(s.Stats.Source.Dropped)},
-			KeyValue{"camera errors", fmt.Sprint(s.Stats.Source.Errors)},
-			KeyValue{"camera last error", s.Stats.Source.LastError},
-			KeyValue{"camera mode", s.Stats.Source.Mode},
-			KeyValue{"anomalies", fmt.Sprint(s.Stats.Anomalies)},
+			KeyValue{"tick latency (s)", fmt.Sprintf("%.6f", s.Total.Seconds())})
+	}
+	if s := st; s != nil {
+		values = append(values,
+			KeyValue{"ticks", fmt.Sprint(s.Ticks)},
+			KeyValue{"steps", fmt.Sprint(s.Steps)},
+			KeyValue{"deadline misses", fmt.Sprint(s.DeadlineMisses)},
+			KeyValue{"stale frames", fmt.Sprint(s.StaleFrames)},
+			KeyValue{"ticks without a frame", fmt.Sprint(s.NoFrame)},
+			KeyValue{"camera connected", fmt.Sprint(s.Source.Connected)},
+			KeyValue{"camera reconnects", fmt.Sprint(s.Source.Reconnects)},
+			KeyValue{"camera frames lost", fmt.Sprint(s.Source.Dropped)},
+			KeyValue{"camera errors", fmt.Sprint(s.Source.Errors)},
+			KeyValue{"camera last error", s.Source.LastError},
+			KeyValue{"camera mode", s.Source.Mode},
+			KeyValue{"anomalies", fmt.Sprint(s.Anomalies)},
 		)
 	}
 	return level, msg, values
@@ -79,15 +96,20 @@ type RateMeter struct {
 	at    time.Time
 }
 
-// Rate is the steps per second since the previous call (0 on the first, or without a tick).
-func (m *RateMeter) Rate(s *Snapshot, now time.Time) float64 {
+// Rate is the steps per second since the previous call (0 on the first, or without a tick),
+// from the live counters when there are some, else from the newest snapshot.
+func (m *RateMeter) Rate(s *Snapshot, live *tick.Stats, now time.Time) float64 {
+	var steps uint64
+	switch {
+	case live != nil:
+		steps = live.Steps
+	case s != nil:
+		steps = s.Stats.Steps
+	}
 	var r float64
-	if s != nil && !m.at.IsZero() {
-		r = float64(s.Stats.Steps-m.steps) / now.Sub(m.at).Seconds()
+	if !m.at.IsZero() {
+		r = float64(steps-m.steps) / now.Sub(m.at).Seconds()
 	}
-	if s != nil {
-		m.steps = s.Stats.Steps
-	}
-	m.at = now
+	m.steps, m.at = steps, now
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rssmd/rssmd/nodes/core"
+	"github.com/rssmd/rssmd/runtime/tick"
 )
 
 // worker owns the newest published snapshot (the "current state" for ~imagine and
@@ -21,7 +22,7 @@ type worker struct {
 func (n *Node) work(ctx context.Context) {
 	defer n.wg.Done()
 	w := &worker{n: n, pred: core.NewPredictor(n.conf.Model, n.conf.Arch, n.conf.Period)}
-	w.rate.Rate(nil, time.Now())
+	w.rate.Rate(nil, nil, time.Now())
 	defer func() { n.feed.Release(w.cur) }()
 	diag := time.NewTicker(n.conf.DiagPeriod)
 	defer diag.Stop()
@@ -75,14 +76,20 @@ func (w *worker) publish() {
 
 func (w *worker) diagnostics() {
 	n := w.n
-	rate := w.rate.Rate(w.cur, time.Now())
+	var live *tick.Stats
+	if f := n.conf.LoopStats; f != nil {
+		if st, ok := f(); ok {
+			live = &st
+		}
+	}
+	rate := w.rate.Rate(w.cur, live, time.Now())
 	ep := n.ep.Load()
 	if ep == nil {
 		return
 	}
 	st := n.Stats()
 	level, msg, values := core.Diagnostics(core.DiagInput{
-		Snap: w.cur, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
+		Snap: w.cur, Live: live, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
 		Link: []core.KeyValue{
 			{Key: "master", Value: n.conf.Env.MasterURI},
 			{Key: "master connected", Value: fmt.Sprint(st.Connected)},

@@ -49,6 +49,9 @@ type Config struct {
 	Reset func() error
 	// KernelPath and Source are reported in /diagnostics.
 	KernelPath, Source string
+	// LoopStats, when set, gives /diagnostics the loop's live counters (ok false until the
+	// loop exists), so a vanished camera shows while no tick reaches the node.
+	LoopStats func() (s tick.Stats, ok bool)
 	// Hub is the tick sink shared with other nodes; nil: the node has its own (OnTick).
 	Hub *core.Hub
 	// GidSize is the rmw_dds_common Gid length of ros_discovery_info: msg.GidSizeIron

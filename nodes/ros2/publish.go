@@ -11,6 +11,7 @@ import (
 	"github.com/rssmd/rssmd/nodes/ros2/cdr"
 	"github.com/rssmd/rssmd/nodes/ros2/msg"
 	"github.com/rssmd/rssmd/nodes/ros2/rtps"
+	"github.com/rssmd/rssmd/runtime/tick"
 )
 
 // worker publishes each tick's snapshot. Messages are encoded synchronously into one
@@ -41,7 +42,7 @@ func (n *Node) work(ctx context.Context) {
 	w.vector.Layout.Dim = []msg.MultiArrayDimension{{
 		Label: fmt.Sprintf("deter%d_stoch%d", a.Deter, a.Stoch), Size: uint32(a.Deter + a.Stoch), Stride: uint32(a.Deter + a.Stoch)}}
 	w.image = msg.Image{Height: model.ImageSize, Width: model.ImageSize, Encoding: "rgb8", Step: 3 * model.ImageSize, Data: w.pixels}
-	w.rate.Rate(nil, time.Now())
+	w.rate.Rate(nil, nil, time.Now())
 	defer func() { n.feed.Release(w.cur) }()
 	diag := time.NewTicker(n.conf.DiagPeriod)
 	defer diag.Stop()
@@ -119,10 +120,16 @@ func imageMsg(data []uint8, stamp time.Time, frameID string) msg.Image {
 func (w *worker) diagnostics() {
 	n := w.n
 	now := time.Now()
-	rate := w.rate.Rate(w.cur, now)
+	var live *tick.Stats
+	if f := n.conf.LoopStats; f != nil {
+		if st, ok := f(); ok {
+			live = &st
+		}
+	}
+	rate := w.rate.Rate(w.cur, live, now)
 	st := n.Stats()
 	level, text, values := core.Diagnostics(core.DiagInput{
-		Snap: w.cur, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
+		Snap: w.cur, Live: live, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
 		Link: []core.KeyValue{
 			{Key: "ROS 2 domain", Value: fmt.Sprint(n.conf.RTPS.DomainID)},
 			{Key: "discovery range", Value: n.conf.RTPS.Range.String()},
