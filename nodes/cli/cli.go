@@ -131,7 +131,7 @@ func newFlags(env *Env, name string) *flag.FlagSet {
 	fs.Usage = func() {
 		w := fs.Output()
 		if c, ok := commandByName[name]; ok {
-			fmt.Fprintf(w, "usage: rssmd %s %s\n\n%s\n", name, c.synopsis, c.usage)
+			fmt.Fprintf(w, "usage: %s\n\n%s\n", strings.TrimSpace("rssmd "+name+" "+c.synopsis), c.usage)
 		}
 		if hasFlags(fs) {
 			fmt.Fprintln(w, "\nflags:")

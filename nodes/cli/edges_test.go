@@ -114,7 +114,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s -h: exit %d", c.name, code)
 		}
-		if !strings.HasPrefix(errs, "usage: rssmd "+c.name+" ") {
+		if first, _, _ := strings.Cut(errs, "\n"); first != strings.TrimSpace("usage: rssmd "+c.name+" "+c.synopsis) {
 			t.Errorf("%s -h does not start with its synopsis:\n%s", c.name, errs)
 		}
 		out, _, code := runCLI(t, "help", c.name)
