@@ -50,6 +50,9 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 	if renv.MasterURI == "" {
 		renv.MasterURI, renv.MasterAddr = "http://127.0.0.1:11311", "127.0.0.1:11311"
 	}
+	if err := ros.AlignNamespaceEnv(renv); err != nil {
+		return pipeline.Summary{}, err
+	}
 	params, unknown, masterErr, err := ros.LoadParams(env.Ctx, renv, 3*time.Second)
 	if err != nil {
 		return pipeline.Summary{}, err

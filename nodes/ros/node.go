@@ -121,8 +121,10 @@ func (e *endpoints) close() {
 // background (Ready reports the first registration), retrying with backoff while no master is
 // reachable. Close stops it.
 //
-// goroslib takes ROS_NAMESPACE from the environment in preference to its configuration, so
-// NewNode rewrites that variable to the namespace Env resolved (__ns:= wins, as in ROS).
+// goroslib takes ROS_NAMESPACE from the environment in preference to its configuration, so a
+// ROS_NAMESPACE that disagrees with Env's namespace (__ns:= wins, as in ROS) is an error here:
+// the command settles it once for the process (AlignNamespaceEnv) instead of a library
+// rewriting the environment behind its caller.
 func NewNode(conf Config) (*Node, error) {
 	switch {
 	case conf.Env == nil:
@@ -159,8 +161,8 @@ func NewNode(conf Config) (*Node, error) {
 	if conf.Log == nil {
 		conf.Log = slog.Default()
 	}
-	if v, ok := os.LookupEnv("ROS_NAMESPACE"); ok && v != conf.Env.Namespace {
-		os.Setenv("ROS_NAMESPACE", conf.Env.Namespace)
+	if v, ok := os.LookupEnv("ROS_NAMESPACE"); ok && v != "" && !sameNamespace(v, conf.Env.Namespace) {
+		return nil, fmt.Errorf("%w: ROS_NAMESPACE=%q disagrees with the node's namespace %q (call AlignNamespaceEnv first)", ErrConfig, v, conf.Env.Namespace)
 	}
 	n := &Node{
 		conf:    conf,
@@ -181,6 +183,21 @@ func NewNode(conf Config) (*Node, error) {
 	go n.supervise(ctx)
 	go n.work(ctx)
 	return n, nil
+}
+
+// AlignNamespaceEnv makes the process's ROS_NAMESPACE agree with env's namespace (which
+// __ns:= may have changed), because goroslib reads the variable itself. Commands call it once,
+// before NewNode.
+func AlignNamespaceEnv(env *Env) error {
+	if v, ok := os.LookupEnv("ROS_NAMESPACE"); ok && v != "" && !sameNamespace(v, env.Namespace) {
+		return os.Setenv("ROS_NAMESPACE", env.Namespace)
+	}
+	return nil
+}
+
+func sameNamespace(written, resolved string) bool {
+	ns, err := CleanNamespace(written)
+	return err == nil && ns == resolved
 }
 
 // Close unregisters and stops the node.

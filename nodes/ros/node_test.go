@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -119,4 +120,29 @@ func TestMessagesFromSnapshot(t *testing.T) {
 	if st := d.Status[0]; st.Level != core.DiagWarn || st.Name != "/rssmd: state estimator" || len(st.Values) != len(values) {
 		t.Errorf("diagnostics %+v", st)
 	}
+}
+
+// TestNamespaceEnv: NewNode does not rewrite the process environment; a ROS_NAMESPACE that
+// disagrees with __ns:= is refused until the command aligns it.
+func TestNamespaceEnv(t *testing.T) {
+	t.Setenv("ROS_NAMESPACE", "/robot")
+	env, err := ParseEnv(envOf(map[string]string{"ROS_MASTER_URI": "http://127.0.0.1:1", "ROS_NAMESPACE": "/robot"}), []string{"__ns:=/arm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := Config{Env: env, Arch: testArch(), Period: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := NewNode(conf); !errors.Is(err, ErrConfig) {
+		t.Fatalf("mismatched ROS_NAMESPACE accepted: %v", err)
+	}
+	if v := os.Getenv("ROS_NAMESPACE"); v != "/robot" {
+		t.Fatalf("NewNode changed ROS_NAMESPACE to %q", v)
+	}
+	if err := AlignNamespaceEnv(env); err != nil || os.Getenv("ROS_NAMESPACE") != "/arm" {
+		t.Fatalf("AlignNamespaceEnv: %v, ROS_NAMESPACE %q", err, os.Getenv("ROS_NAMESPACE"))
+	}
+	n, err := NewNode(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
 }
