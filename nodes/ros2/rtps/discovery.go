@@ -29,7 +29,9 @@ const builtinEndpoints = wire.DISC_BUILTIN_ENDPOINT_PARTICIPANT_ANNOUNCER |
 	wire.DISC_BUILTIN_ENDPOINT_PUBLICATIONS_ANNOUNCER |
 	wire.DISC_BUILTIN_ENDPOINT_PUBLICATIONS_DETECTOR |
 	wire.DISC_BUILTIN_ENDPOINT_SUBSCRIPTIONS_ANNOUNCER |
-	wire.DISC_BUILTIN_ENDPOINT_SUBSCRIPTIONS_DETECTOR
+	wire.DISC_BUILTIN_ENDPOINT_SUBSCRIPTIONS_DETECTOR |
+	wire.BUILTIN_ENDPOINT_PARTICIPANT_MESSAGE_DATA_WRITER |
+	wire.BUILTIN_ENDPOINT_PARTICIPANT_MESSAGE_DATA_READER
 
 // initBuiltins creates the SEDP announcers (reliable, transient-local,
 // keep-all writers) and detectors (reliable, transient-local readers),
@@ -51,6 +53,15 @@ func (p *Participant) initBuiltins() {
 	}
 	p.pubsR = mkr(wire.EntityIDSEDPBuiltinPublicationsDetector, true)
 	p.subsR = mkr(wire.EntityIDSEDPBuiltinSubscriptionsDetector, false)
+	// The participant-message (writer liveliness, §8.4.13) endpoints: our
+	// writers have infinite liveliness leases, so the writer stays empty
+	// and the reader ignores what it gets. They exist because Fast DDS
+	// matches them whatever the builtin endpoint set says and otherwise
+	// repeats pre-emptive ACKNACKs to a writer that is not there.
+	p.wlp = mk(wire.EntityIDP2PBuiltinParticipantMessageWriter)
+	p.wlpR = &readerState{guid: GUID{Prefix: p.guid.Prefix, Entity: wire.EntityIDP2PBuiltinParticipantMessageReader}, qos: q, meta: true,
+		internal: func(*delivery) {}}
+	p.readers[p.wlpR.guid.Entity] = p.wlpR
 }
 
 func (p *Participant) locators(port func(pid int) int) []wire.Locator {
@@ -218,6 +229,12 @@ func (p *Participant) matchBuiltins(prefix GUIDPrefix, rp *remoteParticipant) {
 	}
 	if set&wire.DISC_BUILTIN_ENDPOINT_SUBSCRIPTIONS_ANNOUNCER != 0 {
 		p.addWriterProxy(p.subsR, GUID{Prefix: prefix, Entity: wire.EntityIDSEDPBuiltinSubscriptionsAnnouncer}, rp.meta, true, rp.data.Vendor)
+	}
+	if set&wire.BUILTIN_ENDPOINT_PARTICIPANT_MESSAGE_DATA_READER != 0 {
+		p.addReaderProxy(p.wlp, GUID{Prefix: prefix, Entity: wire.EntityIDP2PBuiltinParticipantMessageReader}, rp.meta, true, true)
+	}
+	if set&wire.BUILTIN_ENDPOINT_PARTICIPANT_MESSAGE_DATA_WRITER != 0 {
+		p.addWriterProxy(p.wlpR, GUID{Prefix: prefix, Entity: wire.EntityIDP2PBuiltinParticipantMessageWriter}, rp.meta, true, rp.data.Vendor)
 	}
 }
 

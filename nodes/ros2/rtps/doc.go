@@ -60,9 +60,10 @@
 // (TypeInformation/TypeObject; ROS 2 matches on type names), keyed topics
 // and instances (ROS 2 user topics are NO_KEY), partitions (an endpoint
 // with any partition does not match), content filters, deadline, lifespan,
-// ownership, liveliness other than the participant lease (no participant
-// message endpoints), KEEP_ALL user history, the participant-message
-// (WLP) builtin endpoints, multicast user traffic (we advertise and use
-// unicast locators only), and per-reader flow control. Endpoints live as
-// long as their participant.
+// ownership, liveliness other than the participant lease (the
+// participant-message endpoints exist, so Fast DDS stops probing for them,
+// but our writer never asserts anything: all our endpoints have infinite
+// liveliness leases), KEEP_ALL user history, multicast user traffic (we
+// advertise and use unicast locators only), HEARTBEAT_FRAG from our
+// writers, and send pacing. Endpoints live as long as their participant.
 package rtps

@@ -60,6 +60,8 @@ type Participant struct {
 	dvDrain      delivery     // scratch for drain
 	pubs, subs   *writerState // SEDP announcers
 	pubsR, subsR *readerState // SEDP detectors
+	wlp          *writerState // participant-message writer (never writes)
+	wlpR         *readerState
 }
 
 type datagram struct {
