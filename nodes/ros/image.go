@@ -95,7 +95,7 @@ func (s *ImageSource) HandleImage(m *sensor_msgs.Image) error {
 }
 
 // HandleRaw takes an uncompressed image's fields (ROS 1 and ROS 2 messages alike). data is
-// kept (bgr8 is converted in place): the caller must not use it afterwards.
+// kept as it is: the caller must not change it afterwards.
 func (s *ImageSource) HandleRaw(encoding string, w, h, step int, data []byte, stamp time.Time) error {
 	if w <= 0 || h <= 0 || w > MaxImageSide || h > MaxImageSide {
 		return s.refuse(fmt.Errorf("%w: size %dx%d, want 1..%d per side", ErrImage, w, h, MaxImageSide))
@@ -105,10 +105,12 @@ func (s *ImageSource) HandleRaw(encoding string, w, h, step int, data []byte, st
 		bpp    int
 	)
 	switch encoding {
-	case "rgb8", "bgr8":
+	case "rgb8":
 		format, bpp = frame.RGB24, 3
+	case "bgr8":
+		format, bpp = frame.BGR24, 3
 	case "mono8":
-		format, bpp = frame.RGB24, 1
+		format, bpp = frame.GRAY8, 1
 	case "yuv422", "uyvy":
 		format, bpp = frame.UYVY, 2
 	case "yuv422_yuy2", "yuyv":
@@ -125,25 +127,8 @@ func (s *ImageSource) HandleRaw(encoding string, w, h, step int, data []byte, st
 	if need := step*(h-1) + w*bpp; len(data) < need {
 		return s.refuse(fmt.Errorf("%w: %d data bytes, %dx%d %s with step %d needs %d", ErrImage, len(data), w, h, encoding, step, need))
 	}
+	// Every encoding is a preprocessor format: the frame is kept as it came, no conversion.
 	f := frame.Frame{Data: data, Format: format, Width: w, Height: h, Stride: step}
-	switch encoding {
-	case "bgr8":
-		for y := 0; y < h; y++ {
-			row := data[y*step : y*step+3*w]
-			for i := 0; i+2 < len(row); i += 3 {
-				row[i], row[i+2] = row[i+2], row[i]
-			}
-		}
-	case "mono8":
-		rgb := make([]byte, 3*w*h)
-		for y := 0; y < h; y++ {
-			src, dst := data[y*step:y*step+w], rgb[3*w*y:3*w*(y+1)]
-			for x, v := range src {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
-			}
-		}
-		f.Data, f.Stride = rgb, 3*w
-	}
 	s.publish(f, stamp)
 	return nil
 }

@@ -29,8 +29,8 @@ func TestHandleImage(t *testing.T) {
 	}{
 		{"rgb8", img("rgb8", 4, 2, 12, 24), frame.RGB24, false},
 		{"rgb8 padded rows", img("rgb8", 4, 2, 16, 28), frame.RGB24, false},
-		{"bgr8", img("bgr8", 4, 2, 12, 24), frame.RGB24, false},
-		{"mono8", img("mono8", 4, 2, 4, 8), frame.RGB24, false},
+		{"bgr8", img("bgr8", 4, 2, 12, 24), frame.BGR24, false},
+		{"mono8", img("mono8", 4, 2, 4, 8), frame.GRAY8, false},
 		{"yuv422", img("yuv422", 4, 2, 8, 16), frame.UYVY, false},
 		{"yuv422_yuy2", img("yuv422_yuy2", 4, 2, 8, 16), frame.YUYV, false},
 		{"unknown encoding", img("rgb16", 4, 2, 24, 48), 0, true},
@@ -76,7 +76,9 @@ func TestHandleImage(t *testing.T) {
 	}
 }
 
-func TestHandleImageConverts(t *testing.T) {
+// TestHandleImageKeepsData: bgr8 and mono8 are kept as they came (no byte swap, no
+// expansion: the preprocessor reads them directly) and preprocess to the RGB picture.
+func TestHandleImageKeepsData(t *testing.T) {
 	s := NewImageSource(nil)
 	m := img("bgr8", 2, 1, 6, 6)
 	copy(m.Data, []byte{1, 2, 3, 4, 5, 6})
@@ -84,8 +86,11 @@ func TestHandleImageConverts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ := s.Latest()
-	if !bytes.Equal(f.Data[:6], []byte{3, 2, 1, 6, 5, 4}) {
-		t.Errorf("bgr8 → %v", f.Data[:6])
+	if f.Format != frame.BGR24 || !bytes.Equal(f.Data[:6], []byte{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("bgr8 → %v %v", f.Format, f.Data[:6])
+	}
+	if got := preprocess(t, f.Frame); !bytes.Equal(got[:3], []byte{3, 2, 1}) {
+		t.Errorf("bgr8 preprocessed to %v, want the RGB order", got[:3])
 	}
 	m = img("mono8", 2, 1, 2, 2)
 	copy(m.Data, []byte{7, 9})
@@ -93,9 +98,25 @@ func TestHandleImageConverts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ = s.Latest()
-	if !bytes.Equal(f.Data, []byte{7, 7, 7, 9, 9, 9}) || f.Seq != 2 {
-		t.Errorf("mono8 → %v seq %d", f.Data, f.Seq)
+	if f.Format != frame.GRAY8 || !bytes.Equal(f.Data, []byte{7, 9}) || f.Seq != 2 {
+		t.Errorf("mono8 → %v %v seq %d", f.Format, f.Data, f.Seq)
 	}
+	if got := preprocess(t, f.Frame); got[0] != 7 || got[1] != 7 || got[2] != 7 {
+		t.Errorf("mono8 preprocessed to %v, want gray 7", got[:3])
+	}
+}
+
+func preprocess(t *testing.T, f frame.Frame) []byte {
+	t.Helper()
+	p, err := frame.NewPreprocessor(frame.Config{Format: f.Format, Width: f.Width, Height: f.Height, Filter: frame.Area})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, p.OutLen())
+	if err := p.Process(out, f); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestHandleCompressed(t *testing.T) {

@@ -49,13 +49,13 @@ func (p *Preprocessor) initBilinear() {
 		if !ok {
 			return
 		}
-		if c.Format == RGB24 {
+		if bpp := int32(c.Format.BytesPerPixel()); c.Format == RGB24 || c.Format == BGR24 || c.Format == GRAY8 {
 			// Window of two adjacent pixels; a single tap at the right edge
 			// becomes the right pixel of the window ending there.
 			if x1 == x0 && x0 == int32(c.Width-1) {
 				x0, w0, w1 = x0-1, 0, w0
 			}
-			cols[i] = bcol{p: 3 * x0, w0: w0, w1: w1}
+			cols[i] = bcol{p: bpp * x0, w0: w0, w1: w1}
 			continue
 		}
 		pair := 4 * (x0 >> 1)
@@ -184,6 +184,11 @@ func (p *Preprocessor) bilinearUYVY(dst, data []byte, stride int) {
 
 func (p *Preprocessor) bilinearRGB(dst, data []byte, stride int) {
 	cols := p.bcols
+	// Output channel k reads source channel ch[k]: BGR24 is RGB24 read backwards.
+	ch := [3]int{0, 1, 2}
+	if p.conf.Format == BGR24 {
+		ch = [3]int{2, 1, 0}
+	}
 	o := 0
 	for _, r := range p.brows {
 		row0 := data[int(r.y0)*stride:]
@@ -192,9 +197,27 @@ func (p *Preprocessor) bilinearRGB(dst, data []byte, stride int) {
 			q0 := (*[6]byte)(row0[c.p:])
 			q1 := (*[6]byte)(row1[c.p:])
 			d := (*[3]byte)(dst[o:])
-			for k := range 3 {
-				d[k] = blend4(int32(q0[k])<<8, int32(q0[k+3])<<8, int32(q1[k])<<8, int32(q1[k+3])<<8, c.w1, r.w1)
+			for k, s := range ch {
+				d[k] = blend4(int32(q0[s])<<8, int32(q0[s+3])<<8, int32(q1[s])<<8, int32(q1[s+3])<<8, c.w1, r.w1)
 			}
+			o += 3
+		}
+	}
+}
+
+// bilinearGray is bilinearRGB for GRAY8: one blend, written to all three channels.
+func (p *Preprocessor) bilinearGray(dst, data []byte, stride int) {
+	cols := p.bcols
+	o := 0
+	for _, r := range p.brows {
+		row0 := data[int(r.y0)*stride:]
+		row1 := data[int(r.y1)*stride:]
+		for _, c := range cols {
+			q0 := (*[2]byte)(row0[c.p:])
+			q1 := (*[2]byte)(row1[c.p:])
+			v := blend4(int32(q0[0])<<8, int32(q0[1])<<8, int32(q1[0])<<8, int32(q1[1])<<8, c.w1, r.w1)
+			d := (*[3]byte)(dst[o:])
+			d[0], d[1], d[2] = v, v, v
 			o += 3
 		}
 	}

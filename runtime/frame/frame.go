@@ -57,9 +57,15 @@ const (
 	// MJPEG is one baseline JPEG image per frame (JFIF full-range YCbCr),
 	// possibly without Huffman tables, as UVC cameras send it.
 	MJPEG
+	// BGR24 is packed 8-bit B, G, R (ROS bgr8, OpenCV's order): resampled
+	// as RGB24 with the channels read in reverse, so no conversion pass.
+	BGR24
+	// GRAY8 is 8-bit luminance (ROS mono8): every output channel is the
+	// resampled gray value.
+	GRAY8
 )
 
-var formatNames = [...]string{"invalid", "YUYV", "UYVY", "RGB24", "MJPEG"}
+var formatNames = [...]string{"invalid", "YUYV", "UYVY", "RGB24", "MJPEG", "BGR24", "GRAY8"}
 
 func (f PixelFormat) String() string {
 	if int(f) < len(formatNames) {
@@ -76,7 +82,7 @@ func ParsePixelFormat(s string) (PixelFormat, error) {
 			return PixelFormat(i), nil
 		}
 	}
-	return FormatInvalid, fmt.Errorf("unknown pixel format %q (want YUYV, UYVY, RGB24 or MJPEG)", s)
+	return FormatInvalid, fmt.Errorf("unknown pixel format %q (want YUYV, UYVY, RGB24, BGR24, GRAY8 or MJPEG)", s)
 }
 
 // BytesPerPixel is the packed size of one pixel, or 0 for compressed formats.
@@ -84,8 +90,10 @@ func (f PixelFormat) BytesPerPixel() int {
 	switch f {
 	case YUYV, UYVY:
 		return 2
-	case RGB24:
+	case RGB24, BGR24:
 		return 3
+	case GRAY8:
+		return 1
 	}
 	return 0
 }

@@ -105,7 +105,7 @@ func NewPreprocessor(conf Config) (*Preprocessor, error) {
 		conf.OutHeight = 64
 	}
 	switch conf.Format {
-	case YUYV, UYVY, RGB24, MJPEG:
+	case YUYV, UYVY, RGB24, BGR24, GRAY8, MJPEG:
 	default:
 		return nil, fmt.Errorf("%w: Format: unsupported pixel format %v", errBadConf, conf.Format)
 	}
@@ -144,6 +144,10 @@ func NewPreprocessor(conf Config) (*Preprocessor, error) {
 			p.off0[i], p.off1[i], p.off2[i] = 2*x+1, 4*(x>>1), 4*(x>>1)+2
 		case RGB24:
 			p.off0[i], p.off1[i], p.off2[i] = 3*x, 3*x+1, 3*x+2
+		case BGR24:
+			p.off0[i], p.off1[i], p.off2[i] = 3*x+2, 3*x+1, 3*x
+		case GRAY8:
+			p.off0[i], p.off1[i], p.off2[i] = x, x, x
 		}
 	}
 	if conf.Format == MJPEG {

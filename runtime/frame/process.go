@@ -35,14 +35,16 @@ func (p *Preprocessor) Process(dst []uint8, src Frame) error {
 		return fmt.Errorf("%w: %v %dx%d frame (stride %d) needs %d bytes, got %d", ErrBuffer, c.Format, c.Width, c.Height, stride, need, len(src.Data))
 	}
 	switch {
-	case p.bcols != nil && c.Format == RGB24:
+	case p.bcols != nil && (c.Format == RGB24 || c.Format == BGR24):
 		p.bilinearRGB(dst, src.Data, stride)
+	case p.bcols != nil && c.Format == GRAY8:
+		p.bilinearGray(dst, src.Data, stride)
 	case p.bcols != nil && p.bilinearSIMD(dst, src.Data, stride):
 	case p.bcols != nil && c.Format == YUYV:
 		p.bilinearYUYV(dst, src.Data, stride)
 	case p.bcols != nil:
 		p.bilinearUYVY(dst, src.Data, stride)
-	case c.Format == RGB24:
+	case c.Format == RGB24 || c.Format == BGR24 || c.Format == GRAY8:
 		p.resampleRGB(dst, src.Data, stride)
 	default:
 		p.resamplePackedYUV(dst, src.Data, stride)
@@ -93,9 +95,11 @@ func (p *Preprocessor) resamplePackedYUV(dst, data []byte, stride int) {
 	}
 }
 
+// resampleRGB is the area path of the byte-per-channel formats (RGB24, BGR24, GRAY8): the
+// offset tables say where each output channel reads.
 func (p *Preprocessor) resampleRGB(dst, data []byte, stride int) {
 	xs, ys := &p.xs, &p.ys
-	off0 := p.off0
+	off0, off1, off2 := p.off0, p.off1, p.off2
 	outW := p.conf.OutWidth
 	o := 0
 	for oy := range p.conf.OutHeight {
@@ -107,11 +111,10 @@ func (p *Preprocessor) resampleRGB(dst, data []byte, stride int) {
 				row := data[int(ys.pos[j])*stride:]
 				var hr, hg, hb int32
 				for i := x0; i < x1; i++ {
-					px := row[off0[i] : off0[i]+3 : off0[i]+3]
 					w := xs.w[i] << 8
-					hr += int32(px[0]) * w
-					hg += int32(px[1]) * w
-					hb += int32(px[2]) * w
+					hr += int32(row[off0[i]]) * w
+					hg += int32(row[off1[i]]) * w
+					hb += int32(row[off2[i]]) * w
 				}
 				wy := int64(ys.w[j])
 				r += int64(hr) * wy
