@@ -716,8 +716,12 @@ func gemmVNNI_5x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmVNNI_6x4(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
-// callBlock runs the kernel of kind for an mr × np block.
-func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {
+// callBlock runs the kernel of kind for nb blocks of mr × np, each mr rows of a and c
+// after the previous one (nb is 1 where the asm has no block loop: blockLoop).
+func callBlock(kind kernelKind, mr, np, nb int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {
+	if nb != 1 {
+		panic(blockError{kind, mr, np})
+	}
 	switch kind {
 	case kindAVX2:
 		switch mr<<4 | np {

@@ -16,8 +16,10 @@ package armkernels
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmNEON_2x1 computes a block of 2 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8 Advanced SIMD (SMULL, SMULL2, SADALP, ADDP).
@@ -33,8 +35,10 @@ func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmI8MM_1x1 computes a block of 1 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
@@ -50,8 +54,10 @@ func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmI8MM_2x1 computes a block of 2 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
@@ -67,8 +73,10 @@ func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmI8MM_3x1 computes a block of 3 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
@@ -84,8 +92,10 @@ func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmI8MM_4x1 computes a block of 4 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM).
@@ -101,8 +111,10 @@ func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmSDOT_1x1 computes a block of 1 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.2 dot product (SDOT, FEAT_DotProd).
@@ -118,8 +130,10 @@ func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmSDOT_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmSDOT_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmSDOT_2x1 computes a block of 2 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.2 dot product (SDOT, FEAT_DotProd).
@@ -135,8 +149,10 @@ func gemmSDOT_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmSDOT_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmSDOT_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmSDOT_3x1 computes a block of 3 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.2 dot product (SDOT, FEAT_DotProd).
@@ -152,8 +168,10 @@ func gemmSDOT_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmSDOT_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmSDOT_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
 // gemmSDOT_4x1 computes a block of 4 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs ARMv8.2 dot product (SDOT, FEAT_DotProd).
@@ -169,44 +187,47 @@ func gemmSDOT_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //		}
 //	}
 //
+// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).
+//
 //go:noescape
-func gemmSDOT_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+func gemmSDOT_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
 
-// callBlock runs the kernel of kind for an mr × np block.
-func callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {
+// callBlock runs the kernel of kind for nb blocks of mr × np, each mr rows of a and c
+// after the previous one (nb is 1 where the asm has no block loop: blockLoop).
+func callBlock(kind kernelKind, mr, np, nb int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {
 	switch kind {
 	case kindNEON:
 		switch mr<<4 | np {
 		case 1<<4 | 1:
-			gemmNEON_1x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmNEON_1x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 2<<4 | 1:
-			gemmNEON_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmNEON_2x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		default:
 			panic(blockError{kind, mr, np})
 		}
 	case kindI8MM:
 		switch mr<<4 | np {
 		case 1<<4 | 1:
-			gemmI8MM_1x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmI8MM_1x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 2<<4 | 1:
-			gemmI8MM_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmI8MM_2x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 3<<4 | 1:
-			gemmI8MM_3x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmI8MM_3x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 4<<4 | 1:
-			gemmI8MM_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmI8MM_4x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		default:
 			panic(blockError{kind, mr, np})
 		}
 	case kindSDOT:
 		switch mr<<4 | np {
 		case 1<<4 | 1:
-			gemmSDOT_1x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmSDOT_1x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 2<<4 | 1:
-			gemmSDOT_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmSDOT_2x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 3<<4 | 1:
-			gemmSDOT_3x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmSDOT_3x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		case 4<<4 | 1:
-			gemmSDOT_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+			gemmSDOT_4x1(a, lda, w, pstride, kg, c, ldc, corr, nb)
 		default:
 			panic(blockError{kind, mr, np})
 		}

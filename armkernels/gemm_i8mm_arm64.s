@@ -2,9 +2,13 @@
 
 #include "textflag.h"
 
-// func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmI8MM_1x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmI8MM_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmI8MM_1x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -43,18 +47,27 @@ loop:
 	WORD $0x4e9da707 // smmla v7.4s, v24.16b, v29.16b
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ec13810 // zip1 v16.2d, v0.2d, v1.2d
 	WORD $0x4ec33851 // zip1 v17.2d, v2.2d, v3.2d
 	WORD $0x4ec53892 // zip1 v18.2d, v4.2d, v5.2d
 	WORD $0x4ec738d3 // zip1 v19.2d, v6.2d, v7.2d
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmI8MM_2x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmI8MM_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmI8MM_2x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -93,7 +106,7 @@ loop:
 	WORD $0x4e9da707 // smmla v7.4s, v24.16b, v29.16b
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ec13810 // zip1 v16.2d, v0.2d, v1.2d
 	WORD $0x4ec33851 // zip1 v17.2d, v2.2d, v3.2d
@@ -106,11 +119,22 @@ loop:
 	WORD $0x4ec57892 // zip2 v18.2d, v4.2d, v5.2d
 	WORD $0x4ec778d3 // zip2 v19.2d, v6.2d, v7.2d
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmI8MM_3x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmI8MM_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmI8MM_3x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -171,7 +195,7 @@ loop:
 	WORD $0x4e9da72f // smmla v15.4s, v25.16b, v29.16b
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ec13810 // zip1 v16.2d, v0.2d, v1.2d
 	WORD $0x4ec33851 // zip1 v17.2d, v2.2d, v3.2d
@@ -190,11 +214,24 @@ loop:
 	WORD $0x4ecd3992 // zip1 v18.2d, v12.2d, v13.2d
 	WORD $0x4ecf39d3 // zip1 v19.2d, v14.2d, v15.2d
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmI8MM_4x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmI8MM_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmI8MM_4x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -255,7 +292,7 @@ loop:
 	WORD $0x4e9da72f // smmla v15.4s, v25.16b, v29.16b
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ec13810 // zip1 v16.2d, v0.2d, v1.2d
 	WORD $0x4ec33851 // zip1 v17.2d, v2.2d, v3.2d
@@ -280,4 +317,15 @@ loop:
 	WORD $0x4ecd7992 // zip2 v18.2d, v12.2d, v13.2d
 	WORD $0x4ecf79d3 // zip2 v19.2d, v14.2d, v15.2d
 	VST1 [V16.S4, V17.S4, V18.S4, V19.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET

@@ -2,9 +2,13 @@
 
 #include "textflag.h"
 
-// func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmNEON_1x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmNEON_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmNEON_1x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -38,18 +42,27 @@ loop:
 	WORD $0x4e606b27 // sadalp v7.4s, v25.8h
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ea1bc1a // addp v26.4s, v0.4s, v1.4s
 	WORD $0x4ea3bc5b // addp v27.4s, v2.4s, v3.4s
 	WORD $0x4ea5bc9c // addp v28.4s, v4.4s, v5.4s
 	WORD $0x4ea7bcdd // addp v29.4s, v6.4s, v7.4s
 	VST1 [V26.S4, V27.S4, V28.S4, V29.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmNEON_2x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmNEON_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmNEON_2x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -110,7 +123,7 @@ loop:
 	WORD $0x4e606b2f // sadalp v15.4s, v25.8h
 	SUBS $1, R10, R10
 	BNE loop
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	WORD $0x4ea1bc1a // addp v26.4s, v0.4s, v1.4s
 	WORD $0x4ea3bc5b // addp v27.4s, v2.4s, v3.4s
@@ -123,4 +136,11 @@ loop:
 	WORD $0x4eadbd9c // addp v28.4s, v12.4s, v13.4s
 	WORD $0x4eafbddd // addp v29.4s, v14.4s, v15.4s
 	VST1 [V26.S4, V27.S4, V28.S4, V29.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET

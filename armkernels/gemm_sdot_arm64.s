@@ -2,9 +2,13 @@
 
 #include "textflag.h"
 
-// func gemmSDOT_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmSDOT_1x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmSDOT_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmSDOT_1x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -52,14 +56,23 @@ tail:
 	WORD $0x4fb4e342 // sdot v2.4s, v26.16b, v20.4b[1]
 	WORD $0x4fb4e363 // sdot v3.4s, v27.16b, v20.4b[1]
 store:
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmSDOT_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmSDOT_2x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmSDOT_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmSDOT_2x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -138,16 +151,27 @@ tail:
 	WORD $0x4fb5e346 // sdot v6.4s, v26.16b, v21.4b[1]
 	WORD $0x4fb5e367 // sdot v7.4s, v27.16b, v21.4b[1]
 store:
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
 	ADD R12, R11, R11
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmSDOT_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmSDOT_3x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmSDOT_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmSDOT_3x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -257,18 +281,31 @@ tail:
 	WORD $0x4fb6e34a // sdot v10.4s, v26.16b, v22.4b[1]
 	WORD $0x4fb6e36b // sdot v11.4s, v27.16b, v22.4b[1]
 store:
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
 	ADD R12, R11, R11
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R11)
 	ADD R12, R11, R11
 	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET
 
-// func gemmSDOT_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
-TEXT ·gemmSDOT_4x1(SB), NOSPLIT, $0-64
-	MOVD a+0(FP), R0
+// func gemmSDOT_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32, nb int)
+TEXT ·gemmSDOT_4x1(SB), NOSPLIT, $0-72
+	MOVD a+0(FP), R14
+	MOVD c+40(FP), R15
+	MOVD nb+64(FP), R13
+block:
+	MOVD R14, R0
 	MOVD lda+8(FP), R8
 	MOVD w+16(FP), R9
 	MOVD kg+32(FP), R10
@@ -409,7 +446,7 @@ tail:
 	WORD $0x4fb7e34e // sdot v14.4s, v26.16b, v23.4b[1]
 	WORD $0x4fb7e36f // sdot v15.4s, v27.16b, v23.4b[1]
 store:
-	MOVD c+40(FP), R11
+	MOVD R15, R11
 	MOVD ldc+48(FP), R12
 	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R11)
 	ADD R12, R11, R11
@@ -418,4 +455,15 @@ store:
 	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R11)
 	ADD R12, R11, R11
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R11)
+	MOVD ldc+48(FP), R12
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	ADD R8, R14, R14
+	ADD R12, R15, R15
+	SUBS $1, R13, R13
+	BNE block
 	RET

@@ -37,6 +37,9 @@ func detectHelpers(avx2, avx512 bool) []helperLevel {
 
 func archPaths() ([]gemmPath, []helperLevel) { return amd64GEMMs, amd64Helpers }
 
+// blockLoop: the amd64 block kernels take one block per call.
+const blockLoop = false
+
 // lanes is the block size of helper level h, 0 for Go.
 func lanes(h helperLevel) int {
 	switch h {

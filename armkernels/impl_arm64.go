@@ -21,3 +21,7 @@ func detectARM64(dotprod, i8mm bool) []gemmPath {
 
 // archPaths: the helpers' NEON code is baseline, no feature check.
 func archPaths() ([]gemmPath, []helperLevel) { return arm64GEMMs, []helperLevel{helperNEON} }
+
+// blockLoop: the arm64 block kernels loop over nb row blocks themselves (one call per
+// panel column of a GEMM instead of one per block).
+const blockLoop = true

@@ -198,18 +198,25 @@ func (k *Kernels) gemmBlocked(c []int32, ldc int, a []int8, lda, m int, w *Matri
 		cols := min(np*panelCols, w.Rows-j0)
 		wp := &w.data[p0*pstride]
 		corr := &w.corr[j0]
-		for i0 := 0; i0 < m; i0 += MR {
+		for i0 := 0; i0 < m; {
 			mr := min(MR, m-i0)
 			ap := &a[i0*lda]
 			if cols == np*panelCols {
-				callBlock(k.kind, mr, np, ap, lda, wp, pstride, kg, &c[i0*ldc+j0], ldc*4, corr)
+				// Where the asm loops over row blocks, one call takes every full block.
+				nb := 1
+				if blockLoop && mr == MR {
+					nb = (m - i0) / MR
+				}
+				callBlock(k.kind, mr, np, nb, ap, lda, wp, pstride, kg, &c[i0*ldc+j0], ldc*4, corr)
+				i0 += nb * mr
 				continue
 			}
 			tw := np * panelCols
-			callBlock(k.kind, mr, np, ap, lda, wp, pstride, kg, &tile[0], tw*4, corr)
+			callBlock(k.kind, mr, np, 1, ap, lda, wp, pstride, kg, &tile[0], tw*4, corr)
 			for i := 0; i < mr; i++ {
 				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+cols], tile[i*tw:i*tw+cols])
 			}
+			i0 += mr
 		}
 	}
 }

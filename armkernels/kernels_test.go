@@ -382,7 +382,7 @@ func TestCallBlockUnknownShape(t *testing.T) {
 			}()
 			var c [maxBlock * panelCols]int32
 			var a [64]int8
-			callBlock(impl.kind, 15, len(impl.rows)+1, &a[0], 8, &a[0], 8, 1, &c[0], 64, &c[0])
+			callBlock(impl.kind, 15, len(impl.rows)+1, 1, &a[0], 8, &a[0], 8, 1, &c[0], 64, &c[0])
 		})
 	}
 	defer func() {
@@ -390,7 +390,7 @@ func TestCallBlockUnknownShape(t *testing.T) {
 			t.Errorf("unknown kind: recovered %v", r)
 		}
 	}()
-	callBlock(kernelKind(200), 1, 1, nil, 0, nil, 0, 0, nil, 0, nil)
+	callBlock(kernelKind(200), 1, 1, 1, nil, 0, nil, 0, 0, nil, 0, nil)
 }
 
 func TestChoose(t *testing.T) {

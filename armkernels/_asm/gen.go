@@ -29,7 +29,39 @@ type isa struct {
 	body  func(b *bytes.Buffer, mr, np int)
 }
 
-const frame = "$0-64"
+const (
+	frame       = "$0-64"
+	frameBlocks = "$0-72" // arm64: nb, the count of row blocks, follows corr
+)
+
+// params is the Go parameter list of the block kernels of arch.
+func params(arch string) string {
+	p := "a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32"
+	if arch == "arm64" {
+		p += ", nb int"
+	}
+	return p
+}
+
+// arm64Blocks wraps an arm64 block body in a loop over nb row blocks, so one call covers a
+// whole panel column instead of one call per block: R14 and R15 keep a and c of the
+// current block, R13 counts blocks. The body must load a into R0 first, take c from
+// c+40(FP) into R11, and end with its RET.
+func arm64Blocks(body string, mr int) string {
+	const loadA, loadC, ret = "\tMOVD a+0(FP), R0\n", "MOVD c+40(FP), R11", "\tRET\n"
+	if !strings.HasPrefix(body, loadA) || !strings.Contains(body, loadC) || !strings.HasSuffix(body, ret) {
+		log.Fatalf("arm64 block body does not have the expected shape:\n%s", body)
+	}
+	var b strings.Builder
+	b.WriteString("\tMOVD a+0(FP), R14\n\tMOVD c+40(FP), R15\n\tMOVD nb+64(FP), R13\nblock:\n\tMOVD R14, R0\n")
+	b.WriteString(strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(body, loadA), ret), loadC, "MOVD R15, R11"))
+	b.WriteString("\tMOVD ldc+48(FP), R12\n")
+	for i := 0; i < mr; i++ {
+		b.WriteString("\tADD R8, R14, R14\n\tADD R12, R15, R15\n")
+	}
+	b.WriteString("\tSUBS $1, R13, R13\n\tBNE block\n\tRET\n")
+	return b.String()
+}
 
 func main() {
 	families := []isa{
@@ -50,7 +82,14 @@ func main() {
 		s.WriteString("#include \"textflag.h\"\n")
 		for np := 1; np <= len(f.mrs); np++ {
 			for mr := 1; mr <= f.mrs[np-1]; mr++ {
-				fmt.Fprintf(&s, "\n// func %s_%dx%d(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)\n", f.name, mr, np)
+				fmt.Fprintf(&s, "\n// func %s_%dx%d(%s)\n", f.name, mr, np, params(f.arch))
+				if f.arch == "arm64" {
+					fmt.Fprintf(&s, "TEXT ·%s_%dx%d(SB), NOSPLIT, %s\n", f.name, mr, np, frameBlocks)
+					var body bytes.Buffer
+					f.body(&body, mr, np)
+					s.WriteString(arm64Blocks(body.String(), mr))
+					continue
+				}
 				fmt.Fprintf(&s, "TEXT ·%s_%dx%d(SB), NOSPLIT, %s\n", f.name, mr, np, frame)
 				f.body(&s, mr, np)
 			}
@@ -63,7 +102,11 @@ func main() {
 			g.WriteString(header + "package armkernels\n")
 			stubs[f.arch] = g
 			d := new(bytes.Buffer)
-			d.WriteString("\n// callBlock runs the kernel of kind for an mr × np block.\nfunc callBlock(kind kernelKind, mr, np int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {\n\tswitch kind {\n")
+			d.WriteString("\n// callBlock runs the kernel of kind for nb blocks of mr × np, each mr rows of a and c\n// after the previous one (nb is 1 where the asm has no block loop: blockLoop).\nfunc callBlock(kind kernelKind, mr, np, nb int, a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32) {\n")
+			if f.arch != "arm64" {
+				d.WriteString("\tif nb != 1 {\n\t\tpanic(blockError{kind, mr, np})\n\t}\n")
+			}
+			d.WriteString("\tswitch kind {\n")
 			dispatch[f.arch] = d
 			rows[f.arch] = bytes.NewBufferString("\n// blockRows returns, for each block width np, the most activation rows\n// kind's kernels take: blockRows(kind)[np-1].\nfunc blockRows(kind kernelKind) []int {\n\tswitch kind {\n")
 		}
@@ -75,8 +118,13 @@ func main() {
 				for _, l := range strings.Split(strings.TrimSpace(fmt.Sprintf(f.loop, mr, 16*np)), "\n") {
 					fmt.Fprintf(g, "//\t%s\n", l)
 				}
-				fmt.Fprintf(g, "//\n//go:noescape\nfunc %s(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)\n", name)
-				fmt.Fprintf(dispatch[f.arch], "\t\tcase %d<<4 | %d:\n\t\t\t%s(a, lda, w, pstride, kg, c, ldc, corr)\n", mr, np, name)
+				args := "a, lda, w, pstride, kg, c, ldc, corr"
+				if f.arch == "arm64" {
+					g.WriteString("//\n// It repeats that for nb blocks, a and c advancing by mr rows each (nb ≥ 1).\n")
+					args += ", nb"
+				}
+				fmt.Fprintf(g, "//\n//go:noescape\nfunc %s(%s)\n", name, params(f.arch))
+				fmt.Fprintf(dispatch[f.arch], "\t\tcase %d<<4 | %d:\n\t\t\t%s(%s)\n", mr, np, name, args)
 			}
 		}
 		// An unknown shape is a bug in gemmBlocked or blockRows: fail loudly, never skip a block.
