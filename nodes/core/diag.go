@@ -113,3 +113,14 @@ func (m *RateMeter) Rate(s *Snapshot, live *tick.Stats, now time.Time) float64 {
 	m.steps, m.at = steps, now
 	return r
 }
+
+// LiveStats calls f (a node's LoopStats) when it is set and the loop exists.
+func LiveStats(f func() (tick.Stats, bool)) *tick.Stats {
+	if f == nil {
+		return nil
+	}
+	if st, ok := f(); ok {
+		return &st
+	}
+	return nil
+}

@@ -84,8 +84,11 @@ type ImagineRequest struct {
 	Images  bool
 }
 
-// Rollout is an ~imagine answer: Horizon rows of each.
+// Rollout is an ~imagine answer: Horizon rows of each, from the state of tick Tick (frame Seq
+// captured at Captured).
 type Rollout struct {
+	Tick, Seq                  uint64
+	Captured                   time.Time
 	Deter, StochMean, StochStd []float32
 	Images                     [][]uint8 // rgb8 64x64 each, stamped Stamps[k]
 	Stamps                     []time.Time
@@ -113,7 +116,8 @@ func (p *Predictor) Imagine(s *Snapshot, req ImagineRequest, maxHorizon int) (*R
 		}
 	}
 	p.s.CopyFrom(s.State)
-	r := &Rollout{Deter: make([]float32, 0, H*a.Deter), StochMean: make([]float32, 0, H*a.Stoch)}
+	r := &Rollout{Tick: s.Tick, Seq: s.Seq, Captured: s.Captured,
+		Deter: make([]float32, 0, H*a.Deter), StochMean: make([]float32, 0, H*a.Stoch)}
 	if !a.Discrete {
 		r.StochStd = make([]float32, 0, H*a.Stoch)
 	}

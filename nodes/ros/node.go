@@ -72,10 +72,10 @@ type Node struct {
 	actions *tick.ActionMailbox
 	images  *ImageSource
 
-	hub     *core.Hub
-	feed    *core.Feed
-	imagine chan imagineCall
-	warn    core.WarnLimiter
+	hub    *core.Hub
+	feed   *core.Feed
+	worker *core.Worker
+	warn   core.WarnLimiter
 
 	ep         atomic.Pointer[endpoints]
 	reconnects atomic.Uint64
@@ -169,13 +169,13 @@ func NewNode(conf Config) (*Node, error) {
 		log:     conf.Log.With("node", conf.Env.NodeName()),
 		actions: tick.NewActionMailbox(conf.Arch.ActionDim),
 		hub:     conf.Hub,
-		imagine: make(chan imagineCall),
 		ready:   make(chan struct{}),
 	}
 	if n.hub == nil {
 		n.hub = core.NewHub(conf.Arch)
 	}
 	n.feed = n.hub.Subscribe()
+	n.worker = n.newWorker()
 	n.images = NewImageSource(n.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/nodes/core"
-	"github.com/rssmd/rssmd/nodes/ros2/msg"
 	"github.com/rssmd/rssmd/nodes/ros2/names"
 	"github.com/rssmd/rssmd/nodes/ros2/peertest"
 	"github.com/rssmd/rssmd/nodes/ros2/rtps"
@@ -66,14 +65,10 @@ func TestPublishAllocs(t *testing.T) {
 		t.Errorf("OnTick allocates %v per tick", a)
 	}
 	// The worker's publish of a snapshot, run directly: encode and write every output.
-	w := &worker{n: n, pred: core.NewPredictor(om.NewStepper(), om.Arch, n.conf.Period), buf: make([]byte, 0, 64<<10),
-		pixels: make([]uint8, core.ImageBytes), vecData: make([]float32, 0, om.Arch.Deter+om.Arch.Stoch)}
-	w.vector.Layout.Dim = make([]msg.MultiArrayDimension, 1)
-	w.image.Data = w.pixels
+	wk := n.newWorker()
 	s := core.NewSnapshot(om.Arch)
 	s.CopyFrom(r)
-	w.cur = s
-	if a := testing.AllocsPerRun(200, w.publish); a != 0 {
+	if a := testing.AllocsPerRun(200, func() { wk.Publish(s) }); a != 0 {
 		t.Errorf("publishing a tick allocates %v", a)
 	}
 }

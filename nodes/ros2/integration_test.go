@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rssmd/rssmd/nodes/core"
+	"github.com/rssmd/rssmd/nodes/ros2/msg"
 	"github.com/rssmd/rssmd/nodes/ros2/names"
 	"github.com/rssmd/rssmd/nodes/ros2/peertest"
 	"github.com/rssmd/rssmd/nodes/ros2/rtps"
@@ -504,4 +505,68 @@ func TestROS2StaticPeersWithoutMulticast(t *testing.T) {
 	r := startRig(t, rigOpts{domain: 70})
 	s := sub(t, peertest.Impl{Name: "cyclone", Path: peers.Cyclone}, "rt/rssmd/latent_vector", "float32multiarray", "reliable", 10, "--timeout", "20")
 	checkVectors(t, r, s.Collect("sample", 25*time.Second), 10)
+}
+
+// TestROS2Imagine: an ~/imagine request from a client participant (our own RTPS, so the
+// related-sample-identity convention) is answered with the rollout rssmd's model makes from
+// the state of the tick it names.
+func TestROS2Imagine(t *testing.T) {
+	peertest.RequireNetns(t)
+	r := startRig(t, rigOpts{domain: 72})
+	client, err := rtps.NewParticipant(context.Background(), rtps.Config{DomainID: 72, Range: rtps.Localhost, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	replies := make(chan msg.ImagineResponse, 4)
+	reqType, respType := (&msg.ImagineRequest{}).Type(), (&msg.ImagineResponse{}).Type()
+	w, err := client.NewWriter(rtps.WriterConfig{Topic: "rq/rssmd/imagineRequest", TypeName: reqType.DDSName, QoS: qosService})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine atomic.Uint64
+	if _, err := client.NewReader(rtps.ReaderConfig{Topic: "rr/rssmd/imagineReply", TypeName: respType.DDSName, QoS: qosService,
+		OnSample: func(s rtps.Sample) {
+			if s.RelatedSampleIdentity == nil || s.RelatedSampleIdentity.Writer != w.GUID() || uint64(s.RelatedSampleIdentity.SN) != mine.Load() {
+				return // another client's reply
+			}
+			var m msg.ImagineResponse
+			if err := msg.Decode(s.Data, &m); err == nil {
+				replies <- m
+			}
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); w.Matched() == 0 && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // the reply reader's match, and a few ticks
+	const H = 3
+	sn, err := w.Write(msg.Encode(nil, &msg.ImagineRequest{Horizon: H, Images: true}), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine.Store(uint64(sn))
+	var rep msg.ImagineResponse
+	select {
+	case rep = <-replies:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reply to ~/imagine")
+	}
+	a := r.p.Model().Arch
+	if !rep.Success || len(rep.Deter) != H*a.Deter || len(rep.StochMean) != H*a.Stoch || len(rep.Images) != H {
+		t.Fatalf("reply %q success %v: %d deter, %d stoch, %d images", rep.Message, rep.Success, len(rep.Deter), len(rep.StochMean), len(rep.Images))
+	}
+	// The rollout is the model's prior from the state of the tick the reply is stamped with.
+	rec := r.rec.get(rep.Header.Stamp.Time().UnixNano())
+	if rec == nil {
+		t.Fatalf("reply stamp %v is no tick's capture stamp", rep.Header.Stamp.Time())
+	}
+	want, err := r.pred.Imagine(rec.snap, core.ImagineRequest{Horizon: H, Images: true}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Deter, want.Deter) || !slices.Equal(rep.Images[H-1].Data, want.Images[H-1]) {
+		t.Error("rollout differs from the model's prior from that tick's state")
+	}
 }

@@ -82,7 +82,7 @@ type Node struct {
 	services []*service
 	graph    *graph
 
-	imagine   chan imagineCall
+	worker    *core.Worker
 	published atomic.Uint64
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -152,12 +152,12 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 		log:     conf.Log.With("node", conf.Node.FQN()),
 		actions: tick.NewActionMailbox(conf.Arch.ActionDim),
 		hub:     conf.Hub,
-		imagine: make(chan imagineCall),
 	}
 	if n.hub == nil {
 		n.hub = core.NewHub(conf.Arch)
 	}
 	n.feed = n.hub.Subscribe()
+	n.worker = n.newWorker()
 	n.images = ros.NewImageSource(time.Now)
 	part, err := rtps.NewParticipant(ctx, conf.RTPS)
 	if err != nil {

@@ -11,15 +11,13 @@ import (
 	"github.com/rssmd/rssmd/nodes/ros2/cdr"
 	"github.com/rssmd/rssmd/nodes/ros2/msg"
 	"github.com/rssmd/rssmd/nodes/ros2/rtps"
-	"github.com/rssmd/rssmd/runtime/tick"
 )
 
-// worker publishes each tick's snapshot. Messages are encoded synchronously into one
-// reusable buffer (the writer copies the payload into its history), so they point at the
+// publisher is what the node adds to its core.Worker. Messages are encoded synchronously into
+// one reusable buffer (the writer copies the payload into its history), so they point at the
 // snapshot's slices instead of copying them, and nothing is allocated per tick.
-type worker struct {
+type publisher struct {
 	n    *Node
-	cur  *core.Snapshot
 	pred *core.Predictor
 	rate core.RateMeter
 
@@ -34,37 +32,24 @@ type worker struct {
 	vecData []float32
 }
 
-func (n *Node) work(ctx context.Context) {
-	defer n.wg.Done()
+func (n *Node) newWorker() *core.Worker {
 	a := n.conf.Arch
-	w := &worker{n: n, pred: core.NewPredictor(n.conf.Model, a, n.conf.Period),
+	w := &publisher{n: n, pred: core.NewPredictor(n.conf.Model, a, n.conf.Period),
 		buf: make([]byte, 0, 64<<10), pixels: make([]uint8, core.ImageBytes), vecData: make([]float32, 0, a.Deter+a.Stoch)}
 	w.vector.Layout.Dim = []msg.MultiArrayDimension{{
 		Label: fmt.Sprintf("deter%d_stoch%d", a.Deter, a.Stoch), Size: uint32(a.Deter + a.Stoch), Stride: uint32(a.Deter + a.Stoch)}}
 	w.image = msg.Image{Height: model.ImageSize, Width: model.ImageSize, Encoding: "rgb8", Step: 3 * model.ImageSize, Data: w.pixels}
 	w.rate.Rate(nil, nil, time.Now())
-	defer func() { n.feed.Release(w.cur) }()
-	diag := time.NewTicker(n.conf.DiagPeriod)
-	defer diag.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.feed.Wake():
-			for s, ok := n.feed.Acquire(); ok; s, ok = n.feed.Acquire() {
-				n.feed.Release(w.cur)
-				w.cur = s
-				w.publish()
-			}
-		case c := <-n.imagine:
-			c.res <- w.imagine(c.req)
-		case <-diag.C:
-			w.diagnostics()
-		}
-	}
+	return &core.Worker{Feed: n.feed, Predictor: w.pred, DiagPeriod: n.conf.DiagPeriod, MaxHorizon: n.conf.MaxHorizon,
+		Publish: w.publish, Diagnose: w.diagnostics}
 }
 
-func (w *worker) write(wr *rtps.Writer, m msg.Message, stamp time.Time) {
+func (n *Node) work(ctx context.Context) {
+	defer n.wg.Done()
+	n.worker.Run(ctx)
+}
+
+func (w *publisher) write(wr *rtps.Writer, m msg.Message, stamp time.Time) {
 	w.enc.Reset(w.buf[:0])
 	m.Marshal(&w.enc)
 	w.buf = w.enc.Finish()
@@ -75,8 +60,8 @@ func (w *worker) write(wr *rtps.Writer, m msg.Message, stamp time.Time) {
 
 // publish writes every output of the current snapshot, stamped with its frame's capture
 // time.
-func (w *worker) publish() {
-	n, s, p := w.n, w.cur, &w.n.pub
+func (w *publisher) publish(s *core.Snapshot) {
+	n, p := w.n, &w.n.pub
 	h := msg.Header{Stamp: msg.TimeOf(s.Captured), FrameID: n.conf.FrameID}
 	w.latent = msg.LatentState{
 		Header: h, Tick: s.Tick, Seq: s.Seq,
@@ -117,19 +102,14 @@ func imageMsg(data []uint8, stamp time.Time, frameID string) msg.Image {
 		Height: model.ImageSize, Width: model.ImageSize, Encoding: "rgb8", Step: 3 * model.ImageSize, Data: data}
 }
 
-func (w *worker) diagnostics() {
+func (w *publisher) diagnostics(cur *core.Snapshot) {
 	n := w.n
 	now := time.Now()
-	var live *tick.Stats
-	if f := n.conf.LoopStats; f != nil {
-		if st, ok := f(); ok {
-			live = &st
-		}
-	}
-	rate := w.rate.Rate(w.cur, live, now)
+	live := core.LiveStats(n.conf.LoopStats)
+	rate := w.rate.Rate(cur, live, now)
 	st := n.Stats()
 	level, text, values := core.Diagnostics(core.DiagInput{
-		Snap: w.cur, Live: live, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
+		Snap: cur, Live: live, Rate: rate, Want: 1 / n.conf.Period.Seconds(),
 		Link: []core.KeyValue{
 			{Key: "ROS 2 domain", Value: fmt.Sprint(n.conf.RTPS.DomainID)},
 			{Key: "discovery range", Value: n.conf.RTPS.Range.String()},

@@ -115,53 +115,29 @@ func (n *Node) onReset(d *cdr.Decoder) (msg.Message, error) {
 	return &msg.TriggerResponse{Success: true, Message: "filter state reset; the next step starts a new episode"}, nil
 }
 
-// imagineCall hands an ~imagine request to the worker, which owns the model.
-type imagineCall struct {
-	req core.ImagineRequest
-	res chan *msg.ImagineResponse
-}
-
+// onImagine rolls the prior out from the newest state (on the worker, which owns the model).
 func (n *Node) onImagine(d *cdr.Decoder) (msg.Message, error) {
 	var req msg.ImagineRequest
 	if err := req.Unmarshal(d); err != nil {
 		return nil, err
 	}
-	c := imagineCall{req: core.ImagineRequest{Horizon: int(req.Horizon), Actions: req.Actions, Images: req.Images},
-		res: make(chan *msg.ImagineResponse, 1)}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	select {
-	case n.imagine <- c:
-	case <-timeout.C:
-		return &msg.ImagineResponse{Message: "busy"}, nil
-	}
-	select {
-	case r := <-c.res:
-		return r, nil
-	case <-timeout.C:
-		return &msg.ImagineResponse{Message: "timed out"}, nil
-	}
-}
-
-// imagine runs on the worker.
-func (w *worker) imagine(req core.ImagineRequest) *msg.ImagineResponse {
-	n, a := w.n, w.n.conf.Arch
+	a := n.conf.Arch
 	res := &msg.ImagineResponse{DeterDim: uint32(a.Deter), StochDim: uint32(a.Stoch)}
-	r, err := w.pred.Imagine(w.cur, req, n.conf.MaxHorizon)
+	r, err := n.worker.Imagine(core.ImagineRequest{Horizon: int(req.Horizon), Actions: req.Actions, Images: req.Images}, 10*time.Second)
 	if err != nil {
 		if errors.Is(err, core.ErrUnavailable) {
 			res.Message = "imagine is not available in this configuration"
 		} else {
 			res.Message = err.Error()
 		}
-		return res
+		return res, nil
 	}
-	res.Header = msg.Header{Stamp: msg.TimeOf(w.cur.Captured), FrameID: n.conf.FrameID}
+	res.Header = msg.Header{Stamp: msg.TimeOf(r.Captured), FrameID: n.conf.FrameID}
 	res.Deter, res.StochMean, res.StochStd = r.Deter, r.StochMean, r.StochStd
 	for k, im := range r.Images {
 		res.Images = append(res.Images, imageMsg(im, r.Stamps[k], n.conf.FrameID))
 	}
 	res.Success = true
-	res.Message = fmt.Sprintf("%d steps from tick %d", req.Horizon, w.cur.Tick)
-	return res
+	res.Message = fmt.Sprintf("%d steps from tick %d", req.Horizon, r.Tick)
+	return res, nil
 }
