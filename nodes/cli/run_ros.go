@@ -88,7 +88,7 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 		return pipeline.Summary{}, err
 	}
 	imageInput := c.Source == pipeline.SourceROS
-	var loop atomic.Pointer[tick.Loop] // set once the pipeline exists; read by ~reset
+	var loop loopRef // the nodes exist before the loop (they are its sinks)
 	hasDecoder := om.Arch.Decoder != ""
 	node, err := ros.NewNode(ros.Config{
 		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / c.Rate),
@@ -96,20 +96,7 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 		Predict: hasDecoder && c.Predict, Reconstruction: hasDecoder && c.Reconstruction,
 		KernelPath: om.Label(), Source: c.Source, Log: env.Log.With("component", "ros"),
 		// The loop exists only after the node (it is one of its sinks): resolve it lazily.
-		LoopStats: func() (tick.Stats, bool) {
-			if l := loop.Load(); l != nil {
-				return l.Stats(), true
-			}
-			return tick.Stats{}, false
-		},
-		Reset: func() error {
-			l := loop.Load()
-			if l == nil {
-				return errors.New("the filter is not running yet")
-			}
-			l.RequestReset()
-			return nil
-		},
+		LoopStats: loop.Stats, Reset: loop.Reset,
 	})
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -123,7 +110,7 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	loop.Store(p.Loop())
+	loop.Set(p.Loop())
 	registerCollector(env, p, ros.NewCollector(node.Stats))
 	select {
 	case <-node.Ready():
@@ -168,4 +155,28 @@ func registerCollector(env *Env, p *pipeline.Pipeline, c prometheus.Collector) {
 	if err := m.Registry().Register(c); err != nil {
 		env.Log.Warn("node metrics not registered", "err", err)
 	}
+}
+
+// loopRef resolves the tick loop for the ROS nodes, which are created before it (they are
+// among its sinks): ~reset and /diagnostics' live counters go through it.
+type loopRef struct{ p atomic.Pointer[tick.Loop] }
+
+func (l *loopRef) Set(loop *tick.Loop) { l.p.Store(loop) }
+
+// Stats are the loop's live counters (false before it exists).
+func (l *loopRef) Stats() (tick.Stats, bool) {
+	if loop := l.p.Load(); loop != nil {
+		return loop.Stats(), true
+	}
+	return tick.Stats{}, false
+}
+
+// Reset asks the loop to start a new episode at its next step.
+func (l *loopRef) Reset() error {
+	loop := l.p.Load()
+	if loop == nil {
+		return errors.New("the filter is not running yet")
+	}
+	loop.RequestReset()
+	return nil
 }

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/rssmd/rssmd/nodes/core"
@@ -78,27 +76,14 @@ func runROS2(env *Env, layers []pipeline.Layer, args *names.Args) (pipeline.Summ
 	}
 	hub := core.NewHub(om.Arch)
 	imageInput := c.Source == pipeline.SourceROS
-	var loop atomic.Pointer[tick.Loop]
+	var loop loopRef // the nodes exist before the loop (they are its sinks)
 	hasDecoder := om.Arch.Decoder != ""
 	n, err := ros2.NewNode(env.Ctx, ros2.Config{
 		RTPS: rc, Node: node, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / c.Rate),
 		FrameID: c.FrameID, ImageInput: imageInput, MaxHorizon: c.MaxHorizon, DiagPeriod: c.DiagnosticsPeriod,
 		Predict: hasDecoder && c.Predict, Reconstruction: hasDecoder && c.Reconstruction,
 		KernelPath: om.Label(), Source: c.Source, Hub: hub, GidSize: gid, Log: env.Log.With("component", "ros2"),
-		LoopStats: func() (tick.Stats, bool) {
-			if l := loop.Load(); l != nil {
-				return l.Stats(), true
-			}
-			return tick.Stats{}, false
-		},
-		Reset: func() error {
-			l := loop.Load()
-			if l == nil {
-				return errors.New("the filter is not running yet")
-			}
-			l.RequestReset()
-			return nil
-		},
+		LoopStats: loop.Stats, Reset: loop.Reset,
 	})
 	if err != nil {
 		return pipeline.Summary{}, err
@@ -112,7 +97,7 @@ func runROS2(env *Env, layers []pipeline.Layer, args *names.Args) (pipeline.Summ
 	if err != nil {
 		return pipeline.Summary{}, err
 	}
-	loop.Store(p.Loop())
+	loop.Set(p.Loop())
 	registerCollector(env, p, ros2.NewCollector(n))
 	notify.Ready(fmt.Sprintf("running at %.1f Hz as ROS 2 node %s (domain %d)", c.Rate, node.FQN(), rc.DomainID))
 	return runNotified(env, p, notify)
