@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +121,7 @@ var Options = []Option{
 		set: fieldString(func(c *Config) *string { return &c.Crop })},
 	{Key: "filter", Kind: KindString, Default: "bilinear", Doc: "resampling to 64x64: bilinear or area",
 		set: fieldString(func(c *Config) *string { return &c.Filter })},
-	{Key: "replay_rate", Kind: KindFloat, Default: 0.0, Doc: "replay frame rate in fps (0: the tick rate)",
+	{Key: "replay_rate", Kind: KindFloat, Default: 0.0, Doc: "replay frame rate in fps; 0: lockstep, one frame per tick, none skipped or repeated, ending after the last frame (the numbers of rssmd filter); > 0: played like a camera, a slower tick skips frames",
 		set: fieldFloat(func(c *Config) *float64 { return &c.ReplayRate })},
 	{Key: "loop", Kind: KindBool, Default: false, Doc: "loop the replay instead of stopping at its end",
 		set: fieldBool(func(c *Config) *bool { return &c.Loop })},
@@ -433,7 +434,7 @@ func (f *flagValue) String() string {
 	if f == nil || f.o == nil {
 		return ""
 	}
-	if f.o.Default == nil || f.o.Default == "" || f.o.Default == 0.0 || f.o.Default == 0 || f.o.Default == false {
+	if f.o.Default == nil || reflect.ValueOf(f.o.Default).IsZero() {
 		return "" // the flag package then shows no default
 	}
 	return formatValue(f.o.Default)
