@@ -10,7 +10,7 @@ DEMO_ADDR     ?= 127.0.0.1:8080
 DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
-.PHONY: help build test test-unit test-race test-arm64 generate check-generate test-v4l2 vet bench fuzz build-arm64 \
+.PHONY: help build test test-unit test-race test-arm64 generate check-generate test-v4l2 vet bench bench-peers fuzz build-arm64 \
         goldens demo filter-example install soak clean dist test-arm64-system
 
 # help expands the $(VARIABLES) a target's text names and sizes the name column to the
@@ -72,6 +72,9 @@ test: vet test-unit test-race fuzz-smoke test-arm64 test-v4l2 test-arm64-system 
 
 bench: ## benchmarks (model load/step, kernels, preprocessing)
 	$(GO) test -run XXX -bench . -benchtime 20x ./model/ ./armkernels/ ./runtime/...
+
+bench-peers: ## rssmd int8 vs ONNX Runtime fp32/int8 on every model variant, one table (needs python3-torch, python3-onnx, npm; not in CI)
+	tools/peers/run.sh
 
 fuzz: ## run every fuzz target for a short while each
 	@for p in $$($(GO) list ./...); do \
