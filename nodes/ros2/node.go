@@ -115,26 +115,13 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 	switch {
 	case conf.Node == nil:
 		return nil, fmt.Errorf("%w: Node is nil", ErrConfig)
-	case conf.Arch == nil:
-		return nil, fmt.Errorf("%w: Arch is nil", ErrConfig)
-	case conf.Period <= 0:
-		return nil, fmt.Errorf("%w: Period %v", ErrConfig, conf.Period)
-	case conf.MaxHorizon < 0 || conf.MaxHorizon > 10000:
-		return nil, fmt.Errorf("%w: MaxHorizon %d, want 0..10000", ErrConfig, conf.MaxHorizon)
-	case (conf.Predict || conf.Reconstruction) && (conf.Model == nil || conf.Arch.Decoder == ""):
-		return nil, fmt.Errorf("%w: Predict/Reconstruction need a Model with an image decoder", ErrConfig)
 	case conf.GidSize != 0 && conf.GidSize != msg.GidSizeIron && conf.GidSize != msg.GidSizeHumble:
 		return nil, fmt.Errorf("%w: GidSize %d, want %d or %d", ErrConfig, conf.GidSize, msg.GidSizeIron, msg.GidSizeHumble)
 	}
-	if conf.FrameID == "" {
-		conf.FrameID = "camera"
+	if err := core.CheckOutputs(conf.Arch, conf.Model, conf.Period, conf.MaxHorizon, conf.Predict, conf.Reconstruction); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if conf.MaxHorizon == 0 {
-		conf.MaxHorizon = 50
-	}
-	if conf.DiagPeriod <= 0 {
-		conf.DiagPeriod = time.Second
-	}
+	core.OutputDefaults(&conf.FrameID, &conf.MaxHorizon, &conf.DiagPeriod)
 	if conf.Log == nil {
 		conf.Log = slog.Default()
 	}
