@@ -30,6 +30,10 @@ func writeNPY(a npyArr) []byte {
 		descr = "<f8"
 	case []int32:
 		descr = "<i4"
+	case []int64:
+		descr = "<i8"
+	case []bool:
+		descr = "|b1"
 	}
 	dims := make([]string, len(a.shape))
 	for i, d := range a.shape {
@@ -58,7 +62,7 @@ func npzBytes(t testing.TB, arrays map[string]any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for _, k := range []string{"image", "pre_action", "is_first"} {
+	for _, k := range []string{"image", "pre_action", "is_first", StampArray} {
 		v, ok := arrays[k]
 		if !ok {
 			continue

@@ -22,6 +22,16 @@ type ReplayConfig struct {
 	// offline filtering and tests want. With Rate > 0 a goroutine publishes
 	// frames like a camera would, and a slow consumer skips frames.
 	Rate float64
+	// Lockstep (Rate 0 only) makes Latest, too, hand out the following frame
+	// on every call: the tick loop then steps every frame exactly once, in
+	// order, whatever its timing, so a run gives the numbers of `rssmd filter`
+	// on the same file. Frames are stamped on the sequence's own timeline
+	// (the file's stamp array, else Period apart) instead of with the clock.
+	Lockstep bool
+	// Period spaces the stamps of a lockstep replay without a stamp array:
+	// frame n is stamped start + n·Period, start being when the first frame
+	// was handed out (required > 0 with Lockstep).
+	Period time.Duration
 	// Loop restarts from frame 0 at the end instead of returning io.EOF.
 	// Seq keeps counting across loops, and the first frame of every loop is
 	// marked IsFirst: a new episode, not a jump in the middle of one.
@@ -32,11 +42,20 @@ type ReplayConfig struct {
 
 // Replay plays a recorded sequence as a Source of RGB24 frames, with each
 // frame's pre_action in Frame.PreAction. Frames are views into the loaded
-// sequence, so replay never copies or allocates per frame.
+// sequence, so replay never copies or allocates per frame. Frames the file
+// marks is_first are handed out as episode starts (IsFirst).
 type Replay struct {
 	conf  ReplayConfig
 	seq   *Sequence
 	start time.Time
+	// Lockstep: the timeline's origin, set when the first frame is handed
+	// out, and the span one loop adds to the file's stamps.
+	started  bool
+	loopSpan time.Duration
+	// done is closed once no frame is left to hand out (a non-looping
+	// replay's last frame was taken, or, with Rate > 0, published).
+	done     chan struct{}
+	doneOnce sync.Once
 
 	// Rate 0: state owned by the consumer.
 	pos  int
@@ -64,6 +83,12 @@ func NewReplay(conf ReplayConfig) (*Replay, error) {
 	if conf.Rate < 0 || conf.Rate > 1e6 {
 		return nil, fmt.Errorf("replay: Rate %v fps out of range [0, 1e6]", conf.Rate)
 	}
+	if conf.Lockstep && conf.Rate != 0 {
+		return nil, fmt.Errorf("replay: Lockstep with Rate %v fps: lockstep takes one frame per call, Rate must be 0", conf.Rate)
+	}
+	if conf.Lockstep && conf.Period <= 0 {
+		return nil, fmt.Errorf("replay: Lockstep needs Period > 0 (the stamp spacing), got %v", conf.Period)
+	}
 	seq := conf.Sequence
 	if seq == nil {
 		if conf.Path == "" {
@@ -77,7 +102,15 @@ func NewReplay(conf ReplayConfig) (*Replay, error) {
 	if conf.Now == nil {
 		conf.Now = time.Now
 	}
-	r := &Replay{conf: conf, seq: seq, start: conf.Now()}
+	r := &Replay{conf: conf, seq: seq, start: conf.Now(), done: make(chan struct{})}
+	if st := seq.Stamps; st != nil {
+		// A loop goes on where the last one ended, one mean frame interval later.
+		r.loopSpan = conf.Period
+		if seq.T > 1 {
+			d := st[seq.T-1].Sub(st[0])
+			r.loopSpan = d + d/time.Duration(seq.T-1)
+		}
+	}
 	if conf.Rate > 0 {
 		r.mb = NewMailbox()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -100,17 +133,33 @@ func (r *Replay) frameAt(n int) (Frame, bool) {
 	} else if n >= r.seq.T {
 		return Frame{}, false
 	}
-	now := r.conf.Now()
-	return Frame{
+	f := Frame{
 		Frame: frame.Frame{
 			Data: r.seq.Image(t), Format: frame.RGB24,
 			Width: r.seq.W, Height: r.seq.H, Stride: r.seq.W * 3,
 		},
 		Seq:       uint64(n),
-		Captured:  now,
-		Mono:      now.Sub(r.start),
 		PreAction: r.seq.PreAction(t),
-	}, true
+	}
+	if !r.conf.Lockstep {
+		now := r.conf.Now()
+		f.Captured, f.Mono = now, now.Sub(r.start)
+		return f, true
+	}
+	// Lockstep: the sequence's timeline, never the clock, so a stall of the
+	// consumer shows as frame age instead of moving the stamps.
+	if !r.started {
+		r.start, r.started = r.conf.Now(), true
+	}
+	if st := r.seq.Stamps; st != nil {
+		loops := time.Duration(n / r.seq.T)
+		f.Captured = st[t].Add(loops * r.loopSpan)
+		f.Mono = f.Captured.Sub(st[0])
+	} else {
+		f.Mono = time.Duration(n) * r.conf.Period
+		f.Captured = r.start.Add(f.Mono)
+	}
+	return f, true
 }
 
 func (r *Replay) play(ctx context.Context) {
@@ -123,6 +172,7 @@ func (r *Replay) play(ctx context.Context) {
 		if !ok {
 			r.ended.Store(true)
 			r.mb.Close()
+			r.finish()
 			return
 		}
 		r.mb.Publish(f)
@@ -154,18 +204,40 @@ func (r *Replay) Next(ctx context.Context) (Frame, error) {
 		}
 		return f, err
 	}
-	f, ok := r.frameAt(r.pos)
+	f, ok := r.take()
 	if !ok {
 		return Frame{}, io.EOF
+	}
+	return f, nil
+}
+
+// take hands out the following frame (Rate 0).
+func (r *Replay) take() (Frame, bool) {
+	f, ok := r.frameAt(r.pos)
+	if !ok {
+		r.finish()
+		return Frame{}, false
 	}
 	r.pos++
 	r.frames.Add(1)
 	r.markFirst(&f)
 	r.last, r.have = f, true
-	return f, nil
+	if !r.conf.Loop && r.pos == r.seq.T {
+		r.finish()
+	}
+	return f, true
 }
 
-// Latest returns the newest frame without blocking.
+func (r *Replay) finish() { r.doneOnce.Do(func() { close(r.done) }) }
+
+// Done is closed once the replay has nothing more to hand out: the last
+// frame of a non-looping sequence was taken (Rate 0) or published (Rate >
+// 0). A looping replay is never done.
+func (r *Replay) Done() <-chan struct{} { return r.done }
+
+// Latest returns the newest frame without blocking. In lockstep it hands out
+// the following frame on every call, and the last one again at the end of a
+// non-looping sequence.
 func (r *Replay) Latest() (Frame, bool) {
 	if r.mb != nil {
 		f, ok := r.mb.Take(false)
@@ -174,14 +246,19 @@ func (r *Replay) Latest() (Frame, bool) {
 		}
 		return f, ok
 	}
+	if r.conf.Lockstep && !r.closed.Load() {
+		if f, ok := r.take(); ok {
+			return f, true
+		}
+	}
 	return r.last, r.have
 }
 
-// markFirst sets f.IsFirst on the first frame handed out and on the first
-// one of each later loop. It works on what the consumer receives, so a wrap
-// is marked even when the loop's frame 0 itself was skipped (Rate > 0, a
-// consumer slower than the replay); the same frame handed out twice keeps
-// its flag.
+// markFirst sets f.IsFirst on the first frame handed out, on the first one
+// of each later loop and where the file's is_first starts an episode. It
+// works on what the consumer receives, so a start is marked even when its
+// frame itself was skipped (Rate > 0, a consumer slower than the replay);
+// the same frame handed out twice keeps its flag.
 func (r *Replay) markFirst(f *Frame) {
 	if r.marked && f.Seq == r.markedSeq {
 		f.IsFirst = r.markedFirst
@@ -189,6 +266,15 @@ func (r *Replay) markFirst(f *Frame) {
 	}
 	T := uint64(r.seq.T)
 	f.IsFirst = !r.marked || f.Seq/T != r.markedSeq/T
+	if !f.IsFirst && r.seq.IsFirst != nil {
+		// Same loop as the last frame handed out: any recorded start since then.
+		for s := r.markedSeq + 1; s <= f.Seq; s++ {
+			if r.seq.IsFirst[s%T] {
+				f.IsFirst = true
+				break
+			}
+		}
+	}
 	r.marked, r.markedSeq, r.markedFirst = true, f.Seq, f.IsFirst
 }
 

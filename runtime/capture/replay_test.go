@@ -302,6 +302,8 @@ func FuzzReadSequence(f *testing.F) {
 	u8 := make([]uint8, 2*64*64*3) // deflated by npzBytes: a small seed
 	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 64, 64, 3}), "pre_action": wrap([]float32{0, 0, 1, 1}, []int{2, 2})}))
 	f.Add(npzBytes(f, map[string]any{"image": wrap([]float32{1, 2, 3}, []int{1, 1, 1, 3})}))
+	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 64, 64, 3}), StampArray: wrap([]float64{1.7e9, 1.7e9 + 0.02}, []int{2})}))
+	f.Add(npzBytes(f, map[string]any{"image": wrap(u8, []int{2, 64, 64, 3}), StampArray: wrap([]int64{5, 3}, []int{2})}))
 	f.Add([]byte("PK\x03\x04"))
 	if b, err := os.ReadFile("testdata/fortran.npz"); err == nil {
 		f.Add(b)
@@ -311,7 +313,8 @@ func FuzzReadSequence(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(seq.Images) != seq.T*seq.H*seq.W*3 || len(seq.PreActions) != seq.T*seq.A {
+		if len(seq.Images) != seq.T*seq.H*seq.W*3 || len(seq.PreActions) != seq.T*seq.A ||
+			(seq.Stamps != nil && len(seq.Stamps) != seq.T) {
 			t.Fatalf("inconsistent sequence: T=%d H=%d W=%d A=%d, %d image bytes, %d actions",
 				seq.T, seq.H, seq.W, seq.A, len(seq.Images), len(seq.PreActions))
 		}

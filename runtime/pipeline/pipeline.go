@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,13 +305,18 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	if p.rec != nil {
 		sinks = append(sinks, p.rec)
 	}
+	maxFrameAge := conf.MaxFrameAge
+	if p.replay != nil && conf.ReplayRate == 0 && p.replay.Sequence().Stamps != nil {
+		// Frames stamped by their recording are as old as the recording: not stale.
+		maxFrameAge = math.MaxInt64
+	}
 	p.quality = &qualitySink{}
 	sinks = append(sinks, p.quality)
 	sinks = append(sinks, deps.Sinks...)
 	loop, err = tick.New(tick.Config{
 		Rate: conf.Rate, Model: stepper, Source: p.source, Actions: deps.Actions,
 		FrameActions: deps.Actions == nil, ActionPolicy: policy,
-		ActionMaxAge: conf.ActionMaxAge, MaxFrameAge: conf.MaxFrameAge,
+		ActionMaxAge: conf.ActionMaxAge, MaxFrameAge: maxFrameAge,
 		Crop: crop, Filter: filter, Monitor: mon, Sinks: sinks, Clock: deps.Clock,
 		Log: log.With("component", "tick"), RealtimePriority: conf.RealtimePriority,
 	})
@@ -378,11 +384,14 @@ func (p *Pipeline) openSource() error {
 	}
 	switch kind {
 	case "replay":
-		rate := p.conf.ReplayRate
-		if rate == 0 {
-			rate = p.conf.Rate
+		// Unset replay_rate is lockstep: one frame per tick, none skipped or repeated, so a
+		// run gives exactly what `rssmd filter` gives on the file. A rate plays the file
+		// like a camera, free of the tick.
+		rc := capture.ReplayConfig{Path: arg, Rate: p.conf.ReplayRate, Loop: p.conf.Loop}
+		if rc.Rate == 0 {
+			rc.Lockstep, rc.Period = true, time.Duration(float64(time.Second)/p.conf.Rate)
 		}
-		r, err := capture.NewReplay(capture.ReplayConfig{Path: arg, Rate: rate, Loop: p.conf.Loop})
+		r, err := capture.NewReplay(rc)
 		if err != nil {
 			return err
 		}
@@ -445,21 +454,24 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	q := p.quality
 	if p.replay != nil && !p.conf.Loop {
 		go func() {
-			// A finished replay ends the run a few periods later, after its last frame is used.
-			t := time.NewTicker(50 * time.Millisecond)
-			defer t.Stop()
-			for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.replay.Done():
+			}
+			// Lockstep: Done closes when the tick takes the last frame, and the loop finishes
+			// that tick before it sees the cancellation, so the last frame is stepped and
+			// nothing after it. At a replay rate the last frame was only published: give the
+			// loop a few periods to take it.
+			if p.conf.ReplayRate > 0 {
+				t := time.NewTimer(3 * p.loop.Period())
+				defer t.Stop()
 				select {
 				case <-ctx.Done():
-					return
 				case <-t.C:
-					if s := p.replay.Stats(); s.Frames == uint64(p.replay.Sequence().T) {
-						time.Sleep(3 * p.loop.Period())
-						cancel()
-						return
-					}
 				}
 			}
+			cancel()
 		}()
 	}
 	start := time.Now()

@@ -336,8 +336,9 @@ const (
 
 func (l *Loop) tick(start time.Time) {
 	l.stats.Ticks++
-	l.stats.Source = l.conf.Source.Stats()
 	f, ok := l.conf.Source.Latest()
+	// After Latest, so the counters include the frame this tick took (a replay's last).
+	l.stats.Source = l.conf.Source.Stats()
 	if !ok || (l.haveFrame && f.Seq == l.lastSeq) {
 		l.stats.NoFrame++
 		if l.haveFrame && !l.pendingReset && start.Sub(l.lastFrameAt) > l.conf.ResetAfter {
@@ -433,7 +434,10 @@ func (l *Loop) takeAction(now time.Time, frameAct []float32) ActionStatus {
 	in := l.conf.Actions
 	rejected := uint64(0)
 	if l.frameActs != nil && frameAct != nil {
-		if err := l.frameActs.Put(frameAct, l.res.Captured); err != nil {
+		// A frame's own pre-action arrives with the frame, now: how old the frame is is
+		// StaleFrame's business. Dated by the frame's stamp, a lockstep replay that fell
+		// behind its timeline (or one stamped by its recording) would step with zeros.
+		if err := l.frameActs.Put(frameAct, now); err != nil {
 			l.warn(warnAction, now, "action rejected", "err", err)
 		}
 		in = l.frameActs
