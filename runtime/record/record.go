@@ -73,6 +73,7 @@ type Writer struct {
 	errMu   sync.Mutex
 	err     error
 	closed  atomic.Bool
+	hdr     [8]byte // frame header scratch, the writer goroutine's
 }
 
 // Create creates the file, writes the magic and h, and starts the writer goroutine. h's
@@ -122,7 +123,7 @@ func Create(conf Config, h Header) (*Writer, error) {
 		_, err = w.bw.WriteString(Magic)
 	}
 	if err == nil {
-		err = writeFrame(w.bw, payload)
+		err = writeFrame(w.bw, w.hdr[:], payload)
 	}
 	if err != nil {
 		f.Close()
@@ -132,11 +133,13 @@ func Create(conf Config, h Header) (*Writer, error) {
 	return w, nil
 }
 
-func writeFrame(w io.Writer, payload []byte) error {
-	var hdr [8]byte
+// writeFrame writes payload framed with its length and CRC; hdr is 8 bytes of scratch that
+// outlives the call (a local array would escape through w.Write: one allocation a record).
+func writeFrame(w io.Writer, hdr []byte, payload []byte) error {
+	hdr = hdr[:8]
 	binary.LittleEndian.PutUint32(hdr[:4], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(payload, crcTable))
-	if _, err := w.Write(hdr[:]); err != nil {
+	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
 	_, err := w.Write(payload)
@@ -184,7 +187,7 @@ func (w *Writer) run() {
 		buf, err = rec.MarshalMsg(buf[:0])
 		w.free <- rec
 		if err == nil {
-			err = writeFrame(w.bw, buf)
+			err = writeFrame(w.bw, w.hdr[:], buf)
 		}
 		if err != nil {
 			w.setErr(err)
