@@ -63,8 +63,10 @@ type Runner struct {
 	feature []float32
 	mlpA    []float32
 	mlpB    []float32
-	decoded []float32 // HWC decoder mean
-	ebuf    []float32 // exponentials of the gates and SiLUs (armkernels.Exp, vectorised)
+	decoded []float32  // HWC decoder mean
+	ebuf    []float32  // exponentials of the gates and SiLUs (armkernels.Exp, vectorised)
+	pre     *colLinear // pre_memory, column-major: a one-hot stoch is a gather (discrete.go)
+	klbuf   []float32  // discrete models: discreteKL's exponentials and group maxima
 }
 
 var _ model.Stepper = (*Runner)(nil)
@@ -136,6 +138,10 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.feature = make([]float32, a.FeatureDim())
 	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
 	r.ebuf = make([]float32, max(3*a.Deter, a.Hidden))
+	r.pre = newColLinear(&m.preMem)
+	if a.Discrete {
+		r.klbuf = make([]float32, 2*a.Stoch+2*a.Groups)
+	}
 	r.decoded = make([]float32, model.ImageValues)
 	inv, zero := 1/imageScale(a), imageZero(a)
 	for p := range r.lut {

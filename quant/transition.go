@@ -17,7 +17,7 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	copy(r.preIn, s.Stoch)
 	copy(r.preIn[a.Stoch:], action)
 	x := r.gruIn[:a.Hidden]
-	m.preMem.Forward(x, r.preIn)
+	r.pre.forward(x, r.preIn) // = m.preMem.Forward, bit for bit (discrete.go)
 	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
 	siluExp(r.k, x, r.ebuf)
 	copy(r.gruIn[a.Hidden:], s.Deter)
@@ -99,7 +99,7 @@ func (r *Runner) PosteriorStep(s *model.State, action []float32, image []uint8, 
 	post := r.runMLP1(&r.m.post, r.postIn)
 	if a.Discrete {
 		copy(out.PosteriorLogits, post)
-		out.KL = model.DiscreteKL(out.PosteriorLogits, out.PriorLogits, a.Groups, a.Classes)
+		out.KL = discreteKL(r.k, out.PosteriorLogits, out.PriorLogits, a.Groups, a.Classes, r.klbuf)
 		model.SampleDiscrete(s.Stoch, out.PosteriorLogits, a.Groups, a.Classes, noise)
 		return nil
 	}
