@@ -90,10 +90,15 @@ func (s *wallSource) Stats() capture.Stats { return capture.Stats{Connected: tru
 
 // TestIntegrationLatency measures end-to-end latency on loopback: from a frame's capture
 // stamp (the wall clock when the loop takes it) through the posterior step and the node to a
-// rospy subscriber's callback, for a few hundred messages at 50 Hz, and reports the median
-// and p99.
+// rospy subscriber's callback, for a few hundred messages at 50 Hz, and reports the median,
+// p90 and p99 (README's performance table quotes them from this log).
 //
-//	go test ./nodes/ros -run IntegrationLatency -v
+//	go test ./nodes/ros -run 'TestIntegrationLatency$' -v
+//
+// The bounds hold on a loaded 2-core CI machine (measured there under load ~6: latent median
+// 1.8 ms, p99 7 ms; predicted_image median 3 ms, p99 53 ms) and still fail a node that
+// publishes a tick's outputs a tick late: median under half the 20 ms period, p90 under one
+// period, p99 under ten.
 func TestIntegrationLatency(t *testing.T) {
 	needROS(t)
 	m := startMaster(t)
@@ -136,13 +141,16 @@ func TestIntegrationLatency(t *testing.T) {
 			lat[i] = num(v) + offset
 		}
 		slices.Sort(lat)
-		med, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-		t.Logf("%s: capture stamp → rospy callback over %d messages: median %.0f µs, p99 %.0f µs, max %.0f µs",
-			topic, count, med, p99, lat[len(lat)-1])
-		// Loose bounds: the stamp is earlier than the receipt, and a loopback hop takes well
-		// under a second on any machine.
-		if lat[0] <= 0 || med > 1e6 {
-			t.Errorf("%s: latencies %v .. %v µs", topic, lat[0], lat[len(lat)-1])
+		med, p90, p99 := lat[len(lat)/2], lat[len(lat)*90/100], lat[len(lat)*99/100]
+		t.Logf("%s: capture stamp → rospy callback over %d messages: median %.0f µs, p90 %.0f µs, p99 %.0f µs, max %.0f µs",
+			topic, count, med, p90, p99, lat[len(lat)-1])
+		const period = 20e3 // µs
+		if lat[0] <= 0 {
+			t.Errorf("%s: latency %.0f µs: received before its frame was captured", topic, lat[0])
+		}
+		if med > period/2 || p90 > period || p99 > 10*period {
+			t.Errorf("%s: median %.0f µs (bound %.0f), p90 %.0f µs (bound %.0f), p99 %.0f µs (bound %.0f)",
+				topic, med, period/2, p90, period, p99, 10*period)
 		}
 	}
 }
