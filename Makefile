@@ -62,7 +62,7 @@ generate: ## regenerate the armkernels block kernels (asm + Go dispatch) from ar
 check-generate: ## fail if the committed armkernels generated code differs from what _asm/gen.go writes
 	sh armkernels/_asm/check-generate.sh
 
-test-arm64: ## armkernels under qemu-user for plain NEON, SDOT and I8MM CPUs (fails if the wrong kernel is picked)
+test-arm64: ## armkernels (GEMMs + NEON helpers) under qemu-user for cortex-a57, cortex-a76 and max (fails if the wrong kernel is picked)
 	sh armkernels/test-arm64.sh
 
 test-v4l2: ## real V4L2 capture from the vivid driver in a qemu-booted Debian kernel
