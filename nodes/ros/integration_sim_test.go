@@ -2,14 +2,20 @@ package ros
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bluenviron/goroslib/v2"
+
+	"github.com/rssmd/rssmd/nodes/ros/rssmd_msgs"
 )
 
 // TestIntegrationParams: values set with rosparam before the node starts are read, and the
@@ -86,16 +92,53 @@ func TestIntegrationSimTimeBag(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rec := m.client(ctx, "rosbag", "record", "-O", out, "/rssmd/latent", "/rssmd/quality", "/rssmd/predicted_image", "/diagnostics")
+	topics := []string{"/rssmd/latent", "/rssmd/quality", "/rssmd/predicted_image", "/diagnostics"}
+	rec := m.client(ctx, "rosbag", append([]string{"record", "-O", out, "__name:=recorder"}, topics...)...)
 	if err := rec.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // the recorder subscribes before the bag plays
+	// A probe beside the recorder counts what the node's ~latent delivers.
+	probe := probeNode(t, m)
+	var received atomic.Uint64
+	sub, err := goroslib.NewSubscriber(goroslib.SubscriberConf{Node: probe, Topic: "/rssmd/latent",
+		Callback: func(*rssmd_msgs.LatentState) { received.Add(1) }, QueueSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	// The bag plays once the recorder is connected to every output topic (and the probe to
+	// ~latent), as the node sees its subscribers: nothing published is missed.
+	want := map[string][]string{"/recorder": topics, "/rssmd_probe": {"/rssmd/latent"}}
+	waitFor(t, 30*time.Second, "the recorder and the probe connected to the node's outputs", func() (bool, string) {
+		conns, err := probe.NodeGetConns("/rssmd")
+		if err != nil {
+			return false, err.Error()
+		}
+		have := map[string]bool{}
+		for _, c := range conns {
+			if c.Direction == 'o' && c.Connected {
+				have[c.To+" "+c.Topic] = true
+			}
+		}
+		for who, ts := range want {
+			for _, topic := range ts {
+				if !have[who+" "+topic] {
+					return false, fmt.Sprintf("no connection %s → %s among %v", topic, who, have)
+				}
+			}
+		}
+		return true, ""
+	})
 	if o, err := m.run(60*time.Second, "rosbag", "play", "--clock", "-q", in); err != nil {
 		t.Fatalf("rosbag play: %v\n%s", err, o)
 	}
-	time.Sleep(1500 * time.Millisecond) // last outputs reach the recorder (diagnostics ~1 s)
-	rec.Process.Signal(syscall.SIGINT)  // SIGINT: rosbag closes the bag properly
+	// With the bag's clock stopped the loop stops ticking; stop recording once everything the
+	// node published has been delivered (to the probe, and so, on loopback, to the recorder).
+	waitFor(t, 30*time.Second, "every published ~latent delivered", func() (bool, string) {
+		p, got := r.node.Stats().Published, received.Load()
+		return p > 0 && got == p, fmt.Sprintf("node published %d ticks, probe received %d", p, got)
+	})
+	rec.Process.Signal(syscall.SIGINT) // SIGINT: rosbag closes the bag properly
 	done := make(chan error, 1)
 	go func() { done <- rec.Wait() }()
 	select {
@@ -146,3 +189,29 @@ func TestIntegrationSimTimeBag(t *testing.T) {
 }
 
 func ci() bool { return os.Getenv("CI") != "" }
+
+// waitFor polls cond every 20 ms until it holds; after timeout it fails with what, and the
+// last thing cond said.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	var last string
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		var ok bool
+		if ok, last = cond(); ok {
+			return
+		}
+	}
+	t.Fatalf("waited %v for %s: %s", timeout, what, last)
+}
+
+// probeNode is a plain goroslib node (/rssmd_probe) for a test to subscribe and ask the graph.
+func probeNode(t *testing.T, m *master) *goroslib.Node {
+	t.Helper()
+	n, err := goroslib.NewNode(goroslib.NodeConf{Name: "rssmd_probe", MasterAddress: fmt.Sprintf("127.0.0.1:%d", m.port),
+		Host: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
