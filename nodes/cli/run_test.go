@@ -75,16 +75,31 @@ func TestRunReplayServesMetrics(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
-	m := regexp.MustCompile(`ticks (\d+) in [^:]+: (\d+) steps.*\((\d+) periods skipped\)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`ticks (\d+) in ([^:]+): (\d+) steps, (\d+) without a new frame.*\((\d+) periods skipped\)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no summary in output:\n%s", out.String())
 	}
 	ticks, _ := strconv.Atoi(m[1])
-	steps, _ := strconv.Atoi(m[2])
-	skipped, _ := strconv.Atoi(m[3])
-	// 2 s at 50 Hz is 100 periods, each ticked or skipped after an overrun (slow machine).
-	if p := ticks + skipped; p < 80 || p > 102 || steps < 5 {
-		t.Fatalf("ticks %d skipped %d steps %d\n%s", ticks, skipped, steps, out.String())
+	wall, err := time.ParseDuration(m[2])
+	if err != nil {
+		t.Fatalf("summary wall time %q: %v", m[2], err)
+	}
+	steps, _ := strconv.Atoi(m[3])
+	noFrame, _ := strconv.Atoi(m[4])
+	skipped, _ := strconv.Atoi(m[5])
+	// Every 20 ms period from the start to the 2 s deadline was ticked or counted as skipped
+	// after an overrun, however slow the machine: the loop sleeps only until the next
+	// boundary, so when the deadline cancels it that boundary is past the deadline (less the
+	// few ms between the deadline's start and the loop's). Periods after it are those the
+	// last tick's overrun spanned, inside the run's wall time (which ends after that tick).
+	const period = 20 * time.Millisecond
+	lo, hi := int((2*time.Second-100*time.Millisecond)/period), int(wall/period)+1
+	if p := ticks + skipped; p < lo || p > hi {
+		t.Errorf("%d ticks + %d skipped = %d periods in %v, want %d..%d\n%s", ticks, skipped, p, wall, lo, hi, out.String())
+	}
+	// A looping lockstep replay has a new frame for every tick.
+	if steps != ticks || noFrame != 0 {
+		t.Errorf("%d steps and %d ticks without a frame in %d ticks: lockstep replay steps every tick\n%s", steps, noFrame, ticks, out.String())
 	}
 	if !strings.Contains(out.String(), "p99") || !strings.Contains(out.String(), "mean MSE") {
 		t.Fatalf("summary lacks latency or prediction quality:\n%s", out.String())
