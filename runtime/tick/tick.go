@@ -378,6 +378,8 @@ func (l *Loop) tick(start time.Time) {
 		l.stats.Resets++
 	}
 	l.pendingReset = false
+	// No noise: the posterior mean (mode), the deterministic path of `rssmd filter`, so a
+	// lockstep replay reproduces it bit for bit.
 	if err := l.conf.Model.PosteriorStep(&l.state, l.act, l.img, isFirst, l.out, nil); err != nil {
 		l.stats.StepErrors++
 		l.warn(warnStep, start, "model step failed", "seq", f.Seq, "err", err)
