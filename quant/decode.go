@@ -150,21 +150,7 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 		return
 	}
 	f := r.fbuf[:P*C]
-	for i, v := range io {
-		j := i % C
-		f[i] = float32(float32(v)*mul[j]) + bias[j]
-	}
-	if sp.InstNorm {
-		instanceNormHWC(f, P, C, nil, nil, r.stats)
-	}
-	model.Activate(f, sp.Act)
-	for i := 0; i < P; i++ {
-		row := o[i*st : (i+1)*st]
-		for j := 0; j < C; j++ {
-			row[j] = q8z(f[i*C+j], inv, d.outZero)
-		}
-		clear(row[C:])
-	}
+	normAct(r.k, f, io, P, C, mul, bias, nil, nil, sp.InstNorm, sp.Act, &r.norm, &quantOut{dst: o, stride: st, inv: inv, zero: d.outZero})
 }
 
 // phaseGemm runs a phase-split transposed conv (phaseSplit) and returns its int32 GEMM

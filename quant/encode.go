@@ -6,7 +6,6 @@ package quant
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/rssmd/rssmd/armkernels"
 	"github.com/rssmd/rssmd/model"
@@ -189,28 +188,15 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 		return
 	}
 	f := r.fbuf[:P*C]
-	for i := 0; i < P; i++ {
-		a := acc[i*C : (i+1)*C]
-		d := f[i*C : (i+1)*C]
-		for j, v := range a {
-			d[j] = float32(float32(v)*mul[j]) + bias[j]
-		}
-	}
-	if sp.InstNorm {
-		instanceNormHWC(f, P, C, c.g, c.b, r.stats)
-	}
-	model.Activate(f, sp.Act)
-	if last {
-		for i := 0; i < P; i++ {
-			for j := 0; j < C; j++ {
-				emb[j*P+i] = f[i*C+j]
-			}
-		}
+	if !last {
+		normAct(r.k, f, acc, P, C, mul, bias, c.g, c.b, sp.InstNorm, sp.Act, &r.norm, &quantOut{dst: out[:P*C], stride: C, inv: c.outInv, zero: c.outZero})
 		return
 	}
-	o := out[:P*C]
-	for i, v := range f {
-		o[i] = q8z(v, c.outInv, c.outZero)
+	normAct(r.k, f, acc, P, C, mul, bias, c.g, c.b, sp.InstNorm, sp.Act, &r.norm, nil)
+	for i := 0; i < P; i++ {
+		for j := 0; j < C; j++ {
+			emb[j*P+i] = f[i*C+j]
+		}
 	}
 }
 
@@ -219,39 +205,4 @@ func (r *Runner) convEpilogue(c *qconv, out []int8, acc []int32, emb []float32, 
 // vectorised where the CPU allows; foldRequant keeps the values in its range).
 func reluRequant(k *armkernels.Kernels, out []int8, c int, acc []int32, mulq, biasq []float32, zero int32) {
 	k.ReluRequant(out, c, acc[:len(out)], mulq, biasq, zero)
-}
-
-// instanceNormHWC normalises each of c channels of an HWC plane of n pixels (biased
-// variance, eps 1e-5, statistics in float64 as model.InstanceNorm); g, b nil = no affine.
-func instanceNormHWC(x []float32, n, c int, g, b []float32, stats []float64) {
-	mean, vr := stats[:c], stats[c:2*c]
-	clear(mean)
-	clear(vr)
-	for i := 0; i < n; i++ {
-		for j, v := range x[i*c : (i+1)*c] {
-			mean[j] += float64(v)
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	for i := 0; i < n; i++ {
-		for j, v := range x[i*c : (i+1)*c] {
-			d := float64(v) - mean[j]
-			vr[j] += d * d
-		}
-	}
-	for j := range vr {
-		vr[j] = 1 / math.Sqrt(vr[j]/float64(n)+1e-5) // now the inverse std
-	}
-	for i := 0; i < n; i++ {
-		row := x[i*c : (i+1)*c]
-		for j, v := range row {
-			y := float32((float64(v) - mean[j]) * vr[j])
-			if g != nil {
-				y = y*g[j] + b[j]
-			}
-			row[j] = y
-		}
-	}
 }

@@ -51,7 +51,6 @@ type Runner struct {
 	acc     []int32
 	iout    []int32 // transposed-conv scatter target
 	fbuf    []float32
-	stats   []float64
 
 	emb     []float32
 	preIn   []float32
@@ -63,10 +62,11 @@ type Runner struct {
 	feature []float32
 	mlpA    []float32
 	mlpB    []float32
-	decoded []float32  // HWC decoder mean
-	ebuf    []float32  // exponentials of the gates and SiLUs (armkernels.Exp, vectorised)
-	pre     *colLinear // pre_memory, column-major: a one-hot stoch is a gather (discrete.go)
-	klbuf   []float32  // discrete models: discreteKL's exponentials and group maxima
+	decoded []float32   // HWC decoder mean
+	ebuf    []float32   // exponentials of the gates and SiLUs (armkernels.Exp, vectorised)
+	pre     *colLinear  // pre_memory, column-major: a one-hot stoch is a gather (discrete.go)
+	klbuf   []float32   // discrete models: discreteKL's exponentials and group maxima
+	norm    normScratch // normAct's per-channel statistics (normact.go)
 }
 
 var _ model.Stepper = (*Runner)(nil)
@@ -127,7 +127,6 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.acc = make([]int32, maxAcc)
 	r.iout = make([]int32, maxI)
 	r.fbuf = make([]float32, maxF)
-	r.stats = make([]float64, 2*maxC)
 	r.emb = make([]float32, a.EmbDim)
 	r.preIn = make([]float32, a.Stoch+a.ActionDim)
 	r.gruIn = make([]float32, a.Hidden+a.Deter)
@@ -139,6 +138,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
 	r.ebuf = make([]float32, max(3*a.Deter, a.Hidden))
 	r.pre = newColLinear(&m.preMem)
+	r.norm = newNormScratch(maxC)
 	if a.Discrete {
 		r.klbuf = make([]float32, 2*a.Stoch+2*a.Groups)
 	}
