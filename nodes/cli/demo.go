@@ -211,6 +211,9 @@ type detector struct {
 	first    time.Time
 	last     time.Time
 	duration time.Duration
+	// runStart is the loop clock when the run began: --duration counts from it, so a slow
+	// first step (a loaded machine) does not lengthen the run.
+	runStart time.Time
 
 	n, nd                uint64
 	psnr, mse, psnrD, kl float64
@@ -254,7 +257,11 @@ func (d *detector) OnTick(r *tick.Result) {
 		}
 	}
 	d.prev = q.Anomaly
-	if d.duration > 0 && r.Start.Sub(d.first) >= d.duration && d.stop != nil {
+	from := d.runStart
+	if from.IsZero() {
+		from = d.first
+	}
+	if d.duration > 0 && r.Start.Sub(from) >= d.duration && d.stop != nil {
 		d.stop()
 	}
 }
@@ -371,6 +378,7 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer) (*demoResult, er
 	if o.OnReady != nil {
 		o.OnReady(url)
 	}
+	det.runStart = clock.Now()
 	s, err := p.Run(ctx)
 	res.Wall = s.Wall
 	res.Summary = s.Summary
