@@ -40,9 +40,14 @@
 //   - LayerNorm / InstanceNorm statistics, SiLU, the GRU gates and the carried state h, the std
 //     transform 2σ(ρ/2)+min_std, KL and likelihood sums: elementwise work of a few thousand
 //     values per step, where int8 would add error for no measurable speed. The exponentials
-//     run through armkernels.Exp (vectorised, relative error < 3e-7).
-//   - pre_memory ((S+A)×M, 18 kMACs): kept float (~5 µs); it is off the int8 budget's critical
-//     part.
+//     run through armkernels.Exp (vectorised, relative error < 3e-7). The dreamer_resnet
+//     InstanceNorm takes its statistics from exact int64 sums of the int32 accumulators and
+//     folds norm, affine and dequantisation into one multiply-add, fused with SiLU and the
+//     requantisation (normact.go).
+//   - pre_memory ((S+A)×M, 18 kMACs for the walker): kept float, stored column-major so that
+//     only the non-zero [stoch, action] columns are visited: a one-hot 32×32 stoch is a gather
+//     of 32 columns, not a 1030-wide pass (discrete.go; bit-identical to the dense layer). The
+//     categorical KL exponentiates both heads' 1024 logits in one vectorised pass.
 //   - The non-image heads (is_terminal, reward): float, only used by Evaluate.
 //
 // # Measured (shared walker model, calibrated on seq-00 and seq-01, max ranges)
