@@ -42,7 +42,7 @@ func TestPageLayoutRules(t *testing.T) {
 	page := string(indexHTML)
 	for _, want := range []string{
 		"#reward-plot[hidden] + .plot { grid-column: 1 / -1; }", // no empty grid cell without the reward plot
-		"frame taken → result", "filter step", // the latency plot's two series named
+		"frame taken → result", "filter step",                   // the latency plot's two series named
 		`id="why"`,
 	} {
 		if !strings.Contains(page, want) {
