@@ -43,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rssmd := fs.String("rssmd", "bin/rssmd", "rssmd binary")
 	node := fs.String("node", "node", "node binary (NODE_PATH must reach onnxruntime-node)")
 	script := fs.String("script", "tools/peers/ort_bench.js", "the ONNX Runtime timing script")
+	avx2 := fs.Bool("avx2", true, "also time rssmd with AVX-512 switched off (GODEBUG=cpu.avx512f=off: the AVX2 kernels)")
 	budget := fs.Float64("macs-budget", 1e10, "calls per measurement = budget / filter MACs, clamped to [50, 300]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,6 +93,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 			if err := parseJSON(out, &b); err != nil {
 				return fmt.Errorf("%s: rssmd bench output: %w", vr.Name, err)
 			}
+			if *avx2 {
+				out, err := commandEnv(ctx, []string{"GODEBUG=cpu.avx512f=off"}, *rssmd, "bench", "--model", filepath.Join(*dir, vr.Name, "int8.rssm"), "--json", "--steps", fmt.Sprint(steps))
+				if err != nil {
+					return fmt.Errorf("%s: rssmd bench (AVX2): %w", vr.Name, err)
+				}
+				var b2 rssmdBench
+				if err := parseJSON(out, &b2); err != nil {
+					return fmt.Errorf("%s: rssmd bench (AVX2) output: %w", vr.Name, err)
+				}
+				vr.addAVX2(b2)
+			}
 			fmt.Fprintf(stderr, "round %d/%d %s: ONNX Runtime (%d calls per graph)\n", r+1, *rounds, vr.Name, steps)
 			out, err = command(ctx, *node, *script, "--dir", filepath.Join(*dir, vr.Name, "onnx"), "--n", fmt.Sprint(steps))
 			if err != nil {
@@ -113,10 +125,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // command runs name with args and returns its stdout; stderr is quoted in the error.
 func command(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return commandEnv(ctx, nil, name, args...)
+}
+
+// commandEnv is command with extra environment variables.
+func commandEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(lastLines(errb.String(), 5)))

@@ -51,6 +51,8 @@ type ortErr struct {
 const (
 	mFilter          = "rssmd filter"
 	mDecode          = "rssmd decode"
+	mFilterAVX2      = "rssmd filter avx2"
+	mDecodeAVX2      = "rssmd decode avx2"
 	mORTFilterFP32   = "ort filter fp32"
 	mORTFilterInt8   = "ort filter int8"
 	mORTFilterInt8L  = "ort filter int8lin"
@@ -64,6 +66,7 @@ const (
 type variantResult struct {
 	Name                   string
 	Kernel, CPU            string
+	AVX2Kernel             string // the kernel rssmd chose with AVX-512 off ("" if not timed)
 	ORTVersion             string
 	FilterMACs, DecodeMACs int64
 	Allocs                 float64
@@ -92,6 +95,20 @@ func (v *variantResult) add(b rssmdBench, o ortBench) {
 	put(mORTDecodeFP32, o.DecodeFP32)
 	put(mORTDecodeInt8, o.DecodeInt8)
 	put(mORTDecodeInt8L, o.DecodeInt8Lin)
+}
+
+// addAVX2 records a round of rssmd with AVX-512 switched off.
+func (v *variantResult) addAVX2(b rssmdBench) {
+	if v.runs == nil {
+		v.runs = map[string][]float64{}
+	}
+	v.AVX2Kernel = b.Kernel
+	if b.FilterInt8.Median > 0 {
+		v.runs[mFilterAVX2] = append(v.runs[mFilterAVX2], b.FilterInt8.Median)
+	}
+	if b.DecodeInt8 != nil && b.DecodeInt8.Median > 0 {
+		v.runs[mDecodeAVX2] = append(v.runs[mDecodeAVX2], b.DecodeInt8.Median)
+	}
 }
 
 // stat is a metric over rounds: the best per-round median and the median of them; NaN if absent.
@@ -140,8 +157,8 @@ func writeTable(w io.Writer, env tableEnv, res []*variantResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CPU %s, rssmd kernel %s, %s, ONNX Runtime %s (onnxruntime-node, 1 intra-op thread); best of %d interleaved rounds (median of the rounds in brackets), µs; load %s at the start, %s at the end\n\n",
 		orUnknown(env.CPU), orUnknown(env.Kernel), env.Go, orUnknown(env.ORT), env.Rounds, env.Load[0], env.Load[1])
-	b.WriteString("| variant | MACs filter / decode | rssmd int8 filter | GMAC/s | rssmd int8 decode | ORT fp32 filter | ORT int8 filter | ORT fp32 decode | ORT int8 decode | filter: ORT fp32 / rssmd, ORT int8 / rssmd | decode: same |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| variant | MACs filter / decode | rssmd int8 filter | GMAC/s | rssmd int8 decode | ORT fp32 filter | ORT int8 filter | ORT fp32 decode | ORT int8 decode | filter: ORT fp32 / rssmd, ORT int8 / rssmd | decode: same | rssmd without AVX-512: filter / decode |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var notes []string
 	for _, v := range res {
 		if len(v.runs) == 0 {
@@ -163,11 +180,13 @@ func writeTable(w io.Writer, env tableEnv, res []*variantResult) error {
 			}
 			return s
 		}
-		fmt.Fprintf(&b, "| %s | %.1f M / %.1f M | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s |\n",
+		fa, fam := v.stat(mFilterAVX2)
+		da, dam := v.stat(mDecodeAVX2)
+		fmt.Fprintf(&b, "| %s | %.1f M / %.1f M | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s | %s / %s |\n",
 			v.Name, float64(v.FilterMACs)/1e6, float64(v.DecodeMACs)/1e6,
 			cell(f, fm), gmacs, cell(d, dm), cell(of, ofm), mark(cell(oq, oqm), qlin),
 			cell(od, odm), mark(cell(oqd, oqdm), qdlin),
-			ratio(of, f), ratio(oq, f), ratio(od, d), ratio(oqd, d))
+			ratio(of, f), ratio(oq, f), ratio(od, d), ratio(oqd, d), cell(fa, fam), cell(da, dam))
 		fe, de := v.ort.FilterInt8Err, v.ort.DecodeInt8Err
 		if qlin {
 			fe = v.ort.FilterInt8LinErr
@@ -175,8 +194,12 @@ func writeTable(w io.Writer, env tableEnv, res []*variantResult) error {
 		if qdlin {
 			de = v.ort.DecodeInt8LinErr
 		}
-		notes = append(notes, fmt.Sprintf("%s: rssmd %g allocs/step; ORT int8 vs its fp32: posterior cosine %.6f, decoded image max |Δ| %.4f",
-			v.Name, v.Allocs, fe.PosteriorCosine, de.ImageMaxAbs))
+		avx := ""
+		if v.AVX2Kernel != "" {
+			avx = " (kernel " + v.AVX2Kernel + " without AVX-512)"
+		}
+		notes = append(notes, fmt.Sprintf("%s: rssmd %g allocs/step%s; ORT int8 vs its fp32: posterior cosine %.6f, decoded image max |Δ| %.4f",
+			v.Name, v.Allocs, avx, fe.PosteriorCosine, de.ImageMaxAbs))
 	}
 	b.WriteString("\n" + ortLinearsMarker[1:] + ": ONNX Runtime's int8 graph with only the Linears quantised was the faster one (its ConvInteger is slower than its float Conv).\n")
 	for _, n := range notes {
