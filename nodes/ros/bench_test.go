@@ -95,10 +95,11 @@ func (s *wallSource) Stats() capture.Stats { return capture.Stats{Connected: tru
 //
 //	go test ./nodes/ros -run 'TestIntegrationLatency$' -v
 //
-// The bounds hold on a loaded 2-core CI machine (measured there under load ~6: latent median
-// 1.8 ms, p99 7 ms; predicted_image median 3 ms, p99 53 ms) and still fail a node that
-// publishes a tick's outputs a tick late: median under half the 20 ms period, p90 under one
-// period, p99 under ten.
+// The bounds hold on a loaded 2-core CI machine (measured under load ~6: latent median 1.8 ms,
+// p99 7 ms; predicted_image median 3 ms, p99 53 ms; under load 9 predicted_image p90 25 ms and
+// p99 1.1 s, the tail being the scheduler) and still fail a node that publishes a tick's
+// outputs a tick late: median under half the 20 ms period; p90 under five periods and p99
+// under a hundred only catch a stalled node.
 func TestIntegrationLatency(t *testing.T) {
 	needROS(t)
 	m := startMaster(t)
@@ -148,9 +149,9 @@ func TestIntegrationLatency(t *testing.T) {
 		if lat[0] <= 0 {
 			t.Errorf("%s: latency %.0f µs: received before its frame was captured", topic, lat[0])
 		}
-		if med > period/2 || p90 > period || p99 > 10*period {
+		if med > period/2 || p90 > 5*period || p99 > 100*period {
 			t.Errorf("%s: median %.0f µs (bound %.0f), p90 %.0f µs (bound %.0f), p99 %.0f µs (bound %.0f)",
-				topic, med, period/2, p90, period, p99, 10*period)
+				topic, med, period/2, p90, 5*period, p99, 100*period)
 		}
 	}
 }

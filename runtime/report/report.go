@@ -191,13 +191,6 @@ func Render(w io.Writer, d *Data, o Options) error {
 	return nil
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // pickColumns spreads n columns over the steps that have frames.
 func pickColumns(d *Data, T, n int) []int {
 	n = min(n, T)
