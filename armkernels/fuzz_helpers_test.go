@@ -82,6 +82,21 @@ func checkHelpers(t *testing.T, n8, c8 uint8, zero8 int8, data []byte) {
 				}
 			}
 		}
+		// MulAdd over n values of w (one more than a uses) and a guard value after a.
+		ma, mr := make([]float32, n+1), make([]float32, n+1)
+		mw := make([]float32, n+1)
+		for i := range ma {
+			ma[i] = math.Float32frombits(word(i + 5))
+			mw[i] = math.Float32frombits(word(i + 9))
+		}
+		copy(mr, ma)
+		k.MulAdd(ma[:n], mw, inv)
+		mulAddGo(mr[:n], mw[:n], inv)
+		for i := range ma {
+			if math.Float32bits(ma[i]) != math.Float32bits(mr[i]) {
+				t.Fatalf("%s: MulAdd [%d] of %d (w %v, v %v) gives %v, Go %v", k.Helpers, i, n, mw[i], inv, ma[i], mr[i])
+			}
+		}
 		d, dr := make([]int32, len(acc)+3), make([]int32, len(acc)+3)
 		for i := range d {
 			d[i] = int32(word(i + 11))

@@ -107,3 +107,20 @@ func expBlocks(h helperLevel, dst, src []float32) int {
 	}
 	return n
 }
+
+// mulAddNEON is MulAdd on n values, n a positive multiple of 4, with FMLA because Go fuses
+// the loop's multiply-add on arm64 (FMADDS: one rounding per element; v is the first
+// multiplicand there and here, which decides which NaN payload wins):
+//
+//	for j := 0; j < n; j++ { a[j] += w[j] * v }
+//
+//go:noescape
+func mulAddNEON(a, w *float32, n int, v float32)
+
+func mulAddBlocks(h helperLevel, a, w []float32, v float32) int {
+	n := neonPrefix(h, len(a))
+	if n > 0 {
+		mulAddNEON(&a[0], &w[0], n, v)
+	}
+	return n
+}

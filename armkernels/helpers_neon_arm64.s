@@ -4,8 +4,8 @@
 // elementwise helpers. Go's assembler lacks most vector float and narrowing mnemonics, so
 // those are WORDs with the GNU mnemonic beside them; the differential tests in
 // requant_test.go, exp_test.go and ties_test.go cover every line. Every float operation is
-// the Go reference's, in its order, one rounding each (no fused multiply-add), so the
-// results are bit-identical.
+// the Go reference's, in its order, one rounding each (no fused multiply-add, except where
+// Go itself fuses on arm64: MulAdd's FMLA, LayerNorm's FMLA), so the results are bit-identical.
 
 // func quantizeNEON(dst *int8, src *float32, n int, invScale float32)
 // n a positive multiple of 4. FCVTNS rounds half to even like the Go magic-number
@@ -266,4 +266,38 @@ e4:
 	SUB $4, R2, R2
 	B e4
 edone:
+	RET
+
+// func mulAddNEON(a, w *float32, n int, v float32)
+TEXT ·mulAddNEON(SB), NOSPLIT, $0-28
+	MOVD  a+0(FP), R0
+	MOVD  w+8(FP), R1
+	MOVD  n+16(FP), R2
+	FMOVS v+24(FP), F31
+	WORD  $0x4e0407ff  // dup v31.4s, v31.s[0]
+	MOVD  R0, R3       // store pointer, trailing the load pointer
+
+muladd16:
+	CMP  $16, R2
+	BLT  muladd4
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24cfe0 // fmla v0.4s, v31.4s, v4.4s
+	WORD $0x4e25cfe1 // fmla v1.4s, v31.4s, v5.4s
+	WORD $0x4e26cfe2 // fmla v2.4s, v31.4s, v6.4s
+	WORD $0x4e27cfe3 // fmla v3.4s, v31.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R3)
+	SUB  $16, R2
+	B    muladd16
+
+muladd4:
+	CBZ  R2, muladddone
+	VLD1.P 16(R0), [V0.S4]
+	VLD1.P 16(R1), [V4.S4]
+	WORD $0x4e24cfe0 // fmla v0.4s, v31.4s, v4.4s
+	VST1.P [V0.S4], 16(R3)
+	SUB  $4, R2
+	B    muladd4
+
+muladddone:
 	RET

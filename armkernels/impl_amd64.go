@@ -178,3 +178,7 @@ func expBlocks(h helperLevel, dst, src []float32) int {
 func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale float32, zero int32) int {
 	return 0
 }
+
+// mulAddBlocks: MulAdd stays in Go on amd64, where Go does not fuse its multiply-add (an
+// AVX2 version would be VMULPS then VADDPS); nothing on amd64 is counted against it.
+func mulAddBlocks(h helperLevel, a, w []float32, v float32) int { return 0 }

@@ -25,3 +25,6 @@ func expBlocks(h helperLevel, dst, src []float32) int { return 0 }
 func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale float32, zero int32) int {
 	return 0
 }
+
+// mulAddBlocks: no asm on this arch; MulAdd runs in Go.
+func mulAddBlocks(h helperLevel, a, w []float32, v float32) int { return 0 }

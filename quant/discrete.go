@@ -26,11 +26,12 @@ type colLinear struct {
 	in, out int
 	wt      []float32 // [in][out]
 	b       []float32
-	acc     []float32 // [4][out] partial sums
+	acc     []float32           // [4][out] partial sums
+	k       *armkernels.Kernels // runs the column updates; the Runner sets its own
 }
 
 func newColLinear(l *model.Linear) *colLinear {
-	c := &colLinear{in: l.In, out: l.Out, wt: make([]float32, l.In*l.Out), b: l.B[:l.Out], acc: make([]float32, 4*l.Out)}
+	c := &colLinear{in: l.In, out: l.Out, wt: make([]float32, l.In*l.Out), b: l.B[:l.Out], acc: make([]float32, 4*l.Out), k: armkernels.Reference()}
 	for o := 0; o < l.Out; o++ {
 		for i := 0; i < l.In; i++ {
 			c.wt[i*l.Out+o] = l.W[o*l.In+i]
@@ -39,7 +40,9 @@ func newColLinear(l *model.Linear) *colLinear {
 	return c
 }
 
-// forward writes y = W·x + b (len(x) ≥ In, len(y) ≥ Out). It does not allocate.
+// forward writes y = W·x + b (len(x) ≥ In, len(y) ≥ Out), each column's multiply-adds on c.k
+// (MulAdd rounds them as model.Linear's dot rounds its own on this arch). It does not
+// allocate.
 func (c *colLinear) forward(y, x []float32) {
 	o := c.out
 	acc := c.acc[:4*o]
@@ -53,12 +56,7 @@ func (c *colLinear) forward(y, x []float32) {
 		if i >= full {
 			p = 0
 		}
-		a := acc[p*o : (p+1)*o]
-		w := c.wt[i*o : (i+1)*o]
-		w = w[:len(a)]
-		for j := range a {
-			a[j] += w[j] * v
-		}
+		c.k.MulAdd(acc[p*o:(p+1)*o], c.wt[i*o:(i+1)*o], v)
 	}
 	s0, s1, s2, s3 := acc[:o], acc[o:2*o], acc[2*o:3*o], acc[3*o:4*o]
 	y, b := y[:o], c.b[:o]

@@ -138,6 +138,7 @@ func (m *Model) NewRunner(k *armkernels.Kernels) *Runner {
 	r.mlpA, r.mlpB = make([]float32, maxHead), make([]float32, maxHead)
 	r.ebuf = make([]float32, max(3*a.Deter, a.Hidden))
 	r.pre = newColLinear(&m.preMem)
+	r.pre.k = r.k
 	r.norm = newNormScratch(maxC)
 	if a.Discrete {
 		r.klbuf = make([]float32, 2*a.Stoch+2*a.Groups)
