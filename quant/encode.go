@@ -6,6 +6,7 @@ package quant
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/rssmd/rssmd/armkernels"
 	"github.com/rssmd/rssmd/model"
@@ -157,21 +158,35 @@ func stackRGB(stk []int8, image []uint8, w, ho int) {
 	for oy := 0; oy < ho; oy++ {
 		src := image[2*oy*rowLen : (2*oy+4)*rowLen]
 		dst := stk[oy*per*24 : (oy+1)*per*24+8]
-		for u := 0; u < per; u++ {
+		// Units whose four words can all be read 8 bytes wide: every one but the image's
+		// last (its bottom row's word would read 2 bytes past the image).
+		n := per
+		if (2*oy+4)*rowLen == len(image) {
+			n--
+		}
+		// Each row's bytes as one slice, so the loop below does four loads and four
+		// stores per unit, with the bounds checked by four compares (the int8 stores one
+		// byte at a time and the per-ky offsets cost about 30 instructions a word on arm64).
+		r0, r1 := src[:6*n+2], src[rowLen:rowLen+6*n+2]
+		r2, r3 := src[2*rowLen:2*rowLen+6*n+2], src[3*rowLen:3*rowLen+6*n+2]
+		for u := 0; u < n; u++ {
+			d := (*[32]byte)(unsafe.Pointer((*[32]int8)(dst[24*u:]))) // the unit's bytes, with its spill
+			o := 6 * u
+			binary.LittleEndian.PutUint64(d[0:], binary.LittleEndian.Uint64(r0[o:])^flip)
+			binary.LittleEndian.PutUint64(d[6:], binary.LittleEndian.Uint64(r1[o:])^flip)
+			binary.LittleEndian.PutUint64(d[12:], binary.LittleEndian.Uint64(r2[o:])^flip)
+			binary.LittleEndian.PutUint64(d[18:], binary.LittleEndian.Uint64(r3[o:])^flip)
+		}
+		for u := n; u < per; u++ { // the image's last pixel: no 2 bytes to read past it
 			d := dst[24*u : 24*u+32]
 			for ky := 0; ky < 4; ky++ {
-				o := ky*rowLen + 6*u
 				var v uint64
-				if o+8 <= len(src) {
-					v = binary.LittleEndian.Uint64(src[o:]) ^ flip
-				} else { // the image's last pixel: no 2 bytes to read past it
-					for i, p := range src[o : o+6] {
-						v |= uint64(p^0x80) << (8 * i)
-					}
+				for i, p := range src[ky*rowLen+6*u : ky*rowLen+6*u+6] {
+					v |= uint64(p^0x80) << (8 * i)
 				}
-				q := (*[8]int8)(d[6*ky:])
-				q[0], q[1], q[2], q[3] = int8(v), int8(v>>8), int8(v>>16), int8(v>>24)
-				q[4], q[5], q[6], q[7] = int8(v>>32), int8(v>>40), int8(v>>48), int8(v>>56)
+				for i := range 8 {
+					d[6*ky+i] = int8(v >> (8 * i))
+				}
 			}
 		}
 	}
