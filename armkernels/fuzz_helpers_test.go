@@ -93,7 +93,9 @@ func checkHelpers(t *testing.T, n8, c8 uint8, zero8 int8, data []byte) {
 		k.MulAdd(ma[:n], mw, inv)
 		mulAddGo(mr[:n], mw[:n], inv)
 		for i := range ma {
-			if math.Float32bits(ma[i]) != math.Float32bits(mr[i]) {
+			// Bit for bit, except which NaN payload survives when several operands are
+			// NaN (qemu's FMLA and FMADDS pick differently; nothing downstream reads it).
+			if math.Float32bits(ma[i]) != math.Float32bits(mr[i]) && !(ma[i] != ma[i] && mr[i] != mr[i]) {
 				t.Fatalf("%s: MulAdd [%d] of %d (w %v, v %v) gives %v, Go %v", k.Helpers, i, n, mw[i], inv, ma[i], mr[i])
 			}
 		}

@@ -110,7 +110,7 @@ func expBlocks(h helperLevel, dst, src []float32) int {
 
 // mulAddNEON is MulAdd on n values, n a positive multiple of 4, with FMLA because Go fuses
 // the loop's multiply-add on arm64 (FMADDS: one rounding per element; v is the first
-// multiplicand there and here, which decides which NaN payload wins):
+// multiplicand there and here; only the payload of a NaN result may differ):
 //
 //	for j := 0; j < n; j++ { a[j] += w[j] * v }
 //
