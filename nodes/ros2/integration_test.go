@@ -339,7 +339,7 @@ func TestROS2Inputs(t *testing.T) {
 			want := map[string]bool{}
 			out := make([]uint8, core.ImageBytes)
 			for k := 0; k < frames+5; k++ {
-				data := peertest.Pattern(640, 480, 3, int64(k))
+				data := peertest.Pattern(640, 480, peertest.EncodingBytes("rgb8"), int64(k))
 				if err := pre.Process(out, frame.Frame{Data: data, Format: frame.RGB24, Width: 640, Height: 480, Stride: 1920}); err != nil {
 					t.Fatal(err)
 				}

@@ -335,9 +335,6 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 // Model is the opened model the run steps.
 func (p *Pipeline) Model() *Opened { return p.model }
 
-// Config is the run's configuration as validated.
-func (p *Pipeline) Config() Config { return p.conf }
-
 // CheckSource checks conf.Source without opening it: the form, a replay file that exists
 // and a V4L2 device node that is a character device. `ros` is only valid as a ROS node,
 // whose image topics are the source (Deps.Source).

@@ -103,9 +103,6 @@ var (
 	ImagineService = newInfo(nameImagine) // rssmd_msgs/srv/Imagine
 )
 
-// GidType names rmw_dds_common/msg/Gid (the Iron and later form).
-func GidType() *TypeInfo { return infoGid }
-
 // Time is builtin_interfaces/msg/Time.
 type Time struct {
 	Sec     int32
