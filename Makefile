@@ -10,7 +10,7 @@ DEMO_ADDR     ?= 127.0.0.1:8080
 DEMO_MODEL ?= model/testdata/golden/cnnha-actions
 DEMO_SEQ   ?= model/testdata/golden/cnnha-actions/seq.npz
 
-.PHONY: help build test test-unit test-race test-arm64 generate check-generate test-v4l2 vet bench bench-peers fuzz build-arm64 \
+.PHONY: help build test test-unit test-peers test-race test-arm64 generate check-generate test-v4l2 vet bench bench-peers fuzz build-arm64 \
         goldens demo filter-example install soak clean dist test-arm64-system
 
 # help expands the $(VARIABLES) a target's text names and sizes the name column to the
@@ -52,6 +52,9 @@ deadcode: ## fail on unreachable functions (deadcode -test ./...) not in tools/d
 
 test-unit: ## unit and golden tests (uses $(SHARED)/testdata when present; CI=1 makes it required)
 	$(GO) test -count=1 ./...
+
+test-peers: ## the ROS 2 test harness's own check: Cyclone DDS and Fast DDS peers with each other (root; not in CI)
+	RSSMD_PEER_SELFTEST=1 $(GO) test -count=1 -run 'TestPeers' -v ./nodes/ros2/peertest
 
 test-race: ## race detector on the concurrent packages (-short: the slow numeric tests run in test-unit)
 	$(GO) test -count=1 -race -short $$($(GO) list ./runtime/... ./nodes/... ./systemd/...)

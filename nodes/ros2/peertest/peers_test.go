@@ -27,6 +27,13 @@ func peerOnly(t *testing.T) Peers {
 	if testing.Short() {
 		t.Skip("-short: peer-to-peer interop runs in the full test")
 	}
+	// These prove the harness (Cyclone DDS and Fast DDS with each other; no rssmd code runs).
+	// Their rare failures are the peers' own (Fast DDS 2.9's 3 s heartbeats, asymmetric
+	// matching of volatile readers), so they run on demand, not in every CI run; the tests of
+	// rssmd's RTPS against each peer (TestRTPS*, ../) always run.
+	if os.Getenv("RSSMD_PEER_SELFTEST") == "" {
+		t.Skip("peer-to-peer self-test of the harness: RSSMD_PEER_SELFTEST=1 (make test-peers) runs it")
+	}
 	RequireNetns(t)
 	p, _ := Build(t)
 	return p
