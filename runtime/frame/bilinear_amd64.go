@@ -17,7 +17,7 @@ func bilinearRowAVX2(dst *byte, row0, row1 *byte, cols *int32, groups int, wy in
 // bilinearSIMD runs the packed-YUV bilinear path with the AVX2 row kernel; false when it
 // does not apply (no AVX2, no group tables).
 func (p *Preprocessor) bilinearSIMD(dst, data []byte, stride int) bool {
-	if !hasAVX2 || p.bgroups == nil {
+	if !p.simd || p.bgroups == nil {
 		return false
 	}
 	ush, vsh := uint64(8), uint64(24) // YUYV: Y0 U Y1 V

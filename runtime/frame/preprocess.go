@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+
+	"github.com/rssmd/rssmd/armkernels"
 )
 
 // Filter selects the resampling kernel.
@@ -46,6 +48,11 @@ type Config struct {
 	OutWidth, OutHeight int
 	// Filter is the resampling kernel; the default is Bilinear.
 	Filter Filter
+	// Helpers is the armkernels helper path the run uses (go, avx2, avx512, neon): the AVX2
+	// row kernel of the packed-YUV bilinear path runs with avx2 or avx512 (and an AVX2 CPU).
+	// Empty means armkernels.Default()'s, so RSSMD_KERNEL forces it as it forces the int8
+	// kernels, and the "int8 kernels selected" line and metric report it.
+	Helpers string
 	// Log receives the one notice that MJPEG frames fall back to image/jpeg;
 	// nil means slog.Default().
 	Log *slog.Logger
@@ -93,6 +100,7 @@ type Preprocessor struct {
 
 	jpegBuf []byte
 	reader  bytes.Reader
+	simd    bool       // the AVX2 row kernel (Config.Helpers)
 	jpeg    *jpegState // MJPEG only, built on the first frame
 }
 
@@ -132,6 +140,11 @@ func NewPreprocessor(conf Config) (*Preprocessor, error) {
 	conf.Crop = crop
 
 	p := &Preprocessor{conf: conf}
+	h := conf.Helpers
+	if h == "" {
+		h = armkernels.Default().Helpers
+	}
+	p.simd = hasAVX2 && (h == "avx2" || h == "avx512")
 	p.xs = makeAxis(crop.X, crop.W, conf.OutWidth, conf.Filter)
 	p.ys = makeAxis(crop.Y, crop.H, conf.OutHeight, conf.Filter)
 	n := len(p.xs.pos)
