@@ -196,6 +196,7 @@ func TestSourceCheckedFirst(t *testing.T) {
 		{"replay:/nonexistent-rssmd.npz", "source replay:/nonexistent-rssmd.npz: stat"},
 		{"v4l2:/nonexistent-rssmd-video", "no such file"},
 		{"v4l2:" + edgeSeq, "is not a device node"},
+		{"v4l2:/dev/null", "/dev/null is not a V4L2 device"},
 		{"camera", `"camera", want v4l2:/dev/videoN, replay:FILE.npz or ros`},
 	} {
 		_, errs, code := runCLI(t, "run", "--model", edgeModel, "--source", tc.source, "--metrics-addr", "off")

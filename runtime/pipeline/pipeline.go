@@ -355,6 +355,10 @@ func CheckSource(conf Config) error {
 		return fmt.Errorf("%w: source %s is a folder; replay takes one .npz sequence", ErrConfig, conf.Source)
 	case kind == "v4l2" && fi.Mode()&os.ModeCharDevice == 0:
 		return fmt.Errorf("%w: source %s: %s is not a device node (want a V4L2 capture device such as /dev/video0; `rssmd devices` lists them)", ErrConfig, conf.Source, arg)
+	case kind == "v4l2":
+		if yes, known := isV4L2Node(fi); known && !yes {
+			return fmt.Errorf("%w: source %s: %s is not a V4L2 device (want a capture device such as /dev/video0; `rssmd devices` lists them)", ErrConfig, conf.Source, arg)
+		}
 	}
 	return nil
 }
