@@ -242,8 +242,11 @@ const (
 	maxPartials   = 8 // samples in reassembly per writer
 	partialMaxAge = 5 * time.Second
 	// unsyncedMaxWait bounds how long samples from a reliable writer wait
-	// for its first HEARTBEAT (writers send one on matching).
-	unsyncedMaxWait = 500 * time.Millisecond
+	// for its first HEARTBEAT (writers send one on matching, and answer the
+	// pre-emptive ACKNACKs readerTick repeats every second). Fast DDS 2.9
+	// heartbeats only every 3 s: with the matching heartbeat lost (10%
+	// loss), a shorter wait started past sample 1 and lost it.
+	unsyncedMaxWait = 5 * time.Second
 )
 
 func (p *Participant) addWriterProxy(rs *readerState, g GUID, locs []netip.AddrPort, remoteReliable bool, vendor wire.VendorID) {
