@@ -153,8 +153,7 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 	n.part = part
 	n.graph = newGraph(part, conf.Node, conf.GidSize)
 	if err := n.createEndpoints(); err != nil {
-		n.closeEndpoints()
-		part.Close()
+		part.Close() // removes the endpoints created so far
 		return nil, err
 	}
 	if err := n.graph.publish(); err != nil {
@@ -173,8 +172,7 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 func (n *Node) Close() {
 	n.cancel()
 	n.wg.Wait()
-	n.closeEndpoints()
-	n.part.Close()
+	n.part.Close() // removes every endpoint and announces their end
 }
 
 // Actions is the ~action subscription's mailbox (the loop's tick.ActionInput).
