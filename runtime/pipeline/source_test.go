@@ -20,7 +20,7 @@ func TestCheckSource(t *testing.T) {
 		source, want string // want "" is valid
 	}{
 		{"replay:" + seq, ""},
-		{"v4l2:" + os.DevNull, ""}, // a character device: V4L2 itself says whether it captures
+		{"v4l2:" + os.DevNull, "is not a V4L2 device"}, // a character device, but not video4linux
 		{"ros", "add --ros (ROS 1) or --ros2 (ROS 2)"},
 		{"replay:/nonexistent-rssmd.npz", "no such file"},
 		{"replay:" + golden, "is a folder"},
