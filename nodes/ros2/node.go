@@ -299,8 +299,3 @@ func (n *Node) createEndpoints() error {
 	}
 	return nil
 }
-
-func (n *Node) closeEndpoints() {
-	// The participant's Close removes its endpoints and announces their end; nothing to do
-	// per endpoint.
-}
