@@ -503,6 +503,9 @@ func (r *Runner) Decode(img []float32, deter, stoch []float32) error {
 	if len(img) < ImageValues {
 		return fmt.Errorf("%w: decode buffer holds %d values, want %d", ErrImageSize, len(img), ImageValues)
 	}
+	if len(deter) != m.Arch.Deter || len(stoch) != m.Arch.Stoch {
+		return fmt.Errorf("decode: deter %d / stoch %d values, model has %d / %d", len(deter), len(stoch), m.Arch.Deter, m.Arch.Stoch)
+	}
 	r.decodeCHW(r.Feature(deter, stoch))
 	const n = ImageSize * ImageSize
 	for i := 0; i < n; i++ {

@@ -428,6 +428,7 @@ func demoROS(o demoOptions, om *pipeline.Opened) (*ros.Node, string) {
 		return nil, fmt.Sprintf("ROS master %s not reachable (%v): not publishing", renv.MasterURI, err)
 	}
 	c.Close()
+	om.ShareDecodes() // before the loop takes om.Stepper: the node's forecast is the monitor's next prediction
 	node, err := ros.NewNode(ros.Config{Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / o.Rate),
 		Predict: om.Arch.Decoder != "", KernelPath: om.Label(), Source: "sim", Log: o.Log.With("component", "ros")})
 	if err != nil {

@@ -93,6 +93,10 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 		s.ActionsFresh, s.ActionsHeld, s.ActionsMissing, s.ActionsStale, s.ActionsRejected)
 	fmt.Fprintf(w, "prediction: mean MSE %.5f, mean PSNR %.2f dB over %d decoded steps; mean KL %.3f nats; %d anomalous ticks\n",
 		s.MeanMSE, s.MeanPSNR, s.Decoded, s.MeanKL, s.Anomalies)
+	if n := s.ImageDecodes + s.ImageDecodesShared; n > 0 && s.Steps > 0 {
+		fmt.Fprintf(w, "image decodes (monitor and nodes): %d run, %d shared, %.2f per step\n",
+			s.ImageDecodes, s.ImageDecodesShared, float64(s.ImageDecodes)/float64(s.Steps))
+	}
 	if s.RecordWritten+s.RecordDropped > 0 {
 		fmt.Fprintf(w, "recorded %d ticks, dropped %d\n", s.RecordWritten, s.RecordDropped)
 	}

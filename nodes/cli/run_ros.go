@@ -90,6 +90,9 @@ func runROS(env *Env, layers []pipeline.Layer, rosArgs []string) (pipeline.Summa
 	imageInput := c.Source == pipeline.SourceROS
 	var loop loopRef // the nodes exist before the loop (they are its sinks)
 	hasDecoder := om.Arch.Decoder != ""
+	if hasDecoder && (c.Predict || c.Reconstruction) {
+		om.ShareDecodes() // the node's images and the monitor's are decoded once
+	}
 	node, err := ros.NewNode(ros.Config{
 		Env: renv, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / c.Rate),
 		FrameID: c.FrameID, ImageInput: imageInput, MaxHorizon: c.MaxHorizon, DiagPeriod: c.DiagnosticsPeriod,

@@ -78,6 +78,9 @@ func runROS2(env *Env, layers []pipeline.Layer, args *names.Args) (pipeline.Summ
 	imageInput := c.Source == pipeline.SourceROS
 	var loop loopRef // the nodes exist before the loop (they are its sinks)
 	hasDecoder := om.Arch.Decoder != ""
+	if hasDecoder && (c.Predict || c.Reconstruction) {
+		om.ShareDecodes() // the node's images and the monitor's are decoded once
+	}
 	n, err := ros2.NewNode(env.Ctx, ros2.Config{
 		RTPS: rc, Node: node, Arch: om.Arch, Model: om.NewStepper(), Period: time.Duration(float64(time.Second) / c.Rate),
 		FrameID: c.FrameID, ImageInput: imageInput, MaxHorizon: c.MaxHorizon, DiagPeriod: c.DiagnosticsPeriod,

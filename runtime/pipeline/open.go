@@ -26,7 +26,28 @@ type Opened struct {
 	NewStepper func() model.Stepper
 	// Path is the file or folder actually opened (the int8 bundle inside a folder, say).
 	Path string
+
+	memo *model.DecodeMemo
 }
+
+// ShareDecodes makes o's steppers — Stepper, which the loop and its monitor run, and every
+// later NewStepper, which the nodes run — decode through one model.DecodeMemo, so an image
+// the monitor and a node both need (the predicted frame under a held action, the posterior
+// reconstruction) is decoded once per tick. Call it before handing out steppers, when some
+// node publishes decoded images; calling it again returns the same memo.
+func (o *Opened) ShareDecodes() *model.DecodeMemo {
+	if o.memo != nil {
+		return o.memo
+	}
+	o.memo = model.NewDecodeMemo(o.Arch)
+	o.Stepper = o.memo.Wrap(o.Stepper)
+	next := o.NewStepper
+	o.NewStepper = func() model.Stepper { return o.memo.Wrap(next()) }
+	return o.memo
+}
+
+// DecodeMemo is the memo ShareDecodes set up (nil before).
+func (o *Opened) DecodeMemo() *model.DecodeMemo { return o.memo }
 
 // Label is how logs, diagnostics and summaries name the path: "float32" or
 // "int8 (avx512vnni)". Metrics carry Kind and Kernel as separate labels.

@@ -440,6 +440,9 @@ type Summary struct {
 	MeanMSE, MeanKL float64
 	MeanPSNR        float64
 	Decoded         uint64
+	// ImageDecodes and ImageDecodesShared count the images the loop and the nodes decoded
+	// and those one of them took from another (Opened.ShareDecodes; both 0 without it).
+	ImageDecodes, ImageDecodesShared uint64
 }
 
 // Run ticks until ctx ends, Duration passes or a non-looping replay ends, then shuts down
@@ -486,6 +489,9 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 		s.MeanKL = q.kl / float64(q.steps)
 	}
 	s.Decoded = q.n
+	if m := p.model.DecodeMemo(); m != nil {
+		s.ImageDecodes, s.ImageDecodesShared = m.Stats()
+	}
 	if cerr := p.closeAll(); err == nil {
 		err = cerr
 	}
