@@ -99,6 +99,38 @@ func checkHelpers(t *testing.T, n8, c8 uint8, zero8 int8, data []byte) {
 				t.Fatalf("%s: MulAdd [%d] of %d (w %v, v %v) gives %v, Go %v", k.Helpers, i, n, mw[i], inv, ma[i], mr[i])
 			}
 		}
+		// LayerNorm over src with g and b from the data, a guard value after y.
+		lg, lb := make([]float32, n), make([]float32, n)
+		for i := range lg {
+			lg[i] = math.Float32frombits(word(i + 13))
+			lb[i] = math.Float32frombits(word(i + 17))
+		}
+		ly, lr := make([]float32, n+1), make([]float32, n+1)
+		ly[n], lr[n] = 3, 3
+		k.LayerNorm(ly[:n], src, lg, lb)
+		layerNormGo(lr[:n], src, lg, lb)
+		for i := range ly {
+			if !sameFloat32(ly[i], lr[i]) {
+				t.Fatalf("%s: LayerNorm [%d] of %d gives %v, Go %v", k.Helpers, i, n, ly[i], lr[i])
+			}
+		}
+		// StackRGB on an image of the data's bytes, w and ho from c and n.
+		{
+			w, ho := 2*(1+int(c8)%40), 1+n%5
+			img := make([]uint8, (2*ho+2)*3*w)
+			for i := range img {
+				img[i] = uint8(word(i/4) >> (8 * (i % 4)))
+			}
+			m := ho * (w / 2) * 24
+			sg, sr := make([]int8, m+1), make([]int8, m+1)
+			k.StackRGB(sg[:m], img, w, ho)
+			stackRGBNaive(sr, img, w, ho)
+			for i := range sg {
+				if sg[i] != sr[i] {
+					t.Fatalf("%s: StackRGB w %d ho %d byte %d = %d, want %d", k.Helpers, w, ho, i, sg[i], sr[i])
+				}
+			}
+		}
 		d, dr := make([]int32, len(acc)+3), make([]int32, len(acc)+3)
 		for i := range d {
 			d[i] = int32(word(i + 11))

@@ -124,3 +124,98 @@ func mulAddBlocks(h helperLevel, a, w []float32, v float32) int {
 	}
 	return n
 }
+
+// lnSumNEON adds x's n values (n a positive multiple of 4) into four float64 sums, lane i%4
+// of each block of four, starting from zero:
+//
+//	for i := 0; i < n; i += 4 { for l := range 4 { s[l] += float64(x[i+l]) } }
+//
+//go:noescape
+func lnSumNEON(x *float32, n int, s *[4]float64)
+
+// lnSqNEON is lnSumNEON over squared deviations, FMLA because Go fuses s += d·d on arm64:
+//
+//	for i := 0; i < n; i += 4 { for l := range 4 { d := float64(x[i+l]) - mean; s[l] += d * d } }
+//
+//go:noescape
+func lnSqNEON(x *float32, n int, mean float64, s *[4]float64)
+
+// lnApplyNEON is LayerNorm's affine step on n values (n a positive multiple of 4); FSUB,
+// FMUL, then FMLA because Go fuses t·g + b on arm64:
+//
+//	for i := 0; i < n; i++ { y[i] = (x[i]-mean)*inv*gain[i] + bias[i] }
+//
+//go:noescape
+func lnApplyNEON(y, x, gain, bias *float32, n int, mean, inv float32)
+
+func lnSumBlocks(h helperLevel, x []float32) (n int, s0, s1, s2, s3 float64) {
+	n = neonPrefix(h, len(x))
+	if n == 0 {
+		return 0, 0, 0, 0, 0
+	}
+	var s [4]float64
+	lnSumNEON(&x[0], n, &s)
+	return n, s[0], s[1], s[2], s[3]
+}
+
+func lnSqBlocks(h helperLevel, x []float32, mean float64) (n int, s0, s1, s2, s3 float64) {
+	n = neonPrefix(h, len(x))
+	if n == 0 {
+		return 0, 0, 0, 0, 0
+	}
+	var s [4]float64
+	lnSqNEON(&x[0], n, mean, &s)
+	return n, s[0], s[1], s[2], s[3]
+}
+
+func lnApplyBlocks(h helperLevel, y, x, g, b []float32, mean, inv float32) int {
+	n := neonPrefix(h, len(x))
+	if n > 0 {
+		lnApplyNEON(&y[0], &x[0], &g[0], &b[0], n, mean, inv)
+	}
+	return n
+}
+
+// stackRGBNEON is StackRGB over rows output rows of pairs unit pairs each (2·pairs units of
+// a row, rowLen image bytes apart): per pair, one 16-byte load from each of the 4 image rows
+// (reading 4 bytes past the pair's 12), three TBLs with the index vectors idx, an EOR with
+// 0x80 and a 48-byte store. The caller keeps the over-read inside the image.
+//
+//go:noescape
+func stackRGBNEON(dst *int8, image *uint8, rowLen, rows, pairs int, idx *byte)
+
+// stackIdx maps the 48 bytes of two units to the 4 rows × 16 bytes of TBL's table: output
+// byte o is unit o/24, kernel row (o%24)/6, byte o%6 of that unit's 6.
+var stackIdx = func() (t [48]byte) {
+	for o := range t {
+		t[o] = byte(16*((o%24)/6) + 6*(o/24) + o%6)
+	}
+	return t
+}()
+
+func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool {
+	per := w / 2
+	if h != helperNEON || per%2 != 0 {
+		return false
+	}
+	rowLen, pairs := 3*w, per/2
+	// Output rows whose last 16-byte load (4 bytes past its row) stays inside the image.
+	rows := 0
+	if len(image) >= 4*rowLen+4 {
+		rows = min(ho, (len(image)-4-4*rowLen)/(2*rowLen)+1)
+	}
+	stackRGBNEON(&dst[0], &image[0], rowLen, rows, pairs, &stackIdx[0])
+	for oy := rows; oy < ho; oy++ {
+		// The image's last row: every pair but the last by NEON, the last in Go.
+		d := dst[oy*per*24:]
+		src := image[2*oy*rowLen:]
+		if pairs > 1 {
+			stackRGBNEON(&d[0], &src[0], rowLen, 1, pairs-1, &stackIdx[0])
+		}
+		for o := 48 * (pairs - 1); o < 48*pairs; o++ {
+			u, ky, i := o/24, (o%24)/6, o%6
+			d[o] = int8(src[ky*rowLen+6*u+i] ^ 0x80)
+		}
+	}
+	return true
+}

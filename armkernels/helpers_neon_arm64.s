@@ -301,3 +301,204 @@ muladd4:
 
 muladddone:
 	RET
+
+// func lnSumNEON(x *float32, n int, s *[4]float64)
+// n a positive multiple of 4. V0 holds sums 0 and 1, V1 sums 2 and 3: FCVTL/FCVTL2 widen
+// lanes 0-1 and 2-3 of each block of four, so each lane adds its values in Go's order.
+TEXT ·lnSumNEON(SB), NOSPLIT, $0-24
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD s+16(FP), R2
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+
+lnsum16:
+	CMP $16, R1
+	BLT lnsum4
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x0e617890 // fcvtl v16.2d, v4.2s
+	WORD $0x4e617891 // fcvtl2 v17.2d, v4.4s
+	WORD $0x0e6178b2 // fcvtl v18.2d, v5.2s
+	WORD $0x4e6178b3 // fcvtl2 v19.2d, v5.4s
+	WORD $0x0e6178d4 // fcvtl v20.2d, v6.2s
+	WORD $0x4e6178d5 // fcvtl2 v21.2d, v6.4s
+	WORD $0x0e6178f6 // fcvtl v22.2d, v7.2s
+	WORD $0x4e6178f7 // fcvtl2 v23.2d, v7.4s
+	WORD $0x4e70d400 // fadd v0.2d, v0.2d, v16.2d
+	WORD $0x4e71d421 // fadd v1.2d, v1.2d, v17.2d
+	WORD $0x4e72d400 // fadd v0.2d, v0.2d, v18.2d
+	WORD $0x4e73d421 // fadd v1.2d, v1.2d, v19.2d
+	WORD $0x4e74d400 // fadd v0.2d, v0.2d, v20.2d
+	WORD $0x4e75d421 // fadd v1.2d, v1.2d, v21.2d
+	WORD $0x4e76d400 // fadd v0.2d, v0.2d, v22.2d
+	WORD $0x4e77d421 // fadd v1.2d, v1.2d, v23.2d
+	SUB $16, R1
+	B lnsum16
+
+lnsum4:
+	CBZ R1, lnsumdone
+	VLD1.P 16(R0), [V4.S4]
+	WORD $0x0e617890 // fcvtl v16.2d, v4.2s
+	WORD $0x4e617891 // fcvtl2 v17.2d, v4.4s
+	WORD $0x4e70d400 // fadd v0.2d, v0.2d, v16.2d
+	WORD $0x4e71d421 // fadd v1.2d, v1.2d, v17.2d
+	SUB $4, R1
+	B lnsum4
+
+lnsumdone:
+	VST1 [V0.D2, V1.D2], (R2)
+	RET
+
+// func lnSqNEON(x *float32, n int, mean float64, s *[4]float64)
+// As lnSumNEON, over d = float64(x) − mean (FSUB, rounded) with s += d·d fused (FMLA), as
+// Go's FMADDD.
+TEXT ·lnSqNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	FMOVD mean+16(FP), F31
+	MOVD s+24(FP), R2
+	WORD $0x4e0807ff // dup v31.2d, v31.d[0]
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+
+lnsq16:
+	CMP $16, R1
+	BLT lnsq4
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x0e617890 // fcvtl v16.2d, v4.2s
+	WORD $0x4e617891 // fcvtl2 v17.2d, v4.4s
+	WORD $0x0e6178b2 // fcvtl v18.2d, v5.2s
+	WORD $0x4e6178b3 // fcvtl2 v19.2d, v5.4s
+	WORD $0x0e6178d4 // fcvtl v20.2d, v6.2s
+	WORD $0x4e6178d5 // fcvtl2 v21.2d, v6.4s
+	WORD $0x0e6178f6 // fcvtl v22.2d, v7.2s
+	WORD $0x4e6178f7 // fcvtl2 v23.2d, v7.4s
+	WORD $0x4effd610 // fsub v16.2d, v16.2d, v31.2d
+	WORD $0x4effd631 // fsub v17.2d, v17.2d, v31.2d
+	WORD $0x4effd652 // fsub v18.2d, v18.2d, v31.2d
+	WORD $0x4effd673 // fsub v19.2d, v19.2d, v31.2d
+	WORD $0x4effd694 // fsub v20.2d, v20.2d, v31.2d
+	WORD $0x4effd6b5 // fsub v21.2d, v21.2d, v31.2d
+	WORD $0x4effd6d6 // fsub v22.2d, v22.2d, v31.2d
+	WORD $0x4effd6f7 // fsub v23.2d, v23.2d, v31.2d
+	WORD $0x4e70ce00 // fmla v0.2d, v16.2d, v16.2d
+	WORD $0x4e71ce21 // fmla v1.2d, v17.2d, v17.2d
+	WORD $0x4e72ce40 // fmla v0.2d, v18.2d, v18.2d
+	WORD $0x4e73ce61 // fmla v1.2d, v19.2d, v19.2d
+	WORD $0x4e74ce80 // fmla v0.2d, v20.2d, v20.2d
+	WORD $0x4e75cea1 // fmla v1.2d, v21.2d, v21.2d
+	WORD $0x4e76cec0 // fmla v0.2d, v22.2d, v22.2d
+	WORD $0x4e77cee1 // fmla v1.2d, v23.2d, v23.2d
+	SUB $16, R1
+	B lnsq16
+
+lnsq4:
+	CBZ R1, lnsqdone
+	VLD1.P 16(R0), [V4.S4]
+	WORD $0x0e617890 // fcvtl v16.2d, v4.2s
+	WORD $0x4e617891 // fcvtl2 v17.2d, v4.4s
+	WORD $0x4effd610 // fsub v16.2d, v16.2d, v31.2d
+	WORD $0x4effd631 // fsub v17.2d, v17.2d, v31.2d
+	WORD $0x4e70ce00 // fmla v0.2d, v16.2d, v16.2d
+	WORD $0x4e71ce21 // fmla v1.2d, v17.2d, v17.2d
+	SUB $4, R1
+	B lnsq4
+
+lnsqdone:
+	VST1 [V0.D2, V1.D2], (R2)
+	RET
+
+// func lnApplyNEON(y, x, gain, bias *float32, n int, mean, inv float32)
+// n a positive multiple of 4: t = (x−mean)·inv (FSUB, FMUL), then b + t·g in one rounding
+// (FMLA into the loaded b), as Go's FMADDS.
+TEXT ·lnApplyNEON(SB), NOSPLIT, $0-48
+	MOVD y+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD gain+16(FP), R2
+	MOVD bias+24(FP), R3
+	MOVD n+32(FP), R4
+	FMOVS mean+40(FP), F30
+	FMOVS inv+44(FP), F31
+	WORD $0x4e0407de // dup v30.4s, v30.s[0]
+	WORD $0x4e0407ff // dup v31.4s, v31.s[0]
+
+lnapply16:
+	CMP $16, R4
+	BLT lnapply4
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4ebed400 // fsub v0.4s, v0.4s, v30.4s
+	WORD $0x4ebed421 // fsub v1.4s, v1.4s, v30.4s
+	WORD $0x4ebed442 // fsub v2.4s, v2.4s, v30.4s
+	WORD $0x4ebed463 // fsub v3.4s, v3.4s, v30.4s
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x6e3fdc21 // fmul v1.4s, v1.4s, v31.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e3fdc63 // fmul v3.4s, v3.4s, v31.4s
+	WORD $0x4e24cc08 // fmla v8.4s, v0.4s, v4.4s
+	WORD $0x4e25cc29 // fmla v9.4s, v1.4s, v5.4s
+	WORD $0x4e26cc4a // fmla v10.4s, v2.4s, v6.4s
+	WORD $0x4e27cc6b // fmla v11.4s, v3.4s, v7.4s
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R0)
+	SUB $16, R4
+	B lnapply16
+
+lnapply4:
+	CBZ R4, lnapplydone
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	VLD1.P 16(R3), [V8.S4]
+	WORD $0x4ebed400 // fsub v0.4s, v0.4s, v30.4s
+	WORD $0x6e3fdc00 // fmul v0.4s, v0.4s, v31.4s
+	WORD $0x4e24cc08 // fmla v8.4s, v0.4s, v4.4s
+	VST1.P [V8.S4], 16(R0)
+	SUB $4, R4
+	B lnapply4
+
+lnapplydone:
+	RET
+
+// func stackRGBNEON(dst *int8, image *uint8, rowLen, rows, pairs int, idx *byte)
+// rows ≥ 0, pairs ≥ 1. R4-R7 walk the 4 image rows of an output row, 12 bytes a pair;
+// output rows start 2·rowLen apart in the image and follow each other in dst.
+TEXT ·stackRGBNEON(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD image+8(FP), R1
+	MOVD rowLen+16(FP), R2
+	MOVD rows+24(FP), R3
+	MOVD pairs+32(FP), R9
+	MOVD idx+40(FP), R10
+	VLD1 (R10), [V24.B16, V25.B16, V26.B16]
+	WORD $0x4f04e41f // movi v31.16b, #0x80
+	MOVD $12, R8
+	LSL  $1, R2, R11
+
+stackrow:
+	CBZ  R3, stackdone
+	MOVD R1, R4
+	ADD  R2, R4, R5
+	ADD  R2, R5, R6
+	ADD  R2, R6, R7
+	MOVD R9, R12
+
+stackpair:
+	WORD $0x4cc87080 // ld1 {v0.16b}, [x4], x8
+	WORD $0x4cc870a1 // ld1 {v1.16b}, [x5], x8
+	WORD $0x4cc870c2 // ld1 {v2.16b}, [x6], x8
+	WORD $0x4cc870e3 // ld1 {v3.16b}, [x7], x8
+	WORD $0x4e186004 // tbl v4.16b, {v0.16b-v3.16b}, v24.16b
+	WORD $0x4e196005 // tbl v5.16b, {v0.16b-v3.16b}, v25.16b
+	WORD $0x4e1a6006 // tbl v6.16b, {v0.16b-v3.16b}, v26.16b
+	WORD $0x6e3f1c84 // eor v4.16b, v4.16b, v31.16b
+	WORD $0x6e3f1ca5 // eor v5.16b, v5.16b, v31.16b
+	WORD $0x6e3f1cc6 // eor v6.16b, v6.16b, v31.16b
+	VST1.P [V4.B16, V5.B16, V6.B16], 48(R0)
+	SUBS $1, R12
+	BNE  stackpair
+	ADD  R11, R1
+	SUB  $1, R3
+	B    stackrow
+
+stackdone:
+	RET

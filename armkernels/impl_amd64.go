@@ -182,3 +182,17 @@ func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale flo
 // mulAddBlocks: MulAdd stays in Go on amd64, where Go does not fuse its multiply-add (an
 // AVX2 version would be VMULPS then VADDPS); nothing on amd64 is counted against it.
 func mulAddBlocks(h helperLevel, a, w []float32, v float32) int { return 0 }
+
+// lnSumBlocks, lnSqBlocks, lnApplyBlocks: LayerNorm runs in Go on amd64 (three calls per
+// step on vectors of a few hundred values).
+func lnSumBlocks(h helperLevel, x []float32) (n int, s0, s1, s2, s3 float64) { return }
+
+func lnSqBlocks(h helperLevel, x []float32, mean float64) (n int, s0, s1, s2, s3 float64) {
+	return
+}
+
+func lnApplyBlocks(h helperLevel, y, x, g, b []float32, mean, inv float32) int { return 0 }
+
+// stackRGBBlocks: StackRGB runs its Go word moves on amd64 (unaligned 8-byte loads and
+// stores are single instructions there).
+func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool { return false }

@@ -28,3 +28,15 @@ func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale flo
 
 // mulAddBlocks: no asm on this arch; MulAdd runs in Go.
 func mulAddBlocks(h helperLevel, a, w []float32, v float32) int { return 0 }
+
+// lnSumBlocks, lnSqBlocks, lnApplyBlocks: LayerNorm runs in Go on this arch.
+func lnSumBlocks(h helperLevel, x []float32) (n int, s0, s1, s2, s3 float64) { return }
+
+func lnSqBlocks(h helperLevel, x []float32, mean float64) (n int, s0, s1, s2, s3 float64) {
+	return
+}
+
+func lnApplyBlocks(h helperLevel, y, x, g, b []float32, mean, inv float32) int { return 0 }
+
+// stackRGBBlocks: StackRGB runs in Go on this arch.
+func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool { return false }

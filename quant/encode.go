@@ -4,9 +4,7 @@ package quant
 // float32 embedding.
 
 import (
-	"encoding/binary"
 	"fmt"
-	"unsafe"
 
 	"github.com/rssmd/rssmd/armkernels"
 	"github.com/rssmd/rssmd/model"
@@ -52,7 +50,7 @@ func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
 	lda := k * chunk // bytes of a unit
 	stk := r.patches[:ho*per*lda+8]
 	if r.lutXor && s == 2 && k == 4 && cin == 3 {
-		stackRGB(stk, image, w, ho)
+		r.k.StackRGB(stk, image, w, ho)
 	} else {
 		for oy := 0; oy < ho; oy++ {
 			for u := 0; u < per; u++ {
@@ -146,50 +144,6 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	acc := r.acc[:P*C]
 	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
 	r.convEpilogue(c, out, acc, emb, last)
-}
-
-// stackRGB is encodeSlide's stacking for the cnn_ha first layer (K 4, S 2, RGB, LUT p − 128):
-// a unit is 4 rows × 6 bytes, each moved as one 8-byte word with the sign bits flipped. The
-// two bytes a word spills past its row are overwritten by the next row's word (or the next
-// unit's first); the slack after the last unit takes the final spill.
-func stackRGB(stk []int8, image []uint8, w, ho int) {
-	const flip = 0x8080808080808080
-	rowLen, per := 3*w, w/2
-	for oy := 0; oy < ho; oy++ {
-		src := image[2*oy*rowLen : (2*oy+4)*rowLen]
-		dst := stk[oy*per*24 : (oy+1)*per*24+8]
-		// Units whose four words can all be read 8 bytes wide: every one but the image's
-		// last (its bottom row's word would read 2 bytes past the image).
-		n := per
-		if (2*oy+4)*rowLen == len(image) {
-			n--
-		}
-		// Each row's bytes as one slice, so the loop below does four loads and four
-		// stores per unit, with the bounds checked by four compares (the int8 stores one
-		// byte at a time and the per-ky offsets cost about 30 instructions a word on arm64).
-		r0, r1 := src[:6*n+2], src[rowLen:rowLen+6*n+2]
-		r2, r3 := src[2*rowLen:2*rowLen+6*n+2], src[3*rowLen:3*rowLen+6*n+2]
-		for u := 0; u < n; u++ {
-			d := (*[32]byte)(unsafe.Pointer((*[32]int8)(dst[24*u:]))) // the unit's bytes, with its spill
-			o := 6 * u
-			binary.LittleEndian.PutUint64(d[0:], binary.LittleEndian.Uint64(r0[o:])^flip)
-			binary.LittleEndian.PutUint64(d[6:], binary.LittleEndian.Uint64(r1[o:])^flip)
-			binary.LittleEndian.PutUint64(d[12:], binary.LittleEndian.Uint64(r2[o:])^flip)
-			binary.LittleEndian.PutUint64(d[18:], binary.LittleEndian.Uint64(r3[o:])^flip)
-		}
-		for u := n; u < per; u++ { // the image's last pixel: no 2 bytes to read past it
-			d := dst[24*u : 24*u+32]
-			for ky := 0; ky < 4; ky++ {
-				var v uint64
-				for i, p := range src[ky*rowLen+6*u : ky*rowLen+6*u+6] {
-					v |= uint64(p^0x80) << (8 * i)
-				}
-				for i := range 8 {
-					d[6*ky+i] = int8(v >> (8 * i))
-				}
-			}
-		}
-	}
 }
 
 // convEpilogue turns an encoder layer's int32 GEMM result (P rows of Cout) into the next

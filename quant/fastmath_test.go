@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/rssmd/rssmd/armkernels"
 	"github.com/rssmd/rssmd/model"
 )
 
@@ -56,11 +57,13 @@ func TestLayerNormMatchesModel(t *testing.T) {
 		want := make([]float32, n)
 		ln := model.LayerNorm{N: n, G: g, B: b}
 		ln.Forward(want, x)
-		got := make([]float32, n)
-		layerNorm(got, x, g, b)
-		for i := range got {
-			if d := math.Abs(float64(got[i] - want[i])); d > 2e-6*(1+math.Abs(float64(want[i]))) {
-				t.Fatalf("n=%d: y[%d] = %v, model.LayerNorm gives %v", n, i, got[i], want[i])
+		for _, k := range armkernels.Implementations() {
+			got := make([]float32, n)
+			k.LayerNorm(got, x, g, b)
+			for i := range got {
+				if d := math.Abs(float64(got[i] - want[i])); d > 2e-6*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%s n=%d: y[%d] = %v, model.LayerNorm gives %v", k.Name, n, i, got[i], want[i])
+				}
 			}
 		}
 	}

@@ -18,11 +18,11 @@ func (r *Runner) transition(s *model.State, action []float32) {
 	copy(r.preIn[a.Stoch:], action)
 	x := r.gruIn[:a.Hidden]
 	r.pre.forward(x, r.preIn) // = m.preMem.Forward, bit for bit (discrete.go)
-	layerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
+	r.k.LayerNorm(x, x, m.preMemLN.G, m.preMemLN.B)
 	siluExp(r.k, x, r.ebuf)
 	copy(r.gruIn[a.Hidden:], s.Deter)
 	m.gru.forward(r.k, r.gates, r.gruIn, r.patches, r.acc)
-	layerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
+	r.k.LayerNorm(r.gates, r.gates, m.gruLN.G, m.gruLN.B)
 	H := a.Deter
 	g := r.gates[:3*H]
 	d := s.Deter[:H]
@@ -58,7 +58,7 @@ func siluExp(k *armkernels.Kernels, x, tmp []float32) {
 
 func (r *Runner) runMLP1(n *qmlp1, in []float32) []float32 {
 	n.in.forward(r.k, r.hidden, in, r.patches, r.acc)
-	layerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
+	r.k.LayerNorm(r.hidden, r.hidden, n.norm.G, n.norm.B)
 	siluExp(r.k, r.hidden, r.ebuf)
 	n.head.forward(r.k, r.headOut, r.hidden, r.patches, r.acc)
 	return r.headOut
