@@ -91,3 +91,46 @@ func BenchmarkWalker(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBundle times one int8 bundle named by RSSMD_BENCH_BUNDLE (any variant, e.g. one
+// tools/peers made: build/peers/rssmo-m/int8.rssm), so a profile of any variant is one
+// command: RSSMD_BENCH_BUNDLE=... go test ./quant -run - -bench Bundle -cpuprofile cpu.out.
+// Frames and actions are fixed pseudo-random values: the speed does not depend on them.
+func BenchmarkBundle(b *testing.B) {
+	path := os.Getenv("RSSMD_BENCH_BUNDLE")
+	if path == "" {
+		b.Skip("RSSMD_BENCH_BUNDLE not set (an int8 bundle to time)")
+	}
+	qm, err := Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := qm.NewRunner(nil)
+	s := model.NewStateFor(qm.Arch)
+	out := qm.Arch.NewStepOutput()
+	frame := make([]uint8, model.ImageValues)
+	for i := range frame {
+		frame[i] = uint8(i * 37 >> 3)
+	}
+	act := make([]float32, qm.Arch.ActionDim)
+	for i := range act {
+		act[i] = float32(i%3-1) * 0.5
+	}
+	img := make([]float32, model.ImageValues)
+	b.Run("filter", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if err := r.PosteriorStep(&s, act, frame, i == 0, out, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := r.Decode(img, s.Deter, s.Stoch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

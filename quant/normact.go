@@ -46,10 +46,12 @@ type quantOut struct {
 // mean(x) = mul·mean(acc) + bias and var(x) = mul²·var(acc), and Σacc, Σacc² are exact in int64
 // (|acc| < 2^26 and p ≤ 2^12 for 64×64 inputs, so p·Σacc² < 2^63). Normalisation, affine and
 // dequantisation fold into one multiply-add per value, taken after subtracting the integer
-// mean in int32 so the float32 product does not cancel. SiLU uses armkernels.Exp (vectorised,
-// relative error < 3e-7) like the transition's, on chunks of pixels that stay in L1 between the
-// passes; other activations go through model.Activate. The result differs from the float64
-// two-pass path by float32 rounding only (TestNormActMatchesFloat).
+// mean in int32 so the float32 product does not cancel. The statistics pass is
+// armkernels.NormStats; SiLU into int8 (every layer but the encoder's last) is one
+// armkernels.NormSiLU pass (normalise, SiLU with the Exp32 approximation, requantise), the same
+// bits on every helper path. The float output and other activations take chunks of pixels that
+// stay in L1: armkernels.Exp for SiLU, model.Activate otherwise. The result differs from the
+// float64 two-pass path by float32 rounding only (TestNormActMatchesFloat).
 func normAct(k *armkernels.Kernels, f []float32, acc []int32, p, c int, mul, bias, g, b []float32, norm bool, act string, ns *normScratch, q *quantOut) {
 	f, acc = f[:p*c], acc[:p*c]
 	A, B, mi := ns.a[:c], ns.b[:c], ns.mi[:c]
@@ -61,14 +63,7 @@ func normAct(k *armkernels.Kernels, f []float32, acc []int32, p, c int, mul, bia
 		s1, s2 := ns.s1[:c], ns.s2[:c]
 		clear(s1)
 		clear(s2)
-		for i := 0; i < p; i++ {
-			row := acc[i*c : (i+1)*c]
-			row = row[:len(s1)]
-			for j, v := range row {
-				s1[j] += int64(v)
-				s2[j] += int64(v) * int64(v)
-			}
-		}
+		k.NormStats(s1, s2, acc, c)
 		n := float64(p)
 		for j := range A {
 			mean := float64(s1[j]) / n
@@ -88,6 +83,16 @@ func normAct(k *armkernels.Kernels, f []float32, acc []int32, p, c int, mul, bia
 		}
 	}
 	silu := act == "silu" || act == "swish"
+	if silu && q != nil {
+		// The common case, one vectorised pass: normalise, SiLU, requantise.
+		k.NormSiLU(q.dst, q.stride, acc, c, mi, A, B, q.inv, q.zero)
+		if q.stride > c {
+			for i := 0; i < p; i++ {
+				clear(q.dst[i*q.stride+c : (i+1)*q.stride])
+			}
+		}
+		return
+	}
 	rows := max(1, len(ns.neg)/c)
 	for lo := 0; lo < p; lo += rows {
 		hi := min(lo+rows, p)
@@ -104,20 +109,6 @@ func normAct(k *armkernels.Kernels, f []float32, acc []int32, p, c int, mul, bia
 		}
 		if silu {
 			k.Exp(neg, neg)
-			if q != nil {
-				// SiLU and the requantisation in one pass: y/(1+e^−y) never goes back to f.
-				for i := 0; i < hi-lo; i++ {
-					d, e := fc[i*c:(i+1)*c], neg[i*c:(i+1)*c]
-					e = e[:len(d)]
-					o := q.dst[(lo+i)*q.stride : (lo+i+1)*q.stride]
-					o8 := o[:len(d)]
-					for j, y := range d {
-						o8[j] = q8fast(y/(1+e[j]), q.inv, q.zero)
-					}
-					clear(o[c:])
-				}
-				continue
-			}
 			for i, y := range fc {
 				fc[i] = y / (1 + neg[i])
 			}

@@ -1,0 +1,149 @@
+#include "textflag.h"
+
+// func normStatsAVX2(s1, s2 *int64, acc *int32, rows, c, cb int)
+// normStatsAVX512 on blocks of 4 channels.
+TEXT ·normStatsAVX2(SB), NOSPLIT, $0-48
+	MOVQ s1+0(FP), DI
+	MOVQ s2+8(FP), R9
+	MOVQ acc+16(FP), SI
+	MOVQ c+32(FP), R10
+	SHLQ $2, R10
+	MOVQ cb+40(FP), R11
+	SHRQ $2, R11
+
+sblock:
+	VMOVDQU (DI), Y10
+	VMOVDQU (R9), Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	MOVQ SI, AX
+	MOVQ rows+24(FP), CX
+
+srow2:
+	CMPQ CX, $2
+	JLT srow1
+	VPMOVSXDQ (AX), Y0
+	VPMOVSXDQ (AX)(R10*1), Y1
+	VPADDQ Y0, Y10, Y10
+	VPADDQ Y1, Y12, Y12
+	VPMULDQ Y0, Y0, Y0
+	VPMULDQ Y1, Y1, Y1
+	VPADDQ Y0, Y11, Y11
+	VPADDQ Y1, Y13, Y13
+	LEAQ (AX)(R10*2), AX
+	SUBQ $2, CX
+	JMP srow2
+
+srow1:
+	TESTQ CX, CX
+	JZ sstore
+	VPMOVSXDQ (AX), Y0
+	VPADDQ Y0, Y10, Y10
+	VPMULDQ Y0, Y0, Y0
+	VPADDQ Y0, Y11, Y11
+
+sstore:
+	VPADDQ Y12, Y10, Y10
+	VPADDQ Y13, Y11, Y11
+	VMOVDQU Y10, (DI)
+	VMOVDQU Y11, (R9)
+	ADDQ $32, DI
+	ADDQ $32, R9
+	ADDQ $16, SI
+	DECQ R11
+	JNZ sblock
+	VZEROUPPER
+	RET
+
+// func normSiLUAVX2(out *int8, ostride int, acc *int32, rows, c, cb int, mi *int32, a, b *float32, inv, zf float32, k *float32)
+// normSiLUAVX512 on 8 lanes: the Exp32 constants −87 … 0.5 stay in Y5–Y15, the rest are
+// broadcast from k (or the arguments) where they are used.
+TEXT ·normSiLUAVX2(SB), NOSPLIT, $0-88
+	MOVQ out+0(FP), DI
+	MOVQ acc+16(FP), SI
+	MOVQ rows+24(FP), R9
+	MOVQ mi+48(FP), R10
+	MOVQ a+56(FP), R11
+	MOVQ b+64(FP), R12
+	MOVQ k+80(FP), R8
+	VBROADCASTSS 0(R8), Y5   // −87
+	VBROADCASTSS 4(R8), Y6   // 88
+	VBROADCASTSS 8(R8), Y7   // log2e
+	VBROADCASTSS 12(R8), Y8  // magic
+	VBROADCASTSS 16(R8), Y9  // ln2hi
+	VBROADCASTSS 20(R8), Y10 // ln2lo
+	VBROADCASTSS 24(R8), Y11 // 1/720
+	VBROADCASTSS 28(R8), Y12 // 1/120
+	VBROADCASTSS 32(R8), Y13 // 1/24
+	VBROADCASTSS 36(R8), Y14 // 1/6
+	VBROADCASTSS 40(R8), Y15 // 0.5
+
+nrow:
+	XORQ DX, DX
+	XORQ BX, BX
+	MOVQ cb+40(FP), CX
+	SHRQ $3, CX
+
+ncol:
+	VMOVDQU (SI)(DX*1), Y0
+	VPSUBD (R10)(DX*1), Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS (R11)(DX*1), Y0, Y0
+	VADDPS (R12)(DX*1), Y0, Y0 // y
+	VBROADCASTSS 48(R8), Y1
+	VXORPS Y0, Y1, Y1          // x = −y
+	VMAXPS Y1, Y5, Y1          // Exp32(x), as expAVX2
+	VMINPS Y1, Y6, Y1
+	VMULPS Y7, Y1, Y2
+	VADDPS Y8, Y2, Y2
+	VSUBPS Y8, Y2, Y2 // n
+	VMULPS Y9, Y2, Y3
+	VSUBPS Y3, Y1, Y3
+	VMULPS Y10, Y2, Y4
+	VSUBPS Y4, Y3, Y3 // r
+	VMULPS Y3, Y11, Y4
+	VADDPS Y12, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VADDPS Y13, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VADDPS Y14, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VADDPS Y15, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VBROADCASTSS 44(R8), Y1 // 1
+	VADDPS Y1, Y4, Y4
+	VMULPS Y3, Y4, Y4
+	VADDPS Y1, Y4, Y4
+	VCVTTPS2DQ Y2, Y2
+	VPBROADCASTD 64(R8), Y3 // 127 (int)
+	VPADDD Y3, Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y4, Y4  // e^−y
+	VADDPS Y1, Y4, Y4  // 1 + e^−y
+	VDIVPS Y4, Y0, Y0  // SiLU
+	VBROADCASTSS inv+72(FP), Y1
+	VMULPS Y1, Y0, Y0  // requant8
+	VBROADCASTSS zf+76(FP), Y1
+	VADDPS Y1, Y0, Y0
+	VBROADCASTSS 52(R8), Y1
+	VMINPS Y1, Y0, Y0
+	VBROADCASTSS 56(R8), Y1
+	VMAXPS Y1, Y0, Y0
+	VADDPS Y8, Y0, Y0
+	VPBROADCASTD 60(R8), Y1
+	VPSUBD Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKSSDW X1, X0, X0
+	VPACKSSWB X0, X0, X0
+	MOVQ X0, (DI)(BX*1)
+	ADDQ $32, DX
+	ADDQ $8, BX
+	DECQ CX
+	JNZ ncol
+	MOVQ c+32(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDQ ostride+8(FP), DI
+	DECQ R9
+	JNZ nrow
+	VZEROUPPER
+	RET
