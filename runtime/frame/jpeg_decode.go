@@ -220,6 +220,9 @@ type jpegComp struct {
 	kmax   int
 	plane  []uint8
 	stride int
+	// coef, in coefficient mode: the nx*ny kept dequantised coefficients
+	// of every block (row-major within a block, blocks in raster order).
+	coef []int32
 }
 
 // jpegDecoder decodes one frame at a time; its tables and planes are reused.
@@ -247,6 +250,10 @@ type jpegDecoder struct {
 	blk [65]int32
 	// hasAC: the block has a kept AC coefficient (else it is flat).
 	hasAC bool
+	// coefMode: decodeScan keeps each block's nx x ny low-frequency
+	// coefficients in comp.coef (the caller set each comp's block size)
+	// instead of box means in comp.plane.
+	coefMode bool
 
 	// Entropy-coded data and the bit reader: acc holds nbits valid bits,
 	// MSB first; fake counts the zero bytes fed past a marker or the end.
@@ -569,6 +576,14 @@ func (d *jpegDecoder) parseSOS(b []byte) error {
 func (d *jpegDecoder) allocPlanes() {
 	for i := range d.ncomp {
 		c := &d.comp[i]
+		if d.coefMode {
+			need := c.bw * c.bh * c.nx * c.ny
+			if cap(c.coef) < need {
+				c.coef = make([]int32, need)
+			}
+			c.coef = c.coef[:need]
+			continue
+		}
 		c.setBlockSize(min(8, d.n*d.hmax/c.h), min(8, d.n*d.vmax/c.v))
 		c.stride = c.bw * c.nx
 		need := c.stride * c.bh * c.ny
@@ -626,6 +641,28 @@ func (d *jpegDecoder) decodeScan() error {
 				dc, ac := d.useHuff[0][c.td], d.useHuff[1][c.ta]
 				q := &d.quant[c.tq]
 				one := c.nx == 1 && c.ny == 1 // DC only: one sample per block
+				if d.coefMode {
+					kk := c.nx * c.ny
+					for by := range c.v {
+						at := ((my*c.v+by)*c.bw + mx*c.h) * kk
+						for range c.h {
+							var err error
+							if acc, nb, err = d.decodeBlock(c, dc, ac, q, acc, nb); err != nil {
+								return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
+							}
+							if one {
+								c.coef[at] = d.blk[0]
+								d.blk[0] = 0
+							} else {
+								copy(c.coef[at:at+kk], d.blk[:kk])
+								clear(d.blk[:kk])
+								d.blk[64] = 0
+							}
+							at += kk
+						}
+					}
+					continue
+				}
 				for by := range c.v {
 					row := ((my*c.v + by) * c.ny) * c.stride
 					for bx := range c.h {

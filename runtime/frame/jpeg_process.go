@@ -19,6 +19,9 @@ type jpegState struct {
 	cx     [3][]int32 // chroma column of each x tap per horizontal shift
 	// loggedFallback: the image/jpeg fallback has been logged once.
 	loggedFallback bool
+	// area: the DCT-domain area path (Filter Area), which decodes
+	// coefficients rather than planes.
+	area *areaState
 }
 
 // jpegScale is the coarsest reduction (source pixels per decoded pixel:
@@ -40,6 +43,10 @@ func (p *Preprocessor) initJPEG() *jpegState {
 		return s
 	}
 	s.dec.setScale(8 / s.f)
+	if c.Filter == Area {
+		s.area = new(areaState)
+		s.dec.coefMode = true
+	}
 	s.xs = scaledAxis(c.Crop.X, c.Crop.W, s.f, c.OutWidth, c.Filter)
 	s.ys = scaledAxis(c.Crop.Y, c.Crop.H, s.f, c.OutHeight, c.Filter)
 	for sh := range s.cx {
@@ -129,8 +136,15 @@ func (p *Preprocessor) processJPEGReduced(s *jpegState, dst, data []byte) (handl
 	if d.width != p.conf.Width || d.height != p.conf.Height {
 		return true, errSizeMismatch(d.width, d.height, p.conf)
 	}
+	if s.area != nil {
+		s.area.prepare(d, p.conf.Crop, p.conf.OutWidth, p.conf.OutHeight)
+	}
 	if err := d.decodeScan(); err != nil {
 		return true, err
+	}
+	if s.area != nil {
+		s.area.process(dst, d, p.conf.OutWidth, p.conf.OutHeight)
+		return true, nil
 	}
 	y := &d.comp[0]
 	if d.ncomp == 1 {
