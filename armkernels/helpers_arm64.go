@@ -219,3 +219,20 @@ func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool {
 	}
 	return true
 }
+
+// copyRowsNEON copies rows ≥ 1 runs of n bytes (n a positive multiple of 16), strides in
+// bytes, with 64- and 16-byte LD1/ST1:
+//
+//	for r := 0; r < rows; r++ { copy(dst[r*dstStride:][:n], src[r*srcStride:][:n]) }
+//
+//go:noescape
+func copyRowsNEON(dst *int8, dstStride int, src *int8, srcStride, rows, n int)
+
+func copyRowsBlocks(h helperLevel, dst []int8, dstStride int, src []int8, srcStride, rows, n int) int {
+	if h != helperNEON || n < 16 {
+		return 0
+	}
+	m := n &^ 15
+	copyRowsNEON(&dst[0], dstStride, &src[0], srcStride, rows, m)
+	return m
+}

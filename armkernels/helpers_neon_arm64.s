@@ -502,3 +502,40 @@ stackpair:
 
 stackdone:
 	RET
+
+// func copyRowsNEON(dst *int8, dstStride int, src *int8, srcStride, rows, n int)
+// rows ≥ 1, n a positive multiple of 16.
+TEXT ·copyRowsNEON(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD dstStride+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD srcStride+24(FP), R3
+	MOVD rows+32(FP), R4
+	MOVD n+40(FP), R5
+
+copyrow:
+	MOVD R0, R6
+	MOVD R2, R7
+	MOVD R5, R8
+
+copy64:
+	CMP $64, R8
+	BLT copy16
+	VLD1.P 64(R7), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R6)
+	SUB $64, R8
+	B copy64
+
+copy16:
+	CBZ R8, copynext
+	VLD1.P 16(R7), [V0.B16]
+	VST1.P [V0.B16], 16(R6)
+	SUB $16, R8
+	B copy16
+
+copynext:
+	ADD  R1, R0
+	ADD  R3, R2
+	SUBS $1, R4
+	BNE  copyrow
+	RET

@@ -196,3 +196,8 @@ func lnApplyBlocks(h helperLevel, y, x, g, b []float32, mean, inv float32) int {
 // stackRGBBlocks: StackRGB runs its Go word moves on amd64 (unaligned 8-byte loads and
 // stores are single instructions there).
 func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool { return false }
+
+// copyRowsBlocks: CopyRows copies with Go's copy (memmove) on amd64.
+func copyRowsBlocks(h helperLevel, dst []int8, dstStride int, src []int8, srcStride, rows, n int) int {
+	return 0
+}

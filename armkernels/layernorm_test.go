@@ -176,3 +176,45 @@ func TestStackRGBAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows compares every helper level with per-row copies at run lengths around the
+// 16- and 64-byte blocks, strides wider than the run and equal to it, and guard bytes
+// between and after the runs.
+func TestCopyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	forEachHelperLevel(t, func(t *testing.T, k *Kernels) {
+		for _, n := range []int{1, 7, 15, 16, 17, 31, 32, 48, 63, 64, 65, 80, 127, 128, 129, 200, 512} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, gap := range []int{0, 3, 16} {
+					ds, ss := n+gap, n+2*gap+1
+					src := make([]int8, (rows-1)*ss+n)
+					for i := range src {
+						src[i] = int8(r.Uint32())
+					}
+					got, want := make([]int8, (rows-1)*ds+n+7), make([]int8, (rows-1)*ds+n+7)
+					for i := range got {
+						got[i], want[i] = int8(i*7+1), int8(i*7+1)
+					}
+					k.CopyRows(got, ds, src, ss, rows, n)
+					for j := 0; j < rows; j++ {
+						copy(want[j*ds:j*ds+n], src[j*ss:j*ss+n])
+					}
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("n %d rows %d gap %d: byte %d = %d, want %d", n, rows, gap, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestCopyRowsPanicsOutside(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("CopyRows reaching past src did not panic")
+		}
+	}()
+	ref.CopyRows(make([]int8, 64), 32, make([]int8, 47), 32, 2, 16)
+}

@@ -40,3 +40,8 @@ func lnApplyBlocks(h helperLevel, y, x, g, b []float32, mean, inv float32) int {
 
 // stackRGBBlocks: StackRGB runs in Go on this arch.
 func stackRGBBlocks(h helperLevel, dst []int8, image []uint8, w, ho int) bool { return false }
+
+// copyRowsBlocks: CopyRows copies with Go's copy on this arch.
+func copyRowsBlocks(h helperLevel, dst []int8, dstStride int, src []int8, srcStride, rows, n int) int {
+	return 0
+}

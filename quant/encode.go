@@ -82,32 +82,48 @@ func (r *Runner) encodeSlide(c *qconv, out []int8, image []uint8) {
 }
 
 // im2col writes one patch row per output pixel: k runs of the k·Cin input bytes under each
-// kernel row (pad, the code of x = 0, where the kernel hangs over the padding).
-func im2col(dst []int8, lda int, in []int8, sp *model.ConvSpec, pad int8) {
+// kernel row (pad, the code of x = 0, where the kernel hangs over the padding). The output
+// columns whose window lies inside the input row take one kern.CopyRows per kernel row of
+// an output row (not a memmove per run); the columns at the edges go byte run by byte run.
+func im2col(kern *armkernels.Kernels, dst []int8, lda int, in []int8, sp *model.ConvSpec, pad int8) {
 	k, s, p, cin, h, ho := sp.K, sp.S, sp.P, sp.Cin, sp.InH, sp.OutH
 	run := k * cin
+	in = in[:h*h*cin] // Encode may hand over a shorter slice of the same buffer
+	// ox in [lo, hi): 0 <= ox·s − p and ox·s − p + k <= h.
+	lo := min(ho, (p+s-1)/s)
+	hi := lo
+	if h-k+p >= 0 {
+		hi = max(lo, min(ho, (h-k+p)/s+1))
+	}
 	for oy := 0; oy < ho; oy++ {
-		for ox := 0; ox < ho; ox++ {
-			row := dst[(oy*ho+ox)*lda : (oy*ho+ox)*lda+k*run]
-			x0 := ox*s - p
-			for ky := 0; ky < k; ky++ {
-				iy := oy*s + ky - p
-				d := row[ky*run : (ky+1)*run]
-				if iy < 0 || iy >= h {
-					fill(d, pad)
+		for ky := 0; ky < k; ky++ {
+			iy := oy*s + ky - p
+			base := oy*ho*lda + ky*run
+			if iy < 0 || iy >= h {
+				for ox := 0; ox < ho; ox++ {
+					fill(dst[base+ox*lda:base+ox*lda+run], pad)
+				}
+				continue
+			}
+			switch {
+			case hi == lo:
+			case run == 12:
+				// The RGB input layer (k 4, Cin 3): a fixed-size move beats a call
+				// on 4 short runs per patch row.
+				for ox := lo; ox < hi; ox++ {
+					si := (iy*h + ox*s - p) * cin
+					*(*[12]int8)(dst[base+ox*lda:]) = *(*[12]int8)(in[si:])
+				}
+			default:
+				kern.CopyRows(dst[base+lo*lda:], lda, in[(iy*h+lo*s-p)*cin:], s*cin, hi-lo, run)
+			}
+			for ox := 0; ox < ho; ox++ {
+				if ox == lo && hi > lo {
+					ox = hi - 1 // skip the columns done above
 					continue
 				}
-				if x0 >= 0 && x0+k <= h {
-					src := in[(iy*h+x0)*cin : (iy*h+x0+k)*cin]
-					if run == 12 {
-						// The RGB input layer (k 4, Cin 3): a fixed-size move beats
-						// memmove's call overhead on 4 short runs per patch row.
-						*(*[12]int8)(d) = *(*[12]int8)(src)
-						continue
-					}
-					copy(d, src)
-					continue
-				}
+				x0 := ox*s - p
+				d := dst[base+ox*lda : base+ox*lda+run]
 				for kx := 0; kx < k; kx++ {
 					ix := x0 + kx
 					dd := d[kx*cin : (kx+1)*cin]
@@ -140,7 +156,7 @@ func (r *Runner) conv(c *qconv, out, in []int8, emb []float32, last bool) {
 	sp := &c.spec
 	P, C := sp.OutH*sp.OutH, sp.Cout
 	lda := c.w.Stride()
-	im2col(r.patches, lda, in, sp, int8(c.inZero))
+	im2col(r.k, r.patches, lda, in, sp, int8(c.inZero))
 	acc := r.acc[:P*C]
 	r.k.Gemm(acc, C, r.patches[:P*lda], lda, P, c.w)
 	r.convEpilogue(c, out, acc, emb, last)
