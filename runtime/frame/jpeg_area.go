@@ -163,25 +163,7 @@ func (s *areaState) accumulate(acc []int64, c *jpegComp, xa, ya *dctAxis, outW, 
 						h[ox] = sum >> areaHShift
 					}
 				} else {
-					for ox := range outW {
-						var sum [8]int64
-						for tx := xa.start[ox]; tx < xa.start[ox+1]; tx++ {
-							b := (base + int(xa.blk[tx])) * kk
-							cf := coef[b : b+kk]
-							wx := xa.w[int(tx)*kx : int(tx)*kx+kx]
-							for v := range ky {
-								cv := cf[v*kx : v*kx+kx]
-								var s int64
-								for u, w := range wx {
-									s += int64(cv[u]) * int64(w)
-								}
-								sum[v] += s
-							}
-						}
-						for v := range ky {
-							h[v*outW+ox] = sum[v] >> areaHShift
-						}
-					}
+					s.rowPass(h, coef, xa, base, kx, ky, outW)
 				}
 			}
 			wy := ya.w[int(t)*ky : int(t)*ky+ky]
@@ -191,6 +173,48 @@ func (s *areaState) accumulate(acc []int64, c *jpegComp, xa, ya *dctAxis, outW, 
 					row[ox] += x * int64(w)
 				}
 			}
+		}
+	}
+}
+
+// rowPass is accumulate's horizontal pass over one block row (blocks from
+// base) for kx x ky coefficients per block: h[v*outW+ox] for every v.
+func (s *areaState) rowPass(h []int64, coef []int32, xa *dctAxis, base, kx, ky, outW int) {
+	kk := kx * ky
+	w := xa.w
+	blk := xa.blk
+	for ox := range outW {
+		var sum [8]int64
+		t1 := int(xa.start[ox+1])
+		for tx := int(xa.start[ox]); tx < t1; tx++ {
+			b := (base + int(blk[tx])) * kk
+			cf := coef[b : b+kk : b+kk]
+			switch kx {
+			case 1:
+				w0 := int64(w[tx])
+				for v := range ky {
+					sum[v&7] += int64(cf[v]) * w0
+				}
+			case 2:
+				wx := (*[2]int32)(w[2*tx:])
+				w0, w1 := int64(wx[0]), int64(wx[1])
+				for v := range ky {
+					sum[v&7] += int64(cf[2*v])*w0 + int64(cf[2*v+1])*w1
+				}
+			default:
+				wx := w[tx*kx : tx*kx+kx : tx*kx+kx]
+				for v := range ky {
+					cv := cf[v*kx:]
+					var acc int64
+					for u, wu := range wx {
+						acc += int64(cv[u]) * int64(wu)
+					}
+					sum[v&7] += acc
+				}
+			}
+		}
+		for v := range ky {
+			h[v*outW+ox] = sum[v&7] >> areaHShift
 		}
 	}
 }
