@@ -9,10 +9,15 @@
 // mean), 1/4 or 1/2 (a small IDCT on the low coefficients whose outputs are
 // box means), whichever is the coarsest that leaves the crop at least the
 // output size on both axes; chroma blocks yield more samples so every plane
-// keeps luma's reduced resolution. The resampler then reads those planes
-// with the crop mapped to reduced pixels. Against image/jpeg's full decode
-// resampled by area in float64 this stays within PSNR 40 dB on textured,
-// noisy frames (TestJPEGReducedMatchesReference). Entropy decoding, the
+// keeps luma's reduced resolution; Bilinear reads those planes with the
+// crop mapped to reduced pixels. Area makes no planes: the decoder keeps
+// each block's k x k lowest dequantised coefficients and the resampler
+// integrates them over exactly the pixels each output covers
+// (jpeg_area.go; k per axis and component from how many blocks an output
+// spans), so an output's edges fall where they should, not on the nearest
+// box edge. Against image/jpeg's full decode resampled by area in float64
+// that stays within 1 LSB MAE and 40 dB PSNR on textured, noisy frames
+// (TestJPEGReducedMatchesReference). Entropy decoding, the
 // cost that remains, reads one coefficient per lookup only while a kept
 // one may still come, then skips the block's dropped coefficients several
 // at a time through a 13-bit table of code+extra-bit lengths
