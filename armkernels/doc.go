@@ -4,7 +4,8 @@
 // and SMMLA on arm64), the float/int8 requantisation helpers the int8 model
 // needs around every GEMM (QuantizeRow, QuantizeAffine, ReluRequant, AddInt32,
 // AddInt32Rows, Exp: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops
-// everywhere),
+// everywhere), and the float and byte-moving steps between the GEMMs that arm64 runs
+// in NEON (MulAdd, LayerNorm, StackRGB, CopyRows; Go loops elsewhere),
 // and the start-up choice between them.
 //
 // A *Kernels value names both paths, its GEMM and its helpers ("avx512vnni+avx512",
