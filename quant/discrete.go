@@ -81,9 +81,13 @@ func discreteKL(k *armkernels.Kernels, q, p []float32, groups, classes int, tmp 
 	for h, l := range [2][]float32{q[:n], p[:n]} {
 		for g := 0; g < groups; g++ {
 			v := l[g*classes : (g+1)*classes]
+			// A compare, not the builtin max (which orders NaN and −0 in several more
+			// instructions per value): a NaN logit makes the KL NaN either way.
 			m := v[0]
 			for _, x := range v[1:] {
-				m = max(m, x)
+				if x > m {
+					m = x
+				}
 			}
 			mx[h*groups+g] = m
 			d := e[h*n+g*classes : h*n+(g+1)*classes]
@@ -103,9 +107,10 @@ func discreteKL(k *armkernels.Kernels, q, p []float32, groups, classes int, tmp 
 			zp += float64(ep[i])
 		}
 		logZq, logZp := math.Log(zq), math.Log(zp)
+		rq, rp := 1/zq, 1/zp // a multiply per value instead of a float64 divide
 		mq, mp := mx[g], mx[groups+g]
 		for i := range eq {
-			qk, pk := float64(eq[i])/zq, float64(ep[i])/zp
+			qk, pk := float64(eq[i])*rq, float64(ep[i])*rp
 			logq := float64(lq[i]-mq) - logZq
 			if qk < probEps || qk > 1-probEps {
 				logq = math.Log(min(max(qk, probEps), 1-probEps))

@@ -135,3 +135,20 @@ func TestDiscreteStep(t *testing.T) {
 		t.Errorf("discrete PriorStep allocates %v times per call", n)
 	}
 }
+
+// BenchmarkDiscreteKL: the categorical KL of the discrete heads (32 groups × 32 classes).
+func BenchmarkDiscreteKL(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const g, c = 32, 32
+	q, p := make([]float32, g*c), make([]float32, g*c)
+	for i := range q {
+		q[i] = float32(rng.NormFloat64() * 3)
+		p[i] = float32(rng.NormFloat64() * 3)
+	}
+	tmp := make([]float32, 2*g*c+2*g)
+	k := armkernels.Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		discreteKL(k, q, p, g, c, tmp)
+	}
+}
