@@ -1,5 +1,13 @@
 #!/usr/bin/python3
-"""Train the standard AIME-NoB `rssmo` world model on episodes recorded by `rssmd sim --record`.
+"""Train an AIME-NoB `rssmo*` world model on episodes recorded by `rssmd sim --record`.
+
+Every variant of the spec (2.9) can be trained, at any width:
+  * the standard continuous state (`--stoch 30`), or the discrete one of `rssmo-discrete`
+    (`--discrete 32x32`: one-hot stoch, straight-through samples, categorical KL);
+  * the `cnn_ha` encoder/decoder (walker models) or `dreamer_resnet` (MetaWorld `rssmo-m/l/xl`,
+    `--encoder dreamer_resnet`; its binary head is SiLU + LayerNorm, `--binary-layers 3`);
+  * with actions, or action-free like the VIPER models (`--action-free`: action dim 0, the
+    episodes' actions are ignored, `action_free: true` in config.yaml).
 
 The model is our reference module tree (tools/reference/rssmo_ref.py), so the state_dict keys are
 exactly those of an original `model.pt`; the output folder (config.yaml + model.pt + train_log.json)
@@ -9,9 +17,11 @@ Objective (spec 3.7, "Training loss"), with the original defaults:
   loss = mean_b sum_t [ -log p(image) - log p(is_terminal) + kl_scale * KL_t ]
   * log p(image) = -0.5 * sum (x - mu)^2 over the 3x64x64 values (Normal, std 1, no constant);
   * is_terminal: Bernoulli, target 0 (the sim never terminates);
-  * KL_t = sum_d KL(q || p), computed as 0.8 KL(sg(q) || p) + 0.2 KL(q || sg(p)) (kl_rebalance), and
+  * KL_t = sum_d KL(q || p) (discrete: sum over groups of the categorical KL, probs clamped to
+    [eps, 1-eps] before the log as the original's Categorical does), computed as 0.8 KL(sg(q) || p) + 0.2 KL(q || sg(p)) (kl_rebalance), and
     free nats 1.0 on the summed KL (no gradient below it); both change gradients only;
-  * posterior samples (not means) are fed forward, as in training; windows of `horizon` steps at
+  * posterior samples (not means) are fed forward, as in training (discrete: a one-hot draw per
+    group plus probs - sg(probs), the straight-through estimator; values stay one-hot); windows of `horizon` steps at
     random offsets, each starting from the zero state.
 Adam, gradient clipping at 100 (the original `grad_clip`).
 
@@ -28,6 +38,7 @@ import math
 import os
 import sys
 import time
+import types
 
 import numpy as np
 import torch
@@ -61,13 +72,44 @@ def load_episodes(folder):
     return torch.from_numpy(img), torch.from_numpy(act), A
 
 
+def binary_head(args):
+    """is_terminal head: cnn_ha models inherit default.yaml (128 wide, 2 layers, ELU, no norm, spec
+    P22); rssmo-m/l/xl configs give SiLU + LayerNorm, hidden_size wide, 3/4/5 layers (spec 2.7)."""
+    if args.encoder == "dreamer_resnet":
+        return dict(kind="binary", hidden=args.binary_hidden or args.hidden,
+                    layers=args.binary_layers or 3, norm="ln", act="swish")
+    return dict(kind="binary", hidden=args.binary_hidden or 128, layers=args.binary_layers or 2,
+                norm=None, act="elu")
+
+
+def _convt_as_conv(mod, x):
+    """ConvTranspose2d (output_padding 0) as a conv over the stride-dilated input with the flipped,
+    in/out-swapped kernel: the same function and parameters, but torch 1.13's CPU ConvTranspose2d
+    (slow_conv_transpose2d) is ~5x slower than its conv2d, and the decoder dominated training."""
+    s, p, k = mod.stride[0], mod.padding[0], mod.kernel_size[0]
+    B, C, H, W = x.shape
+    d = x.new_zeros(B, C, (H - 1) * s + 1, (W - 1) * s + 1)
+    d[:, :, ::s, ::s] = x
+    return F.conv2d(d, mod.weight.flip(2, 3).transpose(0, 1), mod.bias, padding=k - 1 - p)
+
+
+def speed_up_decoder(model):
+    """Swap every ConvTranspose2d's forward for _convt_as_conv; the state_dict is unchanged."""
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.ConvTranspose2d):
+            if mod.stride[0] != mod.stride[1] or mod.padding[0] != mod.padding[1] \
+                    or tuple(mod.output_padding) != (0, 0) or mod.groups != 1:
+                raise SystemExit(f"unexpected ConvTranspose2d {mod}")
+            mod.forward = types.MethodType(_convt_as_conv, mod)
+
+
 def build_model(args, action_dim):
     decoders = collections.OrderedDict()
-    decoders["image"] = dict(kind="cnn_ha", width=args.width, sigmoid=False)
-    # binary decoder = the original defaults: hidden 128, 2 layers, ELU, no norm (spec 1.3).
-    decoders["is_terminal"] = dict(kind="binary", hidden=128, layers=2, norm=None, act="elu")
-    return rssmo_ref.RSSMO(args.deter, args.stoch, args.hidden, action_dim, ("cnn_ha", args.width),
-                           decoders, args.min_std)
+    decoders["image"] = dict(kind=args.encoder, width=args.width, sigmoid=False)
+    decoders["is_terminal"] = binary_head(args)
+    return rssmo_ref.RSSMO(args.deter, args.stoch_flat, args.hidden, action_dim,
+                           (args.encoder, args.width), decoders, args.min_std,
+                           discrete=args.groups_classes)
 
 
 def normal_kl(mq, sq, mp, sp):
@@ -77,24 +119,51 @@ def normal_kl(mq, sq, mp, sp):
     return 0.5 * (r + t - 1 - torch.log(r))
 
 
+def categorical_kl(q_logits, p_logits, groups, classes):
+    """KL(q || p) summed over groups, from logits [B, G*K]; probs clamped to [eps, 1-eps] before
+    the log, as the original's Categorical(probs=softmax) does (spec P21)."""
+    q = torch.softmax(q_logits.reshape(-1, groups, classes), -1)
+    p = torch.softmax(p_logits.reshape(-1, groups, classes), -1)
+    lq = torch.log(q.clamp(PROB_EPS, 1 - PROB_EPS))
+    lp = torch.log(p.clamp(PROB_EPS, 1 - PROB_EPS))
+    return (q * (lq - lp)).sum((-1, -2))
+
+
+def onehot_sample(logits, groups, classes):
+    """A one-hot draw per group with the straight-through gradient of the probabilities."""
+    probs = torch.softmax(logits.reshape(-1, groups, classes), -1)
+    idx = torch.multinomial(probs.reshape(-1, classes), 1).reshape(-1, groups)
+    hard = F.one_hot(idx, classes).to(probs.dtype)
+    return (hard + probs - probs.detach()).reshape(logits.shape)
+
+
 def window_loss(model, img_u8, act, args):
     """img_u8: [B,L,64,64,3] uint8, act: [B,L,A]. Returns loss and metrics (per frame means)."""
     B, L = img_u8.shape[:2]
     x = img_u8.permute(0, 1, 4, 2, 3).float().div_(255.0)  # B,L,3,64,64
     emb = model.encode(x.reshape(B * L, 3, 64, 64)).reshape(B, L, -1)
     deter = torch.zeros(B, args.deter)
-    stoch = torch.zeros(B, args.stoch)
+    stoch = torch.zeros(B, args.stoch_flat)
     feats, kls, kl_losses = [], [], []
     for t in range(L):
         h = model.transition(deter, stoch, act[:, t])
-        mp, sp = model.head_stats(model.prior_net(h))
-        mq, sq = model.head_stats(model.posterior_net(torch.cat([h, emb[:, t]], -1)))
-        stoch = mq + sq * torch.randn_like(sq)  # posterior sample while training (spec 3.5)
+        if args.groups_classes:
+            g, k = args.groups_classes
+            lp = model.prior_net(h)
+            lq = model.posterior_net(torch.cat([h, emb[:, t]], -1))
+            stoch = onehot_sample(lq, g, k)
+            kl = categorical_kl(lq, lp, g, k)
+            reb = (args.kl_rebalance * categorical_kl(lq.detach(), lp, g, k)
+                   + (1 - args.kl_rebalance) * categorical_kl(lq, lp.detach(), g, k))
+        else:
+            mp, sp = model.head_stats(model.prior_net(h))
+            mq, sq = model.head_stats(model.posterior_net(torch.cat([h, emb[:, t]], -1)))
+            stoch = mq + sq * torch.randn_like(sq)  # posterior sample while training (spec 3.5)
+            kl = normal_kl(mq, sq, mp, sp).sum(-1)  # value of KL(q||p)
+            reb = (args.kl_rebalance * normal_kl(mq.detach(), sq.detach(), mp, sp).sum(-1)
+                   + (1 - args.kl_rebalance) * normal_kl(mq, sq, mp.detach(), sp.detach()).sum(-1))
         deter = h
         feats.append(torch.cat([h, stoch], -1))
-        kl = normal_kl(mq, sq, mp, sp).sum(-1)  # value of KL(q||p)
-        reb = (args.kl_rebalance * normal_kl(mq.detach(), sq.detach(), mp, sp).sum(-1)
-               + (1 - args.kl_rebalance) * normal_kl(mq, sq, mp.detach(), sp.detach()).sum(-1))
         kls.append(kl)
         kl_losses.append(torch.clamp_min(reb, args.free_nats))
     feat = torch.stack(feats, 1).reshape(B * L, -1)
@@ -128,7 +197,7 @@ pretrained_model_name: null
 use_fp16: false
 grad_clip: {grad_clip}
 environment_setup: visual
-action_free: false
+action_free: {action_free_yaml}
 runtime:
   name: local
 data:
@@ -171,7 +240,7 @@ world_model:
       norm: ln
       have_head: false
     visual:
-      name: cnn_ha
+      name: {encoder}
       width: {width}
   decoders:
     tabular:
@@ -182,19 +251,14 @@ world_model:
       norm: ln
     binary:
       name: binary
-      hidden_size: 128
-      hidden_layers: 2
-    visual:
-      name: cnn_ha
+{binary_yaml}    visual:
+      name: {encoder}
       width: {width}
       sigmoid: false
   optimizor:
     name: Adam
     lr: {lr}
-  state_dim:
-  - {deter}
-  - {stoch}
-  hidden_size: {hidden}
+{state_yaml}  hidden_size: {hidden}
   hidden_layers: 2
   norm: ln
 version:
@@ -204,7 +268,19 @@ version:
 
 def save_folder(model, args, step, log):
     os.makedirs(args.out, exist_ok=True)
-    cfg = CONFIG_TEMPLATE.format(trained_steps=step, **vars(args))
+    b = binary_head(args)
+    binary_yaml = f"      hidden_size: {b['hidden']}\n      hidden_layers: {b['layers']}\n"
+    if b["norm"]:  # rssmo-m/l/xl style; cnn_ha models leave the class defaults (ELU, no norm)
+        binary_yaml += f"      hidden_activation: {b['act']}\n      norm: {b['norm']}\n"
+    if args.groups_classes:
+        g, k = args.groups_classes
+        state_yaml = (f"  state_distribution: discrete\n  state_dim:\n  - {args.deter}\n"
+                      f"  - {g}\n  - {k}\n")
+    else:
+        state_yaml = f"  state_dim:\n  - {args.deter}\n  - {args.stoch}\n"
+    v = {k: x for k, x in vars(args).items() if k != "groups_classes"}
+    cfg = CONFIG_TEMPLATE.format(trained_steps=step, binary_yaml=binary_yaml, state_yaml=state_yaml,
+                                 action_free_yaml="true" if args.action_free else "false", **v)
     tmp = os.path.join(args.out, ".tmp")
     with open(tmp + ".yaml", "w") as f:
         f.write(cfg)
@@ -223,7 +299,18 @@ def main(argv=None):
     ap.add_argument("--deter", type=int, default=256)
     ap.add_argument("--stoch", type=int, default=30)
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--width", type=int, default=32, help="cnn_ha encoder/decoder width")
+    ap.add_argument("--width", type=int, default=32, help="encoder/decoder width")
+    ap.add_argument("--encoder", choices=["cnn_ha", "dreamer_resnet"], default="cnn_ha",
+                    help="visual encoder and decoder family (dreamer_resnet: rssmo-m/l/xl)")
+    ap.add_argument("--discrete", default="",
+                    help="GROUPSxCLASSES for a discrete one-hot state (rssmo-discrete: 32x32); "
+                         "--stoch is then ignored")
+    ap.add_argument("--action-free", dest="action_free", action="store_true",
+                    help="no action input (VIPER models): action dim 0")
+    ap.add_argument("--binary-hidden", dest="binary_hidden", type=int, default=0,
+                    help="is_terminal head width (0: 128 for cnn_ha, --hidden for dreamer_resnet)")
+    ap.add_argument("--binary-layers", dest="binary_layers", type=int, default=0,
+                    help="is_terminal head hidden layers (0: 2 for cnn_ha, 3 for dreamer_resnet)")
     ap.add_argument("--min-std", dest="min_std", type=float, default=0.1)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--horizon", type=int, default=50)
@@ -241,11 +328,23 @@ def main(argv=None):
     ap.add_argument("--resume", action="store_true",
                     help="continue from --out/model.pt and its train_log.json if present (--steps more)")
     args = ap.parse_args(argv)
+    args.groups_classes = None
+    args.stoch_flat = args.stoch
+    if args.discrete:
+        try:
+            g, k = (int(v) for v in args.discrete.lower().split("x"))
+        except ValueError:
+            raise SystemExit(f"--discrete {args.discrete!r}: want GROUPSxCLASSES, e.g. 32x32")
+        if g < 1 or k < 2:
+            raise SystemExit(f"--discrete {args.discrete!r}: need >= 1 group of >= 2 classes")
+        args.groups_classes, args.stoch_flat = (g, k), g * k
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     img, act, A = load_episodes(args.data)
+    if args.action_free:
+        act, A = act[..., :0].contiguous(), 0
     N, T = img.shape[:2]
     if T < args.horizon:
         raise SystemExit(f"episodes have {T} frames, fewer than --horizon {args.horizon}")
@@ -263,6 +362,7 @@ def main(argv=None):
             print(f"no usable train_log.json ({e}); counting steps from 0", flush=True)
         print(f"resumed from {args.out} at step {step}", flush=True)
         args.steps += step
+    speed_up_decoder(model)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     nparams = sum(p.numel() for p in model.parameters())
