@@ -1,6 +1,7 @@
 package armkernels
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -59,5 +60,54 @@ func BenchmarkDequantize(b *testing.B) {
 	b.SetBytes(int64(n * 4))
 	for b.Loop() {
 		Dequantize(dst, acc, scale, 0.01, bias)
+	}
+}
+
+// BenchmarkGemv times batch-1 products on the wide GRU/MLP weights of rssmo-m/l/xl and reports
+// the weight bytes streamed per second: at m=1 every weight byte is used once, so GB/s against
+// a plain read of the same bytes (the read row) says how far the kernel is from its bound.
+// Several matrices of the same shape are cycled so the weights come from memory (or L3) as in
+// a filter step, not from L2. rssmo-m's GRU and MLP weights are 10.4 MB per filter step,
+// rssmo-l's 26.8 MB, rssmo-xl's 84 MB.
+func BenchmarkGemv(b *testing.B) {
+	for _, s := range []struct {
+		name    string
+		rows, k int
+	}{
+		{"1024x1024", 1024, 1024},
+		{"3072x2048", 3072, 2048},
+		{"6144x4096", 6144, 4096},
+	} {
+		r := rand.New(rand.NewPCG(1, 2))
+		const mats = 4
+		var ws [mats]*Matrix
+		var a []int8
+		var c []int32
+		for i := range ws {
+			ws[i], a, _, c, _ = gemmCase{m: 1, rows: s.rows, k: s.k}.setup(b, r)
+		}
+		// The bound: the same bytes read by bytes.IndexByte (one vectorised sequential
+		// stream, nothing computed) over as many buffers.
+		var raw [mats][]byte
+		for i := range raw {
+			raw[i] = make([]byte, s.rows*s.k)
+		}
+		b.Run("read/"+s.name, func(b *testing.B) {
+			b.SetBytes(int64(s.rows) * int64(s.k))
+			for i := 0; b.Loop(); i++ {
+				if bytes.IndexByte(raw[i%mats], 1) >= 0 {
+					b.Fatal("buffer not zero")
+				}
+			}
+		})
+		for _, impl := range Implementations()[1:] {
+			b.Run(impl.Name+"/"+s.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(s.rows) * int64(s.k))
+				for i := 0; b.Loop(); i++ {
+					impl.Gemm(c, s.rows, a, ws[0].Stride(), 1, ws[i%mats])
+				}
+			})
+		}
 	}
 }
