@@ -178,43 +178,70 @@ func (s *areaState) accumulate(acc []int64, c *jpegComp, xa, ya *dctAxis, outW, 
 }
 
 // rowPass is accumulate's horizontal pass over one block row (blocks from
-// base) for kx x ky coefficients per block: h[v*outW+ox] for every v.
+// base) for kx x ky coefficients per block: h[v*outW+ox] for every v. It
+// walks one frequency row v at a time so that each output's sum stays in a
+// register, with the kx weights of a tap unrolled for the common kx.
 func (s *areaState) rowPass(h []int64, coef []int32, xa *dctAxis, base, kx, ky, outW int) {
 	kk := kx * ky
-	w := xa.w
+	start := xa.start[:outW+1]
 	blk := xa.blk
-	for ox := range outW {
-		var sum [8]int64
-		t1 := int(xa.start[ox+1])
-		for tx := int(xa.start[ox]); tx < t1; tx++ {
-			b := (base + int(blk[tx])) * kk
-			cf := coef[b : b+kk : b+kk]
-			switch kx {
-			case 1:
-				w0 := int64(w[tx])
-				for v := range ky {
-					sum[v&7] += int64(cf[v]) * w0
+	w := xa.w
+	for v := range ky {
+		hv := h[v*outW : v*outW+outW]
+		off := base*kk + v*kx // coefficient (v, 0) of block 0 of the row
+		switch kx {
+		case 1:
+			for ox := range hv {
+				var sum int64
+				for tx := start[ox]; tx < start[ox+1]; tx++ {
+					sum += int64(coef[off+int(blk[tx])*kk]) * int64(w[tx])
 				}
-			case 2:
-				wx := (*[2]int32)(w[2*tx:])
-				w0, w1 := int64(wx[0]), int64(wx[1])
-				for v := range ky {
-					sum[v&7] += int64(cf[2*v])*w0 + int64(cf[2*v+1])*w1
-				}
-			default:
-				wx := w[tx*kx : tx*kx+kx : tx*kx+kx]
-				for v := range ky {
-					cv := cf[v*kx:]
-					var acc int64
-					for u, wu := range wx {
-						acc += int64(cv[u]) * int64(wu)
-					}
-					sum[v&7] += acc
-				}
+				hv[ox] = sum >> areaHShift
 			}
-		}
-		for v := range ky {
-			h[v*outW+ox] = sum[v&7] >> areaHShift
+		case 2:
+			for ox := range hv {
+				var sum int64
+				for tx := start[ox]; tx < start[ox+1]; tx++ {
+					cf := (*[2]int32)(coef[off+int(blk[tx])*kk:])
+					wx := (*[2]int32)(w[2*tx:])
+					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1])
+				}
+				hv[ox] = sum >> areaHShift
+			}
+		case 3:
+			for ox := range hv {
+				var sum int64
+				for tx := start[ox]; tx < start[ox+1]; tx++ {
+					cf := (*[3]int32)(coef[off+int(blk[tx])*kk:])
+					wx := (*[3]int32)(w[3*tx:])
+					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1]) + int64(cf[2])*int64(wx[2])
+				}
+				hv[ox] = sum >> areaHShift
+			}
+		case 4:
+			for ox := range hv {
+				var sum int64
+				for tx := start[ox]; tx < start[ox+1]; tx++ {
+					cf := (*[4]int32)(coef[off+int(blk[tx])*kk:])
+					wx := (*[4]int32)(w[4*tx:])
+					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1]) +
+						int64(cf[2])*int64(wx[2]) + int64(cf[3])*int64(wx[3])
+				}
+				hv[ox] = sum >> areaHShift
+			}
+		default:
+			for ox := range hv {
+				var sum int64
+				for tx := start[ox]; tx < start[ox+1]; tx++ {
+					b := off + int(blk[tx])*kk
+					cf := coef[b : b+kx : b+kx]
+					wx := w[int(tx)*kx : int(tx)*kx+kx : int(tx)*kx+kx]
+					for u, wu := range wx {
+						sum += int64(cf[u]) * int64(wu)
+					}
+				}
+				hv[ox] = sum >> areaHShift
+			}
 		}
 	}
 }

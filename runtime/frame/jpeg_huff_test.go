@@ -1,0 +1,190 @@
+package frame
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// decodeScanCoefRef is decodeScanRef for coefficient mode: every block
+// through the reference block decoder, its kept coefficients copied out in
+// the layout decodeScan's coefficient mode uses.
+func (d *jpegDecoder) decodeScanCoefRef() error {
+	d.acc, d.nbits, d.fake, d.marker = 0, 0, 0, false
+	for i := range d.ncomp {
+		d.comp[i].pred = 0
+	}
+	blocks := 0
+	for i := range d.ncomp {
+		blocks += d.comp[i].h * d.comp[i].v
+	}
+	if need := d.mcuX * d.mcuY * blocks / 4; len(d.data)-d.pos < need {
+		return fmt.Errorf("%w: %d bytes of scan data for %d blocks", ErrDecode, len(d.data)-d.pos, d.mcuX*d.mcuY*blocks)
+	}
+	d.allocPlanes()
+	left, rst := d.restart, 0
+	for my := range d.mcuY {
+		for mx := range d.mcuX {
+			if d.restart > 0 {
+				if left == 0 {
+					if err := d.nextRestart(rst); err != nil {
+						return err
+					}
+					rst = (rst + 1) & 7
+					left = d.restart
+				}
+				left--
+			}
+			for ci := range d.ncomp {
+				c := &d.comp[ci]
+				kk := c.nx * c.ny
+				for by := range c.v {
+					for bx := range c.h {
+						if err := d.decodeBlockRef(c, d.useHuff[0][c.td], d.useHuff[1][c.ta], &d.quant[c.tq]); err != nil {
+							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
+						}
+						at := ((my*c.v+by)*c.bw + mx*c.h + bx) * kk
+						copy(c.coef[at:at+kk], d.blk[:kk])
+						d.blk = [65]int32{}
+					}
+				}
+			}
+		}
+		if d.fake > 64 {
+			return fmt.Errorf("%w: %w (MCU row %d of %d)", ErrDecode, errTruncated, my, d.mcuY)
+		}
+	}
+	if d.fake*8 > int(d.nbits) {
+		return fmt.Errorf("%w: %w", ErrDecode, errTruncated)
+	}
+	return nil
+}
+
+// coefBoth decodes data in coefficient mode with nx x ny kept per block
+// (the same for every component, as the area path may choose) with the scan
+// loop and the reference; both must agree on success and on every
+// coefficient. It reports whether the headers parsed.
+func coefBoth(t *testing.T, data []byte, sizes [3][2]int) bool {
+	t.Helper()
+	var a, b jpegDecoder
+	a.coefMode, b.coefMode = true, true
+	if err := a.parseHeaders(data); err != nil {
+		return false
+	}
+	if err := b.parseHeaders(data); err != nil {
+		t.Fatalf("headers parse once and then fail: %v", err)
+	}
+	for i := range a.ncomp {
+		a.comp[i].setBlockSize(sizes[i][0], sizes[i][1])
+		b.comp[i].setBlockSize(sizes[i][0], sizes[i][1])
+	}
+	errA, errB := a.decodeScan(), b.decodeScanCoefRef()
+	if (errA == nil) != (errB == nil) {
+		t.Fatalf("kept %v: decodeScan: %v, reference: %v", sizes, errA, errB)
+	}
+	if errA != nil {
+		return true
+	}
+	for i := range a.ncomp {
+		ca, cb := a.comp[i].coef, b.comp[i].coef
+		if !slices.Equal(ca, cb) {
+			j := 0
+			for j < len(ca) && ca[j] == cb[j] {
+				j++
+			}
+			t.Fatalf("kept %v: component %d coefficient %d of %d is %d, the reference's %d", sizes, i, j, len(ca), ca[j], cb[j])
+		}
+	}
+	return true
+}
+
+// coefSizes are kept-coefficient shapes the area path picks (areaFreqs:
+// 1..8 per axis, chroma more than luma) plus a few odd ones.
+var coefSizes = [][3][2]int{
+	{{1, 1}, {1, 1}, {1, 1}},
+	{{2, 3}, {4, 5}, {4, 5}}, // 640x480 to 64x64
+	{{1, 2}, {2, 3}, {2, 3}}, // 1280x720
+	{{1, 1}, {2, 2}, {2, 2}}, // 1920x1080
+	{{8, 8}, {8, 8}, {8, 8}},
+	{{3, 1}, {7, 2}, {5, 8}},
+}
+
+// TestJPEGCoefScanMatchesRef: coefficient mode keeps exactly the
+// coefficients the reference block decoder keeps, for every test stream.
+func TestJPEGCoefScanMatchesRef(t *testing.T) {
+	for _, c := range jpegCases(t) {
+		for _, s := range coefSizes {
+			if !coefBoth(t, c.data, s) {
+				t.Fatalf("%s: headers do not parse", c.name)
+			}
+		}
+	}
+}
+
+// FuzzJPEGCoefScanMatchesRef: on any input, coefficient mode and the
+// reference agree (both fail, or both succeed with the same coefficients).
+func FuzzJPEGCoefScanMatchesRef(f *testing.F) {
+	img := cameraScene(64, 48, 7, 4)
+	f.Add(stdJPEG(f, img, 85))
+	f.Add(stdJPEG(f, img, 98))
+	f.Add(stdJPEG(f, toGray(img), 60))
+	f.Add(encodeTestJPEG(img, encOptions{h: 2, v: 1, quality: 75, restart: 1, noDHT: true}))
+	f.Add(encodeTestJPEG(img, encOptions{h: 4, v: 1, quality: 95}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, s := range coefSizes {
+			coefBoth(t, data, s)
+		}
+	})
+}
+
+// BenchmarkMJPEGStages splits BenchmarkMJPEG's reduced row (area, full
+// frame to 64x64) into its two stages, timed by the thread's CPU time so
+// that a busy machine mostly does not count: entropy decoding into
+// coefficients (headers included) and the DCT-domain area resampling. It
+// reports each stage's fastest and median call.
+func BenchmarkMJPEGStages(b *testing.B) {
+	for _, sz := range []struct{ w, h int }{{640, 480}, {1280, 720}, {1920, 1080}} {
+		data := stripDHT(b, stdJPEG(b, cameraScene(sz.w, sz.h, 42, 4), 85))
+		b.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(b *testing.B) {
+			p, err := NewPreprocessor(Config{Format: MJPEG, Width: sz.w, Height: sz.h, Filter: Area})
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]byte, p.OutLen())
+			if err := p.Process(dst, Frame{Data: data, Format: MJPEG, Width: sz.w, Height: sz.h}); err != nil {
+				b.Fatal(err)
+			}
+			s := p.jpeg
+			d := &s.dec
+			c := p.conf
+			var tDec, tArea []time.Duration
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := threadCPU()
+				if err := d.parseHeaders(data); err != nil {
+					b.Fatal(err)
+				}
+				s.area.prepare(d, c.Crop, c.OutWidth, c.OutHeight)
+				if err := d.decodeScan(); err != nil {
+					b.Fatal(err)
+				}
+				t1 := threadCPU()
+				s.area.process(dst, d, c.OutWidth, c.OutHeight)
+				t2 := threadCPU()
+				tDec = append(tDec, t1-t0)
+				tArea = append(tArea, t2-t1)
+			}
+			slices.Sort(tDec)
+			slices.Sort(tArea)
+			us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+			b.ReportMetric(us(tDec[0]), "decode-min-µs")
+			b.ReportMetric(us(tDec[len(tDec)/2]), "decode-median-µs")
+			b.ReportMetric(us(tArea[0]), "area-min-µs")
+			b.ReportMetric(us(tArea[len(tArea)/2]), "area-median-µs")
+		})
+	}
+}
