@@ -23,6 +23,9 @@ type SeqReport struct {
 	PSNRMin, PSNRMedian                       float64 // decoded image vs float32 decode, dB (peak 1)
 	RolloutPSNRMin, RolloutPSNRMedian         float64 // 20-step open-loop rollouts from each path's own state
 	Rollouts                                  int
+	// Discrete models: the share of (step, group) decisions where int8's posterior argmax class
+	// equals float32's, over the sequence and at the worst step; zero for continuous models.
+	ArgmaxAgree, ArgmaxAgreeMin float64
 	// DeterCos holds the per-step cosine, for drift plots and checks.
 	DeterCos []float64
 }
@@ -73,6 +76,10 @@ func Compare(name string, f, q model.Stepper, seq *model.Sequence, opt CompareOp
 	fs, qs := mk(f), mk(q)
 	targets := make([]float32, len(a.Heads))
 	var stochRMS, klRel, elboRel, psnr, roll []float64
+	agreed := 0
+	if a.Discrete {
+		r.ArgmaxAgreeMin = 1
+	}
 	for t := 0; t < T; t++ {
 		isFirst := t == 0 || (seq.IsFirst != nil && seq.IsFirst[t])
 		decode := t%de == 0
@@ -111,6 +118,11 @@ func Compare(name string, f, q model.Stepper, seq *model.Sequence, opt CompareOp
 			r.StochMaxAbs = math.Max(r.StochMaxAbs, math.Abs(d))
 		}
 		stochRMS = append(stochRMS, math.Sqrt(se/float64(S)))
+		if a.Discrete {
+			n := agreeGroups(fs.s.Stoch, qs.s.Stoch, a.Groups, a.Classes)
+			agreed += n
+			r.ArgmaxAgreeMin = math.Min(r.ArgmaxAgreeMin, float64(n)/float64(a.Groups))
+		}
 		klRel = append(klRel, relErr(qs.out.KL, fs.out.KL))
 		if decode {
 			elboRel = append(elboRel, relErr(qs.lik.ELBO, fs.lik.ELBO))
@@ -138,6 +150,9 @@ func Compare(name string, f, q model.Stepper, seq *model.Sequence, opt CompareOp
 		}
 	}
 	_ = H
+	if a.Discrete {
+		r.ArgmaxAgree = float64(agreed) / float64(T*a.Groups)
+	}
 	r.DeterCosMin, r.DeterCosMedian = minOf(r.DeterCos), median(r.DeterCos)
 	r.DeterCosLast = r.DeterCos[T-1]
 	r.StochRMSMedian = median(stochRMS)
@@ -149,6 +164,28 @@ func Compare(name string, f, q model.Stepper, seq *model.Sequence, opt CompareOp
 		r.RolloutPSNRMin, r.RolloutPSNRMedian = minOf(roll), median(roll)
 	}
 	return r, nil
+}
+
+// agreeGroups counts the groups whose argmax class (first maximal index, as the mode's
+// one-hot is built) is the same in a and b, two group-major [groups·classes] vectors.
+func agreeGroups(a, b []float32, groups, classes int) int {
+	n := 0
+	for g := 0; g < groups; g++ {
+		if argmax(a[g*classes:(g+1)*classes]) == argmax(b[g*classes:(g+1)*classes]) {
+			n++
+		}
+	}
+	return n
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 // PSNR is 10·log10(1/MSE) of two images in [0,1] units (capped at 100 dB when identical).
@@ -219,6 +256,10 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "%-22s %5d %9.6f %9.6f %9.6f %9.2e %9.2e %9.2e %8.2f %8.2f %8.2f %8.2f\n",
 			trimName(s.Name, 22), s.Steps, s.DeterCosMin, s.DeterCosMedian, s.DeterCosLast, s.StochRMSMedian,
 			s.KLRelMedian, s.ELBORelMedian, s.PSNRMin, s.PSNRMedian, s.RolloutPSNRMin, s.RolloutPSNRMedian)
+		if s.ArgmaxAgree > 0 {
+			fmt.Fprintf(w, "%-22s posterior argmax agreement %.2f%% of group decisions, worst step %.2f%%\n",
+				"", 100*s.ArgmaxAgree, 100*s.ArgmaxAgreeMin)
+		}
 	}
 	fmt.Fprintln(w, "cos: per-step cosine of deter; stoch.rms: median per-step RMS error of the posterior mean;")
 	fmt.Fprintln(w, "kl.rel/elbo.rel: median per-step relative error; psnr: decoded image vs float32 decode (dB);")
