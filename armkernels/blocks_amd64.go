@@ -70,6 +70,108 @@ func gemmAVX2_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc 
 //go:noescape
 func gemmAVX2_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
 
+// gemmAVXVNNI_1x1 computes a block of 1 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_1x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmAVXVNNI_2x1 computes a block of 2 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_2x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmAVXVNNI_3x1 computes a block of 3 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_3x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmAVXVNNI_4x1 computes a block of 4 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_4x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmAVXVNNI_5x1 computes a block of 5 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 5; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_5x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
+// gemmAVXVNNI_6x1 computes a block of 6 activation rows × 16 weight rows
+// (1 panels) over the whole packed K. It needs AVX-VNNI (VEX-encoded VPDPBUSD on ymm).
+// The Go loop it implements, with W(j) the packed weight row j:
+//
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 16; j++ {
+//			s := corr[j] // -128·Σ_p W(j)[p] undoes the +128 below
+//			for p := 0; p < 4*kg; p++ {
+//				s += int32(uint8(a[i*lda+p])^0x80) * int32(W(j)[p])
+//			}
+//			c[i*ldc/4+j] = s
+//		}
+//	}
+//
+//go:noescape
+func gemmAVXVNNI_6x1(a *int8, lda int, w *int8, pstride int, kg int, c *int32, ldc int, corr *int32)
+
 // gemmVNNI_1x1 computes a block of 1 activation rows × 16 weight rows
 // (1 panels) over the whole packed K. It needs AVX-512 F+BW+VNNI (VPDPBUSD on zmm).
 // The Go loop it implements, with W(j) the packed weight row j:
@@ -736,6 +838,23 @@ func callBlock(kind kernelKind, mr, np, nb int, a *int8, lda int, w *int8, pstri
 		default:
 			panic(blockError{kind, mr, np})
 		}
+	case kindAVXVNNI:
+		switch mr<<4 | np {
+		case 1<<4 | 1:
+			gemmAVXVNNI_1x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 2<<4 | 1:
+			gemmAVXVNNI_2x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 3<<4 | 1:
+			gemmAVXVNNI_3x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 4<<4 | 1:
+			gemmAVXVNNI_4x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 5<<4 | 1:
+			gemmAVXVNNI_5x1(a, lda, w, pstride, kg, c, ldc, corr)
+		case 6<<4 | 1:
+			gemmAVXVNNI_6x1(a, lda, w, pstride, kg, c, ldc, corr)
+		default:
+			panic(blockError{kind, mr, np})
+		}
 	case kindVNNI:
 		switch mr<<4 | np {
 		case 1<<4 | 1:
@@ -828,6 +947,8 @@ func blockRows(kind kernelKind) []int {
 	switch kind {
 	case kindAVX2:
 		return []int{4}
+	case kindAVXVNNI:
+		return []int{6}
 	case kindVNNI:
 		return []int{12, 12, 8, 6}
 	}

@@ -7,14 +7,19 @@ import "golang.org/x/sys/cpu"
 // amd64GEMMs and amd64Helpers are read once from x/sys/cpu (which honours
 // GODEBUG=cpu.X=off).
 var (
-	amd64GEMMs   = detectAMD64(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI)
+	amd64GEMMs   = detectAMD64(cpu.X86.HasAVX2, cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI)
 	amd64Helpers = detectHelpers(cpu.X86.HasAVX2, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
 )
 
-func detectAMD64(avx2, vnni bool) []gemmPath {
+func detectAMD64(avx2, avxvnni, vnni bool) []gemmPath {
 	var gs []gemmPath
 	if avx2 {
 		gs = append(gs, gemmPath{"avx2", kindAVX2, helperAVX2})
+	}
+	if avxvnni {
+		// The 256-bit VPDPBUSD of AVX2 machines without AVX-512 (Alder Lake and later);
+		// GODEBUG=cpu.avxvnni=off leaves the plain AVX2 GEMM.
+		gs = append(gs, gemmPath{"avxvnni", kindAVXVNNI, helperAVX2})
 	}
 	if vnni {
 		gs = append(gs, gemmPath{"avx512vnni", kindVNNI, helperAVX512})

@@ -26,6 +26,7 @@ const (
 	kindNEON
 	kindSDOT
 	kindI8MM
+	kindAVXVNNI
 )
 
 // helperLevel names one implementation of the elementwise helpers (QuantizeRow,

@@ -349,6 +349,7 @@ func TestByName(t *testing.T) {
 func TestPairings(t *testing.T) {
 	avx2 := gemmPath{"avx2", kindRef, helperAVX2}
 	vnni := gemmPath{"avx512vnni", kindRef, helperAVX512}
+	avxvnni := gemmPath{"avxvnni", kindRef, helperAVX2}
 	for _, tc := range []struct {
 		name    string
 		gemms   []gemmPath
@@ -359,6 +360,8 @@ func TestPairings(t *testing.T) {
 		{"avx2", []gemmPath{avx2}, []helperLevel{helperAVX2}, []string{"ref+go", "avx2+avx2"}},
 		{"avx512 without vnni", []gemmPath{avx2}, []helperLevel{helperAVX2, helperAVX512}, []string{"ref+go", "avx2+avx2", "avx2+avx512"}},
 		{"vnni", []gemmPath{avx2, vnni}, []helperLevel{helperAVX2, helperAVX512}, []string{"ref+go", "avx2+avx2", "avx512vnni+avx512"}},
+		{"avx-vnni without avx512", []gemmPath{avx2, avxvnni}, []helperLevel{helperAVX2}, []string{"ref+go", "avx2+avx2", "avxvnni+avx2"}},
+		{"avx-vnni and vnni", []gemmPath{avx2, avxvnni, vnni}, []helperLevel{helperAVX2, helperAVX512}, []string{"ref+go", "avx2+avx2", "avxvnni+avx2", "avx512vnni+avx512"}},
 		{"neon gemm, go helpers", []gemmPath{{"neon", kindRef, helperNEON}}, nil, []string{"ref+go", "neon+go"}},
 		{"sdot", []gemmPath{{"neon", kindRef, helperNEON}, {"sdot", kindRef, helperNEON}}, []helperLevel{helperNEON}, []string{"ref+go", "neon+neon", "sdot+neon"}},
 	} {

@@ -109,6 +109,9 @@ func expectedPaths() (expected, error) {
 		e := expected{"ref", "go", why}
 		if flags["avx2"] {
 			e = expected{"avx2", "avx2", why}
+			if flags["avx_vnni"] {
+				e.gemm = "avxvnni"
+			}
 		}
 		if flags["avx512f"] && flags["avx512bw"] {
 			e.helpers = "avx512"
@@ -131,7 +134,7 @@ func expectedPaths() (expected, error) {
 }
 
 // relevantFlags are the features the kernel choice depends on.
-var relevantFlags = []string{"avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "asimd", "asimddp", "i8mm"}
+var relevantFlags = []string{"avx2", "avx_vnni", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "asimd", "asimddp", "i8mm"}
 
 func sortedKeys(m map[string]bool) []string {
 	var s []string

@@ -66,6 +66,7 @@ func arm64Blocks(body string, mr int) string {
 func main() {
 	families := []isa{
 		{"gemmAVX2", "kindAVX2", "amd64", "gemm_avx2_amd64.s", []int{4}, "AVX2 (VPMADDUBSW, VPSIGNB, VPABSB, VPMADDWD)", loopSigned, avx2},
+		{"gemmAVXVNNI", "kindAVXVNNI", "amd64", "gemm_avxvnni_amd64.s", []int{6}, "AVX-VNNI (VEX-encoded VPDPBUSD on ymm)", loopOffset, avxvnni},
 		{"gemmVNNI", "kindVNNI", "amd64", "gemm_vnni_amd64.s", []int{12, 12, 8, 6}, "AVX-512 F+BW+VNNI (VPDPBUSD on zmm)", loopOffset, vnni},
 		{"gemmNEON", "kindNEON", "arm64", "gemm_neon_arm64.s", []int{2}, "ARMv8 Advanced SIMD (SMULL, SMULL2, SADALP, ADDP)", loopSigned, neon},
 		{"gemmI8MM", "kindI8MM", "arm64", "gemm_i8mm_arm64.s", []int{4}, "ARMv8.6 int8 matrix multiply (SMMLA, FEAT_I8MM)", loopSigned, i8mm},
@@ -224,6 +225,69 @@ func avx2(b *bytes.Buffer, mr, np int) {
 		}
 	}
 	b.WriteString("\tVZEROUPPER\n\tRET\n")
+}
+
+// avxvnni: AVX-VNNI, the 256-bit VPDPBUSD of CPUs without AVX-512 (Alder Lake and later).
+// Go's assembler only emits the EVEX form of VPDPBUSD, which needs AVX512VL, so each one is
+// written as the bytes of its VEX form (vexDPBUSD). Accumulators Y0..Y(2mr−1) start at corr;
+// the panel's weights are in Y12 (columns 0-7) and Y13 (8-15); each activation row is
+// broadcast into Y14 and offset to unsigned by XOR 0x80 (Y15), as in vnni.
+func avxvnni(b *bytes.Buffer, mr, np int) {
+	if np != 1 || mr > 6 {
+		log.Fatalf("avxvnni: no registers for %dx%d", mr, np)
+	}
+	b.WriteString("\tMOVL $0x80808080, AX\n\tVMOVD AX, X15\n\tVPBROADCASTD X15, Y15\n")
+	amd64Prologue(b, mr)
+	b.WriteString("\tMOVQ corr+56(FP), R13\n\tVMOVDQU (R13), Y0\n\tVMOVDQU 32(R13), Y1\n")
+	if mr == 1 {
+		// One row (the batch-1 GRU and heads): two VPDPBUSD per k-group would wait on
+		// each other's latency, so even and odd k-groups go to separate accumulators
+		// (Y0/Y1 and Y2/Y3), summed at the end. kg is even: the packed stride is a
+		// multiple of 8 (strideAlign).
+		b.WriteString("\tVPXOR Y2, Y2, Y2\n\tVPXOR Y3, Y3, Y3\n")
+		b.WriteString("loop:\n\tVMOVDQU (BX), Y12\n\tVMOVDQU 32(BX), Y13\n\tVMOVDQU 64(BX), Y8\n\tVMOVDQU 96(BX), Y9\n")
+		b.WriteString("\tVPBROADCASTD (SI), Y14\n\tVPXOR Y15, Y14, Y14\n\tVPBROADCASTD 4(SI), Y11\n\tVPXOR Y15, Y11, Y11\n")
+		vexDPBUSD(b, 0, 14, 12)
+		vexDPBUSD(b, 1, 14, 13)
+		vexDPBUSD(b, 2, 11, 8)
+		vexDPBUSD(b, 3, 11, 9)
+		b.WriteString("\tADDQ $8, SI\n\tADDQ $128, BX\n\tSUBQ $2, CX\n\tJGT loop\n")
+		b.WriteString("\tVPADDD Y2, Y0, Y0\n\tVPADDD Y3, Y1, Y1\n\tMOVQ c+40(FP), DX\n\tVMOVDQU Y0, (DX)\n\tVMOVDQU Y1, 32(DX)\n\tVZEROUPPER\n\tRET\n")
+		return
+	}
+	for i := 1; i < mr; i++ {
+		fmt.Fprintf(b, "\tVMOVDQA Y0, Y%d\n\tVMOVDQA Y1, Y%d\n", 2*i, 2*i+1)
+	}
+	b.WriteString("loop:\n\tVMOVDQU (BX), Y12\n\tVMOVDQU 32(BX), Y13\n")
+	for i := 0; i < mr; i++ {
+		fmt.Fprintf(b, "\tVPBROADCASTD %s, Y14\n\tVPXOR Y15, Y14, Y14\n", rowX(i))
+		vexDPBUSD(b, 2*i, 14, 12)
+		vexDPBUSD(b, 2*i+1, 14, 13)
+	}
+	amd64Advance(b, mr)
+	for i := 0; i < mr; i++ {
+		fmt.Fprintf(b, "\tVMOVDQU Y%d, (DX)\n\tVMOVDQU Y%d, 32(DX)\n", 2*i, 2*i+1)
+		if i < mr-1 {
+			b.WriteString("\tADDQ R12, DX\n")
+		}
+	}
+	b.WriteString("\tVZEROUPPER\n\tRET\n")
+}
+
+// vexDPBUSD writes {vex} vpdpbusd ymm<acc>, ymm<u>, ymm<s> (acc += Σ4 u8(u)·s8(s) per
+// int32 lane) as bytes: the 3-byte VEX prefix C4 [R̄ X̄ B̄ 00010 (map 0F38)] [W=0 v̄v̄v̄v̄ L=1
+// pp=01 (66)], opcode 50, ModRM 11 acc s. The differential GEMM tests cover every use.
+func vexDPBUSD(b *bytes.Buffer, acc, u, s int) {
+	p1 := 0x40 | 0x02 // X̄ = 1, map 0F38
+	if acc < 8 {
+		p1 |= 0x80
+	}
+	if s < 8 {
+		p1 |= 0x20
+	}
+	p2 := (^u&0xf)<<3 | 0x04 | 0x01
+	modrm := 0xc0 | (acc&7)<<3 | s&7
+	fmt.Fprintf(b, "\tBYTE $0xc4; BYTE $0x%02x; BYTE $0x%02x; BYTE $0x50; BYTE $0x%02x // VPDPBUSD Y%d, Y%d, Y%d (VEX)\n", p1, p2, modrm, s, u, acc)
 }
 
 // vnni: accumulators Z0..Z23 (mr·np ≤ 24) start at corr; weights of np panels in

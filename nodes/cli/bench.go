@@ -227,6 +227,7 @@ func benchSequence(a *model.Arch, seqs []*model.Sequence) *model.Sequence {
 func peakGMACs(kernel string) float64 {
 	perCycle := map[string]float64{
 		"avx512vnni": 64 * 2, // VPDPBUSD zmm: 64 MACs, 2 per cycle
+		"avxvnni":    32 * 2, // VPDPBUSD ymm: 32 MACs, 2 per cycle
 		"avx2":       32 * 2, // VPMADDUBSW ymm: 32 MACs, 2 per cycle
 		"sdot":       16 * 2, // SDOT v.4s: 16 MACs, 2 per cycle
 		"neon":       8 * 2,  // SMLAL/SMLAL2: 8 MACs, 2 per cycle
