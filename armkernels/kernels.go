@@ -63,7 +63,7 @@ type Kernels struct {
 	// Name identifies the implementation as GEMM+Helpers, e.g. "avx512vnni+avx512"
 	// or "sdot+neon": what the start-up log, the kernel metric label and RSSMD_KERNEL use.
 	Name string
-	// GEMM is the GEMM path: ref, avx2, avx512vnni, neon, sdot, i8mm.
+	// GEMM is the GEMM path: ref, avx2, avxvnni, avx512vnni, neon, sdot, i8mm.
 	GEMM string
 	// Helpers is the elementwise-helper path: go, avx2, avx512, neon.
 	Helpers string
