@@ -263,6 +263,11 @@ type jpegDecoder struct {
 	nbits  uint
 	fake   int
 	marker bool
+
+	// ubuf, in coefficient mode: the entropy-coded data of one restart
+	// interval without its stuffing (ulen bytes), then ubufPad zeros.
+	ubuf []byte
+	ulen int
 }
 
 // defaultHuff is the Annex K.3 table set MJPEG frames without DHT assume.
@@ -617,6 +622,12 @@ func (d *jpegDecoder) decodeScan() error {
 		return fmt.Errorf("%w: %d bytes of scan data for %d blocks", ErrDecode, len(d.data)-d.pos, d.mcuX*d.mcuY*blocks)
 	}
 	d.allocPlanes()
+	// A block cut short by an error in the last frame leaves coefficients
+	// behind.
+	d.blk = [65]int32{}
+	if d.coefMode {
+		return d.decodeScanCoef()
+	}
 	left := d.restart
 	rst := 0
 	// The bit buffer lives in locals (registers) through the loop; d.acc
@@ -641,28 +652,6 @@ func (d *jpegDecoder) decodeScan() error {
 				dc, ac := d.useHuff[0][c.td], d.useHuff[1][c.ta]
 				q := &d.quant[c.tq]
 				one := c.nx == 1 && c.ny == 1 // DC only: one sample per block
-				if d.coefMode {
-					kk := c.nx * c.ny
-					for by := range c.v {
-						at := ((my*c.v+by)*c.bw + mx*c.h) * kk
-						for range c.h {
-							var err error
-							if acc, nb, err = d.decodeBlock(c, dc, ac, q, acc, nb); err != nil {
-								return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
-							}
-							if one {
-								c.coef[at] = d.blk[0]
-								d.blk[0] = 0
-							} else {
-								copy(c.coef[at:at+kk], d.blk[:kk])
-								clear(d.blk[:kk])
-								d.blk[64] = 0
-							}
-							at += kk
-						}
-					}
-					continue
-				}
 				for by := range c.v {
 					row := ((my*c.v + by) * c.ny) * c.stride
 					for bx := range c.h {
