@@ -18,7 +18,8 @@ func detectAMD64(avx2, avxvnni, vnni bool) []gemmPath {
 	}
 	if avxvnni {
 		// The 256-bit VPDPBUSD of AVX2 machines without AVX-512 (Alder Lake and later);
-		// GODEBUG=cpu.avxvnni=off leaves the plain AVX2 GEMM.
+		// RSSMD_KERNEL=avx2 forces the plain AVX2 GEMM (GODEBUG=cpu.avxvnni=off does too, but
+		// the Go runtime, which does not know the feature, warns about it at start-up).
 		gs = append(gs, gemmPath{"avxvnni", kindAVXVNNI, helperAVX2})
 	}
 	if vnni {

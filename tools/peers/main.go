@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rssmd := fs.String("rssmd", "bin/rssmd", "rssmd binary")
 	node := fs.String("node", "node", "node binary (NODE_PATH must reach onnxruntime-node)")
 	script := fs.String("script", "tools/peers/ort_bench.js", "the ONNX Runtime timing script")
-	avx2 := fs.Bool("avx2", true, "also time rssmd with AVX-512 and AVX-VNNI switched off (GODEBUG=cpu.avx512f=off,cpu.avxvnni=off: the AVX2 kernels)")
+	avx2 := fs.Bool("avx2", true, "also time rssmd with AVX-512 switched off and the AVX2 GEMM forced (GODEBUG=cpu.avx512f=off RSSMD_KERNEL=avx2: AVX-VNNI CPUs would take avxvnni)")
 	budget := fs.Float64("macs-budget", 1e10, "calls per measurement = budget / filter MACs, clamped to [50, 300]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: rssmd bench output: %w", vr.Name, err)
 			}
 			if *avx2 {
-				out, err := commandEnv(ctx, []string{"GODEBUG=cpu.avx512f=off,cpu.avxvnni=off"}, *rssmd, "bench", "--model", filepath.Join(*dir, vr.Name, "int8.rssm"), "--json", "--steps", fmt.Sprint(steps))
+				out, err := commandEnv(ctx, []string{"GODEBUG=cpu.avx512f=off", "RSSMD_KERNEL=avx2"}, *rssmd, "bench", "--model", filepath.Join(*dir, vr.Name, "int8.rssm"), "--json", "--steps", fmt.Sprint(steps))
 				if err != nil {
 					return fmt.Errorf("%s: rssmd bench (AVX2): %w", vr.Name, err)
 				}
