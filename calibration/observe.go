@@ -189,6 +189,9 @@ func (t *tapper) hidden(l *model.Linear, n *model.LayerNorm, x []float32) []floa
 // observed on every decodeEvery-th step.
 func (t *tapper) observeSequence(obs map[string]*Histogram, seq *model.Sequence, decodeEvery int) error {
 	a := t.a
+	if a.ActionDim == 0 {
+		seq = seq.WithoutActions() // an action-free model ignores a recording's actions
+	}
 	if seq.ActionDim != a.ActionDim {
 		return fmt.Errorf("%w: pre_action has %d columns, model takes %d", model.ErrActionLength, seq.ActionDim, a.ActionDim)
 	}

@@ -54,6 +54,9 @@ func Compare(name string, f, q model.Stepper, seq *model.Sequence, opt CompareOp
 	if err := seq.Validate(); err != nil {
 		return nil, err
 	}
+	if a.ActionDim == 0 {
+		seq = seq.WithoutActions() // an action-free model ignores a recording's actions
+	}
 	de := max(opt.DecodeEvery, 1)
 	re := opt.RolloutEvery
 	if re <= 0 {

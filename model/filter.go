@@ -78,12 +78,27 @@ type FilterOptions struct {
 	Warn func(msg string)
 }
 
+// WithoutActions is s with its action columns set aside (a shallow copy; s is unchanged).
+// An action-free model (VIPER's) takes no action, so a recording's actions are not an input
+// to refuse but one to ignore.
+func (s *Sequence) WithoutActions() *Sequence {
+	c := *s
+	c.ActionDim, c.PreAction = 0, nil
+	return &c
+}
+
 // Filter runs the filter contract of `rssmd filter` on a sequence and returns the output
 // arrays in a fixed order. The first frame is always treated as an episode start.
 func Filter(st Stepper, seq *Sequence, opt FilterOptions) ([]NamedArray, error) {
 	a := st.Arch()
 	if err := seq.Validate(); err != nil {
 		return nil, err
+	}
+	if a.ActionDim == 0 && seq.ActionDim > 0 {
+		if opt.Warn != nil {
+			opt.Warn(fmt.Sprintf("the model is action-free: ignoring the sequence's %d pre_action columns", seq.ActionDim))
+		}
+		seq = seq.WithoutActions()
 	}
 	if seq.ActionDim != a.ActionDim {
 		return nil, fmt.Errorf("%w: pre_action has %d columns, model takes %d", ErrActionLength, seq.ActionDim, a.ActionDim)

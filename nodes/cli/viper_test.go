@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/model/goldentest"
 	"github.com/rssmd/rssmd/model/seqio"
 )
@@ -83,5 +87,82 @@ func TestFilterViperReward(t *testing.T) {
 			t.Logf("%s: viper_reward abs error max %.3g, median %.3g", tc.name, worst, med)
 
 		})
+	}
+}
+
+// TestActionFreeModelIgnoresActions: an action-free (VIPER) model given a recording that carries
+// actions — what a robot's episodes have — filters, calibrates and replays it as if the actions
+// were absent (saying so), instead of refusing it.
+func TestActionFreeModelIgnoresActions(t *testing.T) {
+	const modelDir = "../../model/testdata/golden/cnnha-actionfree"
+	dir := t.TempDir()
+	plain := filepath.Join(modelDir, "seq.npz")
+	data, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrs, err := seqio.ReadArrays(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := arrs["pre_action"]; ok {
+		t.Fatal("the action-free golden input already has pre_action")
+	}
+	img := arrs["image"]
+	T := img.Shape[0]
+	var named []model.NamedArray
+	for name, a := range arrs {
+		d := a.F32
+		if a.U8 != nil {
+			d = make([]float32, len(a.U8))
+			for i, v := range a.U8 {
+				d[i] = float32(v)
+			}
+		}
+		named = append(named, model.NamedArray{Name: name, Shape: a.Shape, Data: d})
+	}
+	acts := make([]float32, T*3)
+	for i := range acts {
+		acts[i] = float32(i%7)/3 - 1
+	}
+	named = append(named, model.NamedArray{Name: "pre_action", Shape: []int{T, 3}, Data: acts})
+	withActs := filepath.Join(dir, "with-actions.npz")
+	if err := seqio.WriteArrays(withActs, named); err != nil {
+		t.Fatal(err)
+	}
+
+	outPlain, outActs := filepath.Join(dir, "plain.npz"), filepath.Join(dir, "acts.npz")
+	if _, e, code := runCLI(t, "filter", "--model", modelDir, "--in", plain, "--out", outPlain); code != 0 {
+		t.Fatalf("filter without actions: exit %d: %s", code, e)
+	}
+	_, e, code := runCLI(t, "filter", "--model", modelDir, "--in", withActs, "--out", outActs)
+	if code != 0 {
+		t.Fatalf("filter of a recording with actions: exit %d: %s", code, e)
+	}
+	if !strings.Contains(e, "action-free") {
+		t.Errorf("filter did not say it ignored the actions: %q", e)
+	}
+	want, got := readOutput(t, outPlain), readOutput(t, outActs)
+	if len(want) != len(got) {
+		t.Fatalf("%d output arrays, want %d", len(got), len(want))
+	}
+	byName := map[string]*seqio.Array{}
+	for _, a := range got {
+		byName[a.name] = a.arr
+	}
+	for _, w := range want {
+		g := byName[w.name]
+		if g == nil || !slices.Equal(g.F32, w.arr.F32) || !slices.Equal(g.U8, w.arr.U8) {
+			t.Errorf("output %s differs when the recording carries actions", w.name)
+		}
+	}
+
+	q := filepath.Join(dir, "af.int8.rssm")
+	if _, e, code := runCLI(t, "calibrate", "--model", modelDir, "--data", withActs, "--out", q); code != 0 {
+		t.Fatalf("calibrate on a recording with actions: exit %d: %s", code, e)
+	}
+	env, _, errb := runEnv(context.Background(), "--model", q, "--source", "replay:"+withActs, "--metrics-addr", "off")
+	if err := runRun(env); err != nil {
+		t.Fatalf("replay of a recording with actions: %v\n%s", err, errb)
 	}
 }

@@ -261,7 +261,9 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 			crop = frame.CenterSquare(c.Width, c.Height)
 		}
 	}
-	if p.replay != nil && p.replay.Sequence().A != arch.ActionDim && deps.Actions == nil {
+	if p.replay != nil && arch.ActionDim == 0 && p.replay.Sequence().A > 0 {
+		log.Info("the model is action-free: ignoring the replay's pre_action", "columns", p.replay.Sequence().A)
+	} else if p.replay != nil && p.replay.Sequence().A != arch.ActionDim && deps.Actions == nil {
 		return p, fmt.Errorf("%w: replay has %d action columns, the model takes %d", ErrConfig, p.replay.Sequence().A, arch.ActionDim)
 	}
 
