@@ -166,11 +166,23 @@ func (s *areaState) accumulate(acc []int64, c *jpegComp, xa, ya *dctAxis, outW, 
 					s.rowPass(h, coef, xa, base, kx, ky, outW)
 				}
 			}
+			// Two frequency rows per pass over the output row: half the
+			// loads and stores of row.
 			wy := ya.w[int(t)*ky : int(t)*ky+ky]
-			for v, w := range wy {
-				hv := h[v*outW : v*outW+outW]
-				for ox, x := range hv {
-					row[ox] += x * int64(w)
+			v := 0
+			for ; v+1 < len(wy); v += 2 {
+				w0, w1 := int64(wy[v]), int64(wy[v+1])
+				h0 := h[v*outW : v*outW+len(row)]
+				h1 := h[(v+1)*outW : (v+1)*outW+len(row)]
+				for ox := range row {
+					row[ox] += h0[ox]*w0 + h1[ox]*w1
+				}
+			}
+			if v < len(wy) {
+				w0 := int64(wy[v])
+				h0 := h[v*outW : v*outW+len(row)]
+				for ox := range row {
+					row[ox] += h0[ox] * w0
 				}
 			}
 		}
