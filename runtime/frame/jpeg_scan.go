@@ -165,15 +165,22 @@ func (d *jpegDecoder) keepAC(ac *huffTable, q *[64]int32, slot *[64]uint8, cw []
 func (d *jpegDecoder) skipAC(ac *huffTable, acc uint64, nb uint, pos, k int) (uint64, uint, int, blockEnd) {
 	buf, limit := d.ubuf, d.ulen+ubufPad-8
 	for k < 64 {
-		if nb < 32 {
-			acc, nb, pos = fill(buf, acc, nb, pos, limit)
-		}
-		// A whole entry applies when it cannot run past coefficient 63
-		// (nor read an EOB after it, which would be the next block's DC):
-		// an EOB counts one more in the advance, and an entry that decodes
-		// nothing advances by skipNone, so one comparison checks all.
-		e := ac.skip[acc>>(64-skipBits)]
-		if nk := k + int(e>>4&0x7FF); nk <= 64 {
+		// One refill, then up to four whole entries (13 bits at most
+		// each): a fixed cadence, where refilling when short of bits
+		// mispredicted about once per block.
+		acc, nb, pos = fill(buf, acc, nb, pos, limit)
+		n := 0
+		for ; n < 4; n++ {
+			// A whole entry applies when it cannot run past coefficient
+			// 63 (nor read an EOB after it, which would be the next
+			// block's DC): an EOB counts one more in the advance, and an
+			// entry that decodes nothing advances by skipNone, so one
+			// comparison checks all.
+			e := ac.skip[acc>>(64-skipBits)]
+			nk := k + int(e>>4&0x7FF)
+			if nk > 64 {
+				break
+			}
 			l := uint(e & skipLen)
 			acc <<= l
 			nb -= l
@@ -181,7 +188,13 @@ func (d *jpegDecoder) skipAC(ac *huffTable, acc uint64, nb uint, pos, k int) (ui
 				return acc, nb, pos, endEOB
 			}
 			k = nk
+		}
+		if n == 4 || k >= 64 {
 			continue
+		}
+		// One coefficient at a time (up to 31 bits: refilled above).
+		if nb < 32 {
+			acc, nb, pos = fill(buf, acc, nb, pos, limit)
 		}
 		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
 			l := uint(e & fastLen)
