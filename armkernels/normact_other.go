@@ -1,8 +1,8 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package armkernels
 
-// normStatsBlocks: NormStats runs in Go here (NEON versions may follow).
+// normStatsBlocks: NormStats runs in Go here (asm on amd64 and arm64).
 func normStatsBlocks(h helperLevel, s1, s2 []int64, acc []int32, c int) int { return 0 }
 
 // normSiLUBlocks: NormSiLU runs in Go here.
