@@ -179,15 +179,60 @@ func expBlocks(h helperLevel, dst, src []float32) int {
 	return n
 }
 
-// quantizeAffineBlocks: QuantizeAffine runs in Go on amd64 (the int8 models there spend
-// little time in it).
+// quantizeAffineAVX512 and quantizeAffineAVX2 are QuantizeAffine on n values (n a positive
+// multiple of 16 or 8), zf = float32(zero). The Go loop they implement (quantizeAffineGo):
+//
+//	for i := 0; i < n; i++ {
+//		v := float32(src[i]*invScale) + zf
+//		if v != v { v = zf }
+//		dst[i] = int8(math.RoundToEven(min(max(v, -128), 127)))
+//	}
+//
+//go:noescape
+func quantizeAffineAVX512(dst *int8, src *float32, n int, invScale, zf float32)
+
+//go:noescape
+func quantizeAffineAVX2(dst *int8, src *float32, n int, invScale, zf float32)
+
+// quantizeAffineBlocks quantises the longest prefix the asm handles and returns its length.
 func quantizeAffineBlocks(h helperLevel, dst []int8, src []float32, invScale float32, zero int32) int {
-	return 0
+	l := lanes(h)
+	if l == 0 || len(src) < l {
+		return 0
+	}
+	n := len(src) &^ (l - 1)
+	if l == 16 {
+		quantizeAffineAVX512(&dst[0], &src[0], n, invScale, float32(zero))
+	} else {
+		quantizeAffineAVX2(&dst[0], &src[0], n, invScale, float32(zero))
+	}
+	return n
 }
 
-// mulAddBlocks: MulAdd stays in Go on amd64, where Go does not fuse its multiply-add (an
-// AVX2 version would be VMULPS then VADDPS); nothing on amd64 is counted against it.
-func mulAddBlocks(h helperLevel, a, w []float32, v float32) int { return 0 }
+// mulAddAVX512 and mulAddAVX2 are MulAdd on n values (n a positive multiple of 16 or 8):
+// a[j] += w[j]·v as VMULPS then VADDPS, the rounding of Go's MULSS then ADDSS on amd64 (Go
+// does not fuse them here). The Go loop they implement is mulAddGo.
+//
+//go:noescape
+func mulAddAVX512(a, w *float32, n int, v float32)
+
+//go:noescape
+func mulAddAVX2(a, w *float32, n int, v float32)
+
+// mulAddBlocks runs the longest prefix of MulAdd the asm handles and returns its length.
+func mulAddBlocks(h helperLevel, a, w []float32, v float32) int {
+	l := lanes(h)
+	if l == 0 || len(a) < l {
+		return 0
+	}
+	n := len(a) &^ (l - 1)
+	if l == 16 {
+		mulAddAVX512(&a[0], &w[0], n, v)
+	} else {
+		mulAddAVX2(&a[0], &w[0], n, v)
+	}
+	return n
+}
 
 // lnSumBlocks, lnSqBlocks, lnApplyBlocks: LayerNorm runs in Go on amd64 (three calls per
 // step on vectors of a few hundred values).
