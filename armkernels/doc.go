@@ -1,11 +1,12 @@
 // Package armkernels owns the int8 compute kernels of rssmd: the packed weight
 // layout (Matrix), one GEMM primitive c = a·Wᵀ exact in int32 with a pure-Go
-// reference and per-ISA assembly (AVX2 and AVX-512 VNNI on amd64, NEON, SDOT
-// and SMMLA on arm64), the float/int8 requantisation helpers the int8 model
+// reference and per-ISA assembly (AVX2, AVX-VNNI and AVX-512 VNNI on amd64, NEON,
+// SDOT and SMMLA on arm64), the float/int8 requantisation helpers the int8 model
 // needs around every GEMM (QuantizeRow, QuantizeAffine, ReluRequant, AddInt32,
-// AddInt32Rows, Exp: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops
-// everywhere), and the float and byte-moving steps between the GEMMs that arm64 runs
-// in NEON (MulAdd, LayerNorm, StackRGB, CopyRows; Go loops elsewhere),
+// AddInt32Rows, Exp, MulAdd: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops
+// everywhere), the dreamer_resnet conv epilogue (NormStats, NormSiLU: AVX-512 or AVX2
+// asm on amd64, Go elsewhere), the float and byte-moving steps between the GEMMs that
+// arm64 runs in NEON (LayerNorm, StackRGB, CopyRows; Go loops elsewhere),
 // and the start-up choice between them.
 //
 // A *Kernels value names both paths, its GEMM and its helpers ("avx512vnni+avx512",
