@@ -81,6 +81,8 @@
 // im2col, epilogues and float parts per step. rssmd bench (calibrated on seq-00, same load):
 // filter 143.7 µs median, decode 201.6 µs; PyTorch float32 (one thread, OpenBLAS) 3.65 ms in
 // the same period, about 25×. AVX2-only machines (GODEBUG=cpu.avx512f=off here, avx2 GEMM
-// and AVX2 helpers): filter 309 µs, decode 445 µs. Int8 bundle 26.3% of the float32 bundle
+// and AVX2 helpers): filter 309 µs, decode 445 µs. (On a CPU with AVX-VNNI that setting now
+// picks the avxvnni GEMM; RSSMD_KERNEL=avx2 forces the AVX2 one. README's performance section
+// has both for every variant.) Int8 bundle 26.3% of the float32 bundle
 // (TestWalkerBundleSize).
 package quant
