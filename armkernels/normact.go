@@ -18,8 +18,10 @@ func (k *Kernels) NormStats(s1, s2 []int64, acc []int32, c int) {
 	if len(acc) == 0 {
 		return
 	}
-	m := normStatsBlocks(k.helper, s1, s2, acc, c)
-	normStatsGo(s1, s2, acc, c, m)
+	// The Go loop walks every row even with no channels left: skip it then.
+	if m := normStatsBlocks(k.helper, s1, s2, acc, c); m < c {
+		normStatsGo(s1, s2, acc, c, m)
+	}
 }
 
 // normStatsGo is NormStats in Go over channels [j0, c), the reference for the asm.
@@ -60,8 +62,9 @@ func (k *Kernels) NormSiLU(out []int8, ostride int, acc []int32, c int, mi []int
 	if len(out) < (rows-1)*ostride+c {
 		panic(fmt.Sprintf("armkernels: NormSiLU out holds %d bytes, %d rows of stride %d need %d", len(out), rows, ostride, (rows-1)*ostride+c))
 	}
-	m := normSiLUBlocks(k.helper, out, ostride, acc, c, mi, a, b, inv, zero)
-	normSiLUGo(out, ostride, acc, c, m, mi, a, b, inv, zero)
+	if m := normSiLUBlocks(k.helper, out, ostride, acc, c, mi, a, b, inv, zero); m < c {
+		normSiLUGo(out, ostride, acc, c, m, mi, a, b, inv, zero)
+	}
 }
 
 // normSiLUGo is NormSiLU in Go over channels [j0, c), the reference for the asm.
