@@ -62,13 +62,12 @@ func (d *jpegDecoder) decodeScanCoefRef() error {
 	return nil
 }
 
-// coefBoth decodes data in coefficient mode with nx x ny kept per block
-// (the same for every component, as the area path may choose) with the scan
-// loop and the reference; both must agree on success and on every
-// coefficient. It reports whether the headers parsed.
-func coefBoth(t *testing.T, data []byte, sizes [3][2]int) bool {
+// coefBoth decodes data in coefficient mode with sizes[i] = nx x ny kept
+// per block of component i with the scan loop (a) and the reference (b);
+// both must agree on success and on every coefficient. It reports whether
+// the headers parsed.
+func coefBoth(t *testing.T, a, b *jpegDecoder, data []byte, sizes [3][2]int) bool {
 	t.Helper()
-	var a, b jpegDecoder
 	a.coefMode, b.coefMode = true, true
 	if err := a.parseHeaders(data); err != nil {
 		return false
@@ -114,9 +113,10 @@ var coefSizes = [][3][2]int{
 // TestJPEGCoefScanMatchesRef: coefficient mode keeps exactly the
 // coefficients the reference block decoder keeps, for every test stream.
 func TestJPEGCoefScanMatchesRef(t *testing.T) {
+	var a, b jpegDecoder
 	for _, c := range jpegCases(t) {
 		for _, s := range coefSizes {
-			if !coefBoth(t, c.data, s) {
+			if !coefBoth(t, &a, &b, c.data, s) {
 				t.Fatalf("%s: headers do not parse", c.name)
 			}
 		}
@@ -133,8 +133,11 @@ func FuzzJPEGCoefScanMatchesRef(f *testing.F) {
 	f.Add(encodeTestJPEG(img, encOptions{h: 2, v: 1, quality: 75, restart: 1, noDHT: true}))
 	f.Add(encodeTestJPEG(img, encOptions{h: 4, v: 1, quality: 95}))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// One pair of decoders for every shape (each holds ~200 KiB of
+		// tables to zero), reused as the Preprocessor reuses its own.
+		var a, b jpegDecoder
 		for _, s := range coefSizes {
-			coefBoth(t, data, s)
+			coefBoth(t, &a, &b, data, s)
 		}
 	})
 }
