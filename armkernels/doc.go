@@ -5,7 +5,7 @@
 // needs around every GEMM (QuantizeRow, QuantizeAffine, ReluRequant, AddInt32,
 // AddInt32Rows, Exp, MulAdd: AVX-512 or AVX2 asm on amd64, NEON asm on arm64, Go loops
 // everywhere), the dreamer_resnet conv epilogue (NormStats, NormSiLU: AVX-512 or AVX2
-// asm on amd64, Go elsewhere), the float and byte-moving steps between the GEMMs that
+// asm on amd64, NEON on arm64, Go elsewhere), the float and byte-moving steps between the GEMMs that
 // arm64 runs in NEON (LayerNorm, StackRGB, CopyRows; Go loops elsewhere),
 // and the start-up choice between them.
 //

@@ -30,8 +30,8 @@ const (
 )
 
 // helperLevel names one implementation of the elementwise helpers (QuantizeRow,
-// ReluRequant, AddInt32, AddInt32Rows, Exp; on arm64 also MulAdd, LayerNorm, StackRGB,
-// CopyRows). Every level is bit-identical to the Go loops.
+// ReluRequant, AddInt32, AddInt32Rows, Exp, NormStats, NormSiLU; on arm64 also MulAdd,
+// LayerNorm, StackRGB, CopyRows). Every level is bit-identical to the Go loops.
 type helperLevel uint8
 
 const (
