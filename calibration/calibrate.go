@@ -27,11 +27,20 @@ type Options struct {
 	DecodeEvery int
 	// NoEqualize turns off cross-layer equalisation of the encoder (equalize.go).
 	NoEqualize bool
+	// RoundToNearest rounds the decoder's transposed-conv weights to nearest instead of for
+	// the least output error on the calibration inputs (quant.QuantizeCalibrated).
+	RoundToNearest bool
 }
 
 // observe runs the float32 model, with the weights read from ts (see newTapper), over the
 // sequences and returns one histogram per quantisation point.
 func observe(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
+	return observeGrams(fm, ts, seqs, decodeEvery, nil)
+}
+
+// observeGrams is observe that also adds, when grams is not nil, the Gram matrix of every
+// decoder point's inputs to grams (see quant.QuantizeCalibrated).
+func observeGrams(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int, grams map[string][]float64) (map[string]*Histogram, error) {
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("calibration: no calibration sequences")
 	}
@@ -39,6 +48,7 @@ func observe(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequenc
 	if err != nil {
 		return nil, err
 	}
+	t.grams = grams
 	obs := newObservers(fm.Arch)
 	for i, s := range seqs {
 		if err := s.Validate(); err != nil {
@@ -124,7 +134,11 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 		}
 		ts = equalizeEncoder(ts, fm.Arch, t.encoderChannelMax(seqs))
 	}
-	obs, err := observe(fm, ts, seqs, opt.DecodeEvery)
+	var grams map[string][]float64
+	if !opt.RoundToNearest {
+		grams = map[string][]float64{}
+	}
+	obs, err := observeGrams(fm, ts, seqs, opt.DecodeEvery, grams)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +148,7 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	}
 	// The equalised weights compute the same function as fm; Quantize reads only Arch and
 	// Tensors.
-	qm, err := quant.QuantizeAffine(&model.Model{Arch: fm.Arch, Tensors: ts}, scales, zeros)
+	qm, err := quant.QuantizeCalibrated(&model.Model{Arch: fm.Arch, Tensors: ts}, scales, zeros, grams)
 	if err != nil {
 		return nil, err
 	}

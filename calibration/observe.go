@@ -28,6 +28,11 @@ type tapper struct {
 	dec     []model.ConvTranspose2d
 	decSpec []model.ConvSpec
 
+	// grams, when not nil, collects Σ x·xᵀ of the inputs of every decoder point (x: the Cin
+	// values at one pixel) and of the merged seed (x: the feature) for
+	// quant.QuantizeCalibrated.
+	grams map[string][]float64
+
 	img, actA, actB []float32
 	emb, x, hid     []float32
 	preIn, postIn   []float32
@@ -151,12 +156,16 @@ func (t *tapper) encodeFrame(image []uint8, after func(i, hw int, act []float32)
 	copy(t.emb, in[:t.a.EmbDim])
 }
 
-// decode runs the float decoder on a feature, observing each layer's input.
-func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) {
+// decode runs the float decoder on a feature, observing each layer's input, and returns the
+// last layer's output (CHW, before the sigmoid or the +0.5 of the image mean).
+func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) []float32 {
 	H := t.a.Deter
 	copy(t.feat, deter)
 	copy(t.feat[H:], stoch)
 	obs[quant.PointStoch].Add(stoch)
+	if t.grams != nil && quant.SeedMerged(t.a) {
+		addGram(t.grams, quant.SeedName, t.feat, len(t.feat), 1)
+	}
 	t.decLin.Forward(t.actA, t.feat)
 	_, side := model.DecoderSeed(t.a)
 	in, out := t.actA, t.actB
@@ -165,6 +174,9 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) {
 		sp := t.decSpec[i]
 		if o := obs[quant.DecPoint(i)]; o != nil { // absent where quant merges the layer away
 			o.Add(in[:sp.Cin*h*h])
+			if t.grams != nil {
+				addGram(t.grams, quant.DecPoint(i), in[:sp.Cin*h*h], sp.Cin, h*h)
+			}
 		}
 		ho, wo := t.dec[i].ForwardGather(out, in, h, h, t.patch)
 		if sp.InstNorm {
@@ -173,6 +185,31 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) {
 		model.Activate(out[:sp.Cout*ho*wo], sp.Act)
 		h = ho
 		in, out = out, in
+	}
+	return in[:model.ImageValues]
+}
+
+// addGram adds Σ_p x_p·x_pᵀ of the CHW activations x (c channels of hw pixels) to grams[k]:
+// entry (i, j) is the dot product of channel planes i and j.
+func addGram(grams map[string][]float64, k string, x []float32, c, hw int) {
+	g := grams[k]
+	if g == nil {
+		g = make([]float64, c*c)
+		grams[k] = g
+	}
+	for i := 0; i < c; i++ {
+		a := x[i*hw : (i+1)*hw]
+		for j := 0; j <= i; j++ {
+			b := x[j*hw : (j+1)*hw]
+			var s float64
+			for p, v := range a {
+				s += float64(v) * float64(b[p])
+			}
+			g[i*c+j] += s
+			if j != i {
+				g[j*c+i] += s
+			}
+		}
 	}
 }
 

@@ -145,11 +145,16 @@ func (l *qlinear) forward(k *armkernels.Kernels, y, x []float32, qa []int8, acc 
 	}
 }
 
-// newQLinear quantises a float Linear split at the given column boundaries.
-func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string) *qlinear {
+// newQLinear quantises a float Linear split at the given column boundaries. gram, when not
+// nil, is the in×in Gram matrix of its calibration inputs: each segment's rows are then
+// rounded, and their scales clipped, for the least output error on them (linearRound).
+func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string, gram []float64) (*qlinear, error) {
 	out, in := w.Shape[0], w.Shape[1]
 	l := &qlinear{name: name, in: in, out: out, bias: b.Data}
 	bounds := append(append([]int{0}, cuts...), in)
+	if gram != nil && len(gram) != in*in {
+		return nil, fmt.Errorf("%s: input Gram matrix holds %d values, want %d×%d", name, len(gram), in, in)
+	}
 	for i := range points {
 		off, n := bounds[i], bounds[i+1]-bounds[i]
 		sub := make([]float32, out*n)
@@ -157,9 +162,43 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
 		}
 		q, sc := quantizeWeights(sub, out, n)
+		if gram != nil {
+			g := make([]float64, n*n)
+			for r := 0; r < n; r++ {
+				copy(g[r*n:(r+1)*n], gram[(off+r)*in+off:(off+r)*in+off+n])
+			}
+			if err := linearRound(q, sc, sub, n, g); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 		l.segs = append(l.segs, seg{off: off, n: n, point: points[i], q: q, rowScale: sc})
 	}
-	return l
+	return l, nil
+}
+
+// linearRound is deconvRound for one scale per row: q, sc (max|w|/127 per row, overwritten
+// with the chosen clip) for the rows of w (n columns) on inputs of Gram matrix gram.
+func linearRound(q []int8, sc []float32, w []float32, n int, gram []float64) error {
+	u, err := roundingFactor(gram, n)
+	if err != nil {
+		return err
+	}
+	work, d := make([]float64, n), make([]float64, n)
+	tmp := make([]int8, n)
+	for r := range sc {
+		row := w[r*n : (r+1)*n]
+		best, bestErr := float64(sc[r]), math.Inf(1)
+		for _, c := range deconvClips {
+			s := float64(sc[r]) * c
+			roundRow(tmp, row, s, u, work)
+			if e := rowError(row, tmp, s, gram, d); e < bestErr {
+				best, bestErr = s, e
+			}
+		}
+		sc[r] = float32(best)
+		roundRow(q[r*n:(r+1)*n], row, best, u, work)
+	}
+	return nil
 }
 
 // qconv is an encoder conv as a GEMM over im2col patches of an int8 HWC input. Weight rows are
@@ -369,15 +408,29 @@ func scatterPixel(kern *armkernels.Kernels, io, src []int32, iy, ix, ho, k, s, p
 	kern.AddInt32Rows(io[((y0+ky0)*ho+x0+kx0)*C:], ho*C, src[(ky0*k+kx0)*C:], k*C, ky1-ky0, (kx1-kx0)*C)
 }
 
-func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv {
+// newQDeconv quantises a transposed conv with one scale per output channel over all of its
+// (ci, ky, kx) weights. gram, when not nil, is the Cin×Cin Gram matrix of the layer's
+// calibration inputs: each row's weights are then rounded for the least output error on them
+// (roundRow) and each channel's scale is the clip, from max|w| down, that gives its rows the
+// least output error (deconvScales).
+func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string, gram []float64) (*qdeconv, error) {
 	k, cin, cout := spec.K, spec.Cin, spec.Cout
-	// Per output channel scale over all of its (ci, ky, kx) weights.
-	sc := make([]float32, cout)
+	rows := k * k * cout
+	// Rows [ky][kx][Cout] × Cin in float, as the kernel takes them.
+	re := make([]float32, rows*cin)
 	for ci := 0; ci < cin; ci++ {
 		for co := 0; co < cout; co++ {
 			for t := 0; t < k*k; t++ {
-				sc[co] = max(sc[co], float32(math.Abs(float64(w.Data[(ci*cout+co)*k*k+t]))))
+				re[(t*cout+co)*cin+ci] = w.Data[(ci*cout+co)*k*k+t]
 			}
+		}
+	}
+	// Per output channel scale over all of its (ci, ky, kx) weights.
+	sc := make([]float32, cout)
+	for r := 0; r < rows; r++ {
+		co := r % cout
+		for _, v := range re[r*cin : (r+1)*cin] {
+			sc[co] = max(sc[co], float32(math.Abs(float64(v))))
 		}
 	}
 	for co := range sc {
@@ -386,20 +439,54 @@ func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string) *qdeconv 
 			sc[co] = 1
 		}
 	}
-	rows := k * k * cout
 	q := make([]int8, rows*cin)
-	tmp := make([]float32, 1)
-	one := make([]int8, 1)
-	for ci := 0; ci < cin; ci++ {
-		for co := 0; co < cout; co++ {
-			for ky := 0; ky < k; ky++ {
-				for kx := 0; kx < k; kx++ {
-					tmp[0] = w.Data[((ci*cout+co)*k+ky)*k+kx]
-					armkernels.Reference().QuantizeRow(one, tmp, 1/sc[co])
-					q[((ky*k+kx)*cout+co)*cin+ci] = one[0]
-				}
-			}
+	if gram != nil {
+		if err := deconvRound(q, sc, re, cin, cout, gram); err != nil {
+			return nil, fmt.Errorf("%s: %w", spec.Prefix, err)
+		}
+	} else {
+		for r := 0; r < rows; r++ {
+			// load time: any path gives the same bits
+			armkernels.Reference().QuantizeRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], 1/sc[r%cout])
 		}
 	}
-	return &qdeconv{spec: spec, q: q, rowScale: sc, bias: b.Data, inPoint: point}
+	return &qdeconv{spec: spec, q: q, rowScale: sc, bias: b.Data, inPoint: point}, nil
+}
+
+// deconvClips are the clips tried per output channel, as shares of max|w|: error feedback
+// makes a narrower clip pay where a few outlying weights set the max.
+var deconvClips = []float64{1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7}
+
+// deconvRound fills q (rows [tap][Cout] × cin) with output-aware rounding of re on inputs
+// of Gram matrix gram, choosing each channel's scale from deconvClips·sc (sc is max|w|/127,
+// overwritten with the choice).
+func deconvRound(q []int8, sc []float32, re []float32, cin, cout int, gram []float64) error {
+	u, err := roundingFactor(gram, cin)
+	if err != nil {
+		return err
+	}
+	rows := len(re) / cin
+	work, d := make([]float64, cin), make([]float64, cin)
+	tmp := make([]int8, cin)
+	for co := 0; co < cout; co++ {
+		best, bestErr := float64(sc[co]), math.Inf(1)
+		for _, c := range deconvClips {
+			s := float64(sc[co]) * c
+			var e float64
+			for r := co; r < rows; r += cout {
+				roundRow(tmp, re[r*cin:(r+1)*cin], s, u, work)
+				refineRow(tmp, re[r*cin:(r+1)*cin], s, gram, work, d)
+				e += rowError(re[r*cin:(r+1)*cin], tmp, s, gram, d)
+			}
+			if e < bestErr {
+				best, bestErr = s, e
+			}
+		}
+		sc[co] = float32(best)
+		for r := co; r < rows; r += cout {
+			roundRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], float64(sc[co]), u, work)
+			refineRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], float64(sc[co]), gram, work, d)
+		}
+	}
+	return nil
 }

@@ -142,7 +142,12 @@ type source interface {
 }
 
 // floatSource quantises the weights of a float32 model.
-type floatSource struct{ ts map[string]*model.Tensor }
+type floatSource struct {
+	ts map[string]*model.Tensor
+	// gram maps a decoder point (or SeedName) to the Gram matrix of its layer's
+	// calibration inputs (QuantizeCalibrated); nil rounds every weight to nearest.
+	gram map[string][]float64
+}
 
 func (s floatSource) float(name string, shape ...int) (*model.Tensor, error) {
 	return getTensor(s.ts, name, shape...)
@@ -157,7 +162,7 @@ func (s floatSource) linear(name string, out, in int, cuts []int, points []strin
 	if err != nil {
 		return nil, err
 	}
-	return newQLinear(name, w, b, cuts, points), nil
+	return newQLinear(name, w, b, cuts, points, nil)
 }
 
 func (s floatSource) seed(a *model.Arch, cuts []int, points []string) (*qlinear, error) {
@@ -209,7 +214,7 @@ func (s floatSource) seed(a *model.Arch, cuts []int, points []string) (*qlinear,
 	for r := range b {
 		bt.Data[r] = float32(b[r] + float64(bd.Data[r%sp.Cout]))
 	}
-	return newQLinear(SeedName, wt, bt, cuts, points), nil
+	return newQLinear(SeedName, wt, bt, cuts, points, s.gram[SeedName])
 }
 
 // axpy adds a·x into y (len(x) values), four independent lanes per iteration.
@@ -248,7 +253,7 @@ func (s floatSource) deconv(spec model.ConvSpec, point string) (*qdeconv, error)
 	if err != nil {
 		return nil, err
 	}
-	return newQDeconv(spec, w, b, point), nil
+	return newQDeconv(spec, w, b, point, s.gram[point])
 }
 
 func getTensor(ts map[string]*model.Tensor, name string, shape ...int) (*model.Tensor, error) {
@@ -282,7 +287,20 @@ func QuantizeAffine(fm *model.Model, scales map[string]float32, zeros map[string
 	if fm == nil || fm.Arch == nil {
 		return nil, fmt.Errorf("quantize: nil model")
 	}
-	return build(fm.Arch, floatSource{fm.Tensors}, scales, zeros)
+	return build(fm.Arch, floatSource{ts: fm.Tensors}, scales, zeros)
+}
+
+// QuantizeCalibrated is QuantizeAffine with output-aware weight rounding: inputGram maps a
+// decoder point (DecPoint) to Σ x·xᵀ over the float inputs x (Cin values at one pixel) its
+// transposed conv saw in calibration, row-major Cin×Cin, and SeedName to that of the merged
+// seed's input (the feature, Deter+Stoch values); those layers' weights are then rounded,
+// and their scales clipped, for the least output error on such inputs (rounding.go) instead
+// of to nearest. Layers without one are rounded to nearest. The bundle format is unchanged.
+func QuantizeCalibrated(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64) (*Model, error) {
+	if fm == nil || fm.Arch == nil {
+		return nil, fmt.Errorf("quantize: nil model")
+	}
+	return build(fm.Arch, floatSource{ts: fm.Tensors, gram: inputGram}, scales, zeros)
 }
 
 // build constructs and packs a Model; every weight goes through src.
