@@ -191,3 +191,34 @@ func BenchmarkMJPEGStages(b *testing.B) {
 		})
 	}
 }
+
+// TestJPEGAllocsLargerFrame: after one frame, a frame with somewhat more
+// entropy-coded data (the scene changed) still decodes without allocating.
+func TestJPEGAllocsLargerFrame(t *testing.T) {
+	img := cameraScene(640, 480, 3, 4)
+	small := stripDHT(t, stdJPEG(t, img, 85))
+	large := stripDHT(t, stdJPEG(t, img, 88))
+	if len(large) <= len(small) || 4*len(large) > 5*len(small) {
+		t.Fatalf("frames of %d and %d bytes: want the second up to 25%% larger", len(small), len(large))
+	}
+	p, err := NewPreprocessor(Config{Format: MJPEG, Width: 640, Height: 480, Filter: Area})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]byte, p.OutLen())
+	if err := p.Process(dst, Frame{Data: small, Format: MJPEG, Width: 640, Height: 480}); err != nil {
+		t.Fatal(err)
+	}
+	// Not testing.AllocsPerRun: its warm-up call would be the first to see
+	// the larger frame.
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	err = p.Process(dst, Frame{Data: large, Format: MJPEG, Width: 640, Height: 480})
+	runtime.ReadMemStats(&m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs := m1.Mallocs - m0.Mallocs; allocs != 0 {
+		t.Errorf("%d-byte frame after a %d-byte one: %v allocations, want 0", len(large), len(small), allocs)
+	}
+}

@@ -28,6 +28,12 @@ const ubufPad = 128
 // no check per refill: the zeros are what refillSlow feeds at a marker.
 func (d *jpegDecoder) unstuff() {
 	data, p := d.data, d.pos
+	// The unstuffed bytes are at most the raw ones. Room for a quarter more
+	// than this frame needs keeps the next, slightly larger frames from
+	// allocating (MJPEG frame sizes vary with the scene).
+	if need := len(data) - p + ubufPad; cap(d.ubuf) < need {
+		d.ubuf = make([]byte, 0, need+need/4)
+	}
 	buf := d.ubuf[:0]
 	for {
 		i := bytes.IndexByte(data[p:], 0xFF)
