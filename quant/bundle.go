@@ -52,7 +52,7 @@ func (m *Model) BundlePayload(prov bundle.Provenance) (*bundle.Payload, error) {
 	for _, d := range m.dec {
 		sp := d.spec
 		n := convName(sp.Prefix)
-		p.Tensors = append(p.Tensors, bundle.FromInt8(n, []int{sp.K * sp.K * sp.Cout, sp.Cin}, d.q), bundle.FromFloat32(scaleName(n), []int{sp.Cout}, d.rowScale))
+		p.Tensors = append(p.Tensors, bundle.FromInt8(n, []int{sp.K * sp.K * sp.Cout, sp.Cin}, d.q), bundle.FromFloat32(scaleName(n), []int{len(d.rowScale)}, d.rowScale))
 	}
 	for _, k := range m.ScaleNames() {
 		p.Tensors = append(p.Tensors, bundle.FromFloat32(scaleTensorName+k, []int{1}, []float32{m.Scales[k]}))
@@ -278,7 +278,13 @@ func (s bundleSource) deconv(sp model.ConvSpec, point string) (*qdeconv, error) 
 	if err != nil {
 		return nil, err
 	}
-	q, sc, err := s.int8(convName(sp.Prefix), sp.K*sp.K*sp.Cout, sp.Cin, sp.Cout)
+	// Cout weight scales, or S·S·Cout phase scales (qdeconv.rowScale; pack checks the
+	// layer can take them).
+	nScale := sp.Cout
+	if t := s.f[scaleName(convName(sp.Prefix))]; t != nil && len(t.Shape) == 1 && sp.S >= 2 && t.Shape[0] == sp.S*sp.S*sp.Cout {
+		nScale = t.Shape[0]
+	}
+	q, sc, err := s.int8(convName(sp.Prefix), sp.K*sp.K*sp.Cout, sp.Cin, nScale)
 	if err != nil {
 		return nil, err
 	}

@@ -120,11 +120,16 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	P := ho * ho
 	if next == nil {
 		sig := r.m.Arch.DecoderSigmoid
+		phased := len(d.mul) != C
 		for i := 0; i < P; i++ {
 			a := io[i*C : (i+1)*C]
 			o := img[i*C : (i+1)*C]
+			m := mul
+			if phased {
+				m = d.phaseMul((i/ho+p)%s, (i%ho+p)%s)[:C]
+			}
 			for j, v := range a {
-				f := float32(float32(v)*mul[j]) + bias[j]
+				f := float32(float32(v)*m[j]) + bias[j]
 				if sig {
 					o[j] = model.Sigmoid(f)
 				} else {
@@ -137,6 +142,10 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	st := next.w.Stride()
 	o := out[:P*st]
 	inv := d.outInv
+	if d.rowMulq != nil {
+		r.requantPhased(d, o, io, st)
+		return
+	}
 	if d.mulq != nil {
 		if st == C {
 			reluRequant(r.k, o, C, io, d.mulq, d.biasq, d.outZero)
@@ -151,6 +160,35 @@ func (r *Runner) deconv(d *qdeconv, next *qdeconv, out, in []int8, img []float32
 	}
 	f := r.fbuf[:P*C]
 	normAct(r.k, f, io, P, C, mul, bias, nil, nil, sp.InstNorm, sp.Act, &r.norm, &quantOut{dst: o, stride: st, inv: inv, zero: d.outZero})
+}
+
+// requantPhased is the ReLU requantisation of a layer with phase scales (qdeconv.rowMulq):
+// each output row in runs of S pixels, whose S·Cout multipliers repeat along the row, into
+// o with pixels st bytes apart.
+func (r *Runner) requantPhased(d *qdeconv, o []int8, io []int32, st int) {
+	sp := &d.spec
+	ho, s, p, C := sp.OutH, sp.S, sp.P, sp.Cout
+	run := s * C
+	full := ho / s * run // the row's whole runs; a last pixel (ho odd) starts a run
+	for oy := 0; oy < ho; oy++ {
+		g := (oy + p) % s * run
+		pm, pb := d.rowMulq[g:g+run], d.rowBiasq[g:g+run]
+		src := io[oy*ho*C : (oy+1)*ho*C]
+		if st == C {
+			dst := o[oy*ho*C : (oy+1)*ho*C]
+			reluRequant(r.k, dst[:full], run, src[:full], pm, pb, d.outZero)
+			if tail := len(dst) - full; tail > 0 {
+				reluRequant(r.k, dst[full:], tail, src[full:], pm, pb, d.outZero)
+			}
+			continue
+		}
+		for ox := 0; ox < ho; ox++ {
+			row := o[(oy*ho+ox)*st : (oy*ho+ox+1)*st]
+			m := ox % s * C
+			reluRequant(r.k, row[:C], C, src[ox*C:(ox+1)*C], pm[m:m+C], pb[m:m+C], d.outZero)
+			clear(row[C:])
+		}
+	}
 }
 
 // phaseGemm runs a phase-split transposed conv (phaseSplit) and returns its int32 GEMM
@@ -218,7 +256,7 @@ func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 	sp, ph := &d.spec, d.ph
 	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
 	run := s * C
-	pm, pb := ph.mul[:run], ph.bias[:run]
+	pb := ph.bias[:run]
 	if run == 6 && !sig {
 		phaseImage6(ph, img, acc, hp, n, ho*C, N)
 		return
@@ -226,6 +264,7 @@ func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 	for a := 0; a < n; a++ {
 		for py := 0; py < s; py++ {
 			z := ph.zcorr[py*run : (py+1)*run]
+			pm := ph.mul[py*run : (py+1)*run]
 			row := img[(s*a+py)*ho*C : (s*a+py+1)*ho*C]
 			for b := 0; b < n; b++ {
 				g := (a*hp+b)*N + py*run
@@ -247,10 +286,11 @@ func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 // phaseImage6 is phaseImage for runs of 6 values (S 2, RGB: the walker's last layer) without
 // a sigmoid, on fixed-size arrays so the loop carries no bounds checks.
 func phaseImage6(ph *phaseSplit, img []float32, acc []int32, hp, n, rowLen, N int) {
-	pm, pb := (*[6]float32)(ph.mul), (*[6]float32)(ph.bias)
+	pb := (*[6]float32)(ph.bias)
 	for a := 0; a < n; a++ {
 		for py := 0; py < 2; py++ {
 			z := (*[6]int32)(ph.zcorr[py*6:])
+			pm := (*[6]float32)(ph.mul[py*6:])
 			row := img[(2*a+py)*rowLen : (2*a+py+1)*rowLen]
 			src := acc[a*hp*N+py*6:]
 			for b := 0; b < n; b++ {

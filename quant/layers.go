@@ -276,11 +276,15 @@ func newQConv(spec model.ConvSpec, w, b *model.Tensor, point string) *qconv {
 }
 
 // qdeconv is a transposed conv as a GEMM over input pixels: rows [ky][kx][Cout] × Cin, then an
-// exact int32 col2im scatter; all rows of one output channel share its weight scale, so the
-// scatter can sum in int32 and dequantise once per output value.
+// exact int32 col2im scatter; all the rows that sum into one output value share a weight
+// scale, so the scatter can sum in int32 and dequantise once per output value.
 type qdeconv struct {
-	spec     model.ConvSpec
-	q        []int8 // [K·K·Cout][Cin]
+	spec model.ConvSpec
+	q    []int8 // [K·K·Cout][Cin]
+	// rowScale holds Cout weight scales (one per output channel) or S·S·Cout, one per
+	// (ky mod S, kx mod S, output channel): output pixel (oy, ox) only receives taps with
+	// ky ≡ oy+P and kx ≡ ox+P (mod S), so each of its sums stays within one scale, and a
+	// scale over a quarter of the taps (S = 2) is finer (phaseScalable layers only).
 	rowScale []float32
 	w        *armkernels.Matrix
 	bias     []float32
@@ -291,11 +295,16 @@ type qdeconv struct {
 	// zero-point term, which depends on how many kernel taps reach each output position;
 	// nil when the input is symmetric.
 	zinit   []int32
-	mul     []float32 // per output channel
+	mul     []float32 // activation scale · rowScale
 	outInv  float32
 	outZero int32
 	mulq    []float32 // as qconv
 	biasq   []float32
+	// With phase scales (len(rowScale) > Cout): rowMulq and rowBiasq hold, for output rows of
+	// phase py = (oy+P) mod S, the S·Cout multipliers and biases of S consecutive pixels
+	// from column 0 (at [py·S·Cout, (py+1)·S·Cout)), so a row requantises in runs of S
+	// pixels; mulq and biasq are then nil.
+	rowMulq, rowBiasq []float32
 	// ph is the scatter-free form of the layer (phaseSplit); nil where it does not apply or
 	// does not pay.
 	ph *phaseSplit
@@ -315,8 +324,9 @@ type phaseSplit struct {
 	// zcorr is −zero·Σ_p W[row][p]: padding and inputs all carry the zero point, so the
 	// correction is one constant per row (zeros when the input is symmetric).
 	zcorr []int32
-	// mul, bias repeat the layer's per-channel multipliers and biases over the S pixels of
-	// one output run (S·Cout values), as phaseRows visits them.
+	// mul holds the multipliers of output phase (py, px) at [(py·S+px)·Cout, …+Cout), so
+	// the S·Cout values from py·S·Cout are those of one output run as phaseRows visits it;
+	// bias repeats the biases over the S pixels of a run.
 	mul, bias []float32
 }
 
@@ -359,8 +369,12 @@ func newPhaseSplit(d *qdeconv) (*phaseSplit, error) {
 		return nil, nil // the sliding GEMM needs unpadded rows (armkernels.Gemm)
 	}
 	ph := &phaseSplit{t: t, side: sp.InH - 1 + t, q: q, w: w}
+	for py := range s {
+		for px := range s {
+			ph.mul = append(ph.mul, d.phaseMul(py, px)...)
+		}
+	}
 	for range s {
-		ph.mul = append(ph.mul, d.mul...)
 		ph.bias = append(ph.bias, d.bias...)
 	}
 	ph.zcorr = make([]int32, rows)
@@ -368,6 +382,17 @@ func newPhaseSplit(d *qdeconv) (*phaseSplit, error) {
 		ph.zcorr[j] = -d.inZero * sum
 	}
 	return ph, nil
+}
+
+// phaseMul returns the Cout multipliers of the output pixels of phase (py, px), py =
+// (oy+P) mod S and px = (ox+P) mod S.
+func (d *qdeconv) phaseMul(py, px int) []float32 {
+	c := d.spec.Cout
+	if len(d.mul) == c {
+		return d.mul
+	}
+	g := (py*d.spec.S + px) * c
+	return d.mul[g : g+c]
 }
 
 // zeroTermInit returns −Σ zero·Σ_ci W[row][ci] scattered exactly as the runner scatters the
@@ -411,10 +436,11 @@ func scatterPixel(kern *armkernels.Kernels, io, src []int32, iy, ix, ho, k, s, p
 // newQDeconv quantises a transposed conv with one scale per output channel over all of its
 // (ci, ky, kx) weights. gram, when not nil, is the Cin×Cin Gram matrix of the layer's
 // calibration inputs: each row's weights are then rounded for the least output error on them
-// (roundRow) and each channel's scale is the clip, from max|w| down, that gives its rows the
-// least output error (deconvScales).
+// (roundRow), each scale is the clip, from max|w| down, that gives its rows the least output
+// error, and where the layer's epilogue allows it (phaseScalable) each output channel gets
+// one scale per weight phase (ky mod S, kx mod S) instead of one.
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string, gram []float64) (*qdeconv, error) {
-	k, cin, cout := spec.K, spec.Cin, spec.Cout
+	k, s, cin, cout := spec.K, spec.S, spec.Cin, spec.Cout
 	rows := k * k * cout
 	// Rows [ky][kx][Cout] × Cin in float, as the kernel takes them.
 	re := make([]float32, rows*cin)
@@ -425,67 +451,93 @@ func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string, gram []fl
 			}
 		}
 	}
-	// Per output channel scale over all of its (ci, ky, kx) weights.
-	sc := make([]float32, cout)
-	for r := 0; r < rows; r++ {
-		co := r % cout
-		for _, v := range re[r*cin : (r+1)*cin] {
-			sc[co] = max(sc[co], float32(math.Abs(float64(v))))
+	// group[r] is row r's scale: its output channel, or its (phase, channel).
+	nScale := cout
+	group := make([]int, rows)
+	phased := gram != nil && phaseScalable(&spec)
+	if phased {
+		nScale = s * s * cout
+	}
+	for r := range group {
+		t, co := r/cout, r%cout
+		if phased {
+			group[r] = ((t/k%s)*s+t%k%s)*cout + co
+		} else {
+			group[r] = co
 		}
 	}
-	for co := range sc {
-		sc[co] /= 127
-		if sc[co] == 0 {
-			sc[co] = 1
+	sc := make([]float32, nScale)
+	for r, g := range group {
+		for _, v := range re[r*cin : (r+1)*cin] {
+			sc[g] = max(sc[g], float32(math.Abs(float64(v))))
+		}
+	}
+	for g := range sc {
+		sc[g] /= 127
+		if sc[g] == 0 {
+			sc[g] = 1
 		}
 	}
 	q := make([]int8, rows*cin)
 	if gram != nil {
-		if err := deconvRound(q, sc, re, cin, cout, gram); err != nil {
+		if err := deconvRound(q, sc, re, cin, group, gram); err != nil {
 			return nil, fmt.Errorf("%s: %w", spec.Prefix, err)
 		}
 	} else {
 		for r := 0; r < rows; r++ {
 			// load time: any path gives the same bits
-			armkernels.Reference().QuantizeRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], 1/sc[r%cout])
+			armkernels.Reference().QuantizeRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], 1/sc[group[r]])
 		}
 	}
 	return &qdeconv{spec: spec, q: q, rowScale: sc, bias: b.Data, inPoint: point}, nil
 }
 
-// deconvClips are the clips tried per output channel, as shares of max|w|: error feedback
-// makes a narrower clip pay where a few outlying weights set the max.
+// phaseScalable reports whether a transposed conv's epilogue can take a weight scale per
+// (phase, output channel) (see qdeconv.rowScale): a stride of 2 or more, and no InstanceNorm
+// (its statistics run on the per-channel multipliers); either a ReLU into another int8 layer
+// (ReLU requantisation) or no activation (the image layer).
+func phaseScalable(sp *model.ConvSpec) bool {
+	return sp.Transposed && sp.S >= 2 && !sp.InstNorm && (sp.Act == "relu" || sp.Act == "")
+}
+
+// deconvClips are the clips tried per scale, as shares of max|w|: error feedback makes a
+// narrower clip pay where a few outlying weights set the max.
 var deconvClips = []float64{1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7}
 
-// deconvRound fills q (rows [tap][Cout] × cin) with output-aware rounding of re on inputs
-// of Gram matrix gram, choosing each channel's scale from deconvClips·sc (sc is max|w|/127,
-// overwritten with the choice).
-func deconvRound(q []int8, sc []float32, re []float32, cin, cout int, gram []float64) error {
+// deconvRound fills q (rows × cin) with output-aware rounding of re on inputs of Gram
+// matrix gram, row r at scale sc[group[r]], choosing each scale from deconvClips·sc (sc
+// holds max|w|/127 per group, overwritten with the choice).
+func deconvRound(q []int8, sc []float32, re []float32, cin int, group []int, gram []float64) error {
 	u, err := roundingFactor(gram, cin)
 	if err != nil {
 		return err
 	}
-	rows := len(re) / cin
 	work, d := make([]float64, cin), make([]float64, cin)
 	tmp := make([]int8, cin)
-	for co := 0; co < cout; co++ {
-		best, bestErr := float64(sc[co]), math.Inf(1)
+	members := make([][]int, len(sc))
+	for r, g := range group {
+		members[g] = append(members[g], r)
+	}
+	for g, rs := range members {
+		best, bestErr := float64(sc[g]), math.Inf(1)
 		for _, c := range deconvClips {
-			s := float64(sc[co]) * c
+			s := float64(sc[g]) * c
 			var e float64
-			for r := co; r < rows; r += cout {
-				roundRow(tmp, re[r*cin:(r+1)*cin], s, u, work)
-				refineRow(tmp, re[r*cin:(r+1)*cin], s, gram, work, d)
-				e += rowError(re[r*cin:(r+1)*cin], tmp, s, gram, d)
+			for _, r := range rs {
+				row := re[r*cin : (r+1)*cin]
+				roundRow(tmp, row, s, u, work)
+				refineRow(tmp, row, s, gram, work, d)
+				e += rowError(row, tmp, s, gram, d)
 			}
 			if e < bestErr {
 				best, bestErr = s, e
 			}
 		}
-		sc[co] = float32(best)
-		for r := co; r < rows; r += cout {
-			roundRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], float64(sc[co]), u, work)
-			refineRow(q[r*cin:(r+1)*cin], re[r*cin:(r+1)*cin], float64(sc[co]), gram, work, d)
+		sc[g] = float32(best)
+		for _, r := range rs {
+			row := re[r*cin : (r+1)*cin]
+			roundRow(q[r*cin:(r+1)*cin], row, best, u, work)
+			refineRow(q[r*cin:(r+1)*cin], row, best, gram, work, d)
 		}
 	}
 	return nil

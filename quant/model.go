@@ -518,18 +518,50 @@ func (m *Model) pack() error {
 		if d.ph, err = newPhaseSplit(d); err != nil {
 			return err
 		}
-		d.outInv, d.outZero, d.mulq, d.biasq = 0, 0, nil, nil
-		if i+1 < len(m.dec) {
+		d.outInv, d.outZero, d.mulq, d.biasq, d.rowMulq, d.rowBiasq = 0, 0, nil, nil, nil, nil
+		last := i+1 == len(m.dec)
+		if !last {
 			d.outInv = 1 / m.Scales[m.dec[i+1].inPoint]
 			d.outZero = m.Zeros[m.dec[i+1].inPoint]
 			if !sp.InstNorm && sp.Act == "relu" {
 				// The scatter sums up to ⌈K/S⌉² products per output.
 				t := (sp.K + sp.S - 1) / sp.S
-				d.mulq, d.biasq = foldRequant(d.mul, d.bias, d.outInv, t*t*sp.Cin)
+				bias := d.bias
+				for len(bias) < len(d.mul) {
+					bias = append(bias[:len(bias):len(bias)], d.bias...)
+				}
+				d.mulq, d.biasq = foldRequant(d.mul, bias, d.outInv, t*t*sp.Cin)
 			}
+		}
+		if len(d.rowScale) != sp.Cout {
+			// Phase scales: only the ReLU requantisation and the image epilogue apply them.
+			if !phaseScalable(&sp) || (!last && d.mulq == nil) {
+				return fmt.Errorf("%w: %s has %d weight scales per output channel, which only a stride-2+ transposed conv with a ReLU into another int8 layer or the image layer can take", model.ErrArch, sp.Prefix, len(d.rowScale)/sp.Cout)
+			}
+			d.rowMulq, d.rowBiasq = rowPattern(d, d.mulq), rowPattern(d, d.biasq)
+			d.mulq, d.biasq = nil, nil
 		}
 	}
 	return nil
+}
+
+// rowPattern lays out per-(phase, channel) values v ([py][px][Cout], S·S·Cout) as the
+// requantisation of an output row visits them: for each row phase py, the S·Cout values of
+// S consecutive pixels from column 0, whose phases are (0+P) mod S, (1+P) mod S, …. nil
+// stays nil (the image layer has no requantisation).
+func rowPattern(d *qdeconv, v []float32) []float32 {
+	if v == nil {
+		return nil
+	}
+	s, c, p := d.spec.S, d.spec.Cout, d.spec.P
+	out := make([]float32, 0, s*s*c)
+	for py := 0; py < s; py++ {
+		for m := 0; m < s; m++ {
+			g := (py*s + (m+p)%s) * c
+			out = append(out, v[g:g+c]...)
+		}
+	}
+	return out
 }
 
 // foldRequant folds the next layer's inverse scale into the multipliers and biases of a
