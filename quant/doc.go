@@ -8,7 +8,13 @@
 //   - Weights: symmetric int8 per output channel (scale max|w|/127). Linears whose input is a
 //     concat of differently ranged parts (GRU [x, h], posterior [h, emb], decoder [h, s]) are
 //     split into column segments, each with its own activation scale and row scales, and the
-//     int32 results are summed in float.
+//     int32 results are summed in float. Quantize rounds to nearest; QuantizeCalibrated
+//     (what calibration uses) rounds the decoder's seed and transposed-conv weights for the
+//     least output error on the calibration inputs (Gram matrices, GPTQ-style error feedback,
+//     rounding.go), searches each scale's clip, and gives the ReLU and image transposed convs
+//     a scale per (ky mod S, kx mod S, channel) — each output sum still sees one scale. On
+//     the demo's rssmo-arm: int8 decoder 49.6 → 52.5 dB PSNR vs float32, median ELBO error
+//     1.39% → 0.99% (calibration.TestDecoderRounding, TestTrainedVariantsAccuracy).
 //   - Activations: affine int8, one calibrated scale and zero point per tensor (package
 //     calibration; Points lists them, Model.Zeros holds the zero points): x ≈ s·(v − z),
 //     v in [-128, 127]. One-sided tensors (ReLU and SiLU outputs) get z ≈ −128 and twice the
@@ -28,8 +34,8 @@
 //   - Decoder: the cnn_ha seed Linear and the first transposed conv (1×1 input, no activation
 //     between) are one Linear 542→3200 (SeedMerged). The other transposed convs are a GEMM
 //     over input pixels × [ky·kx·Cout, Cin] weight rows, then an exact int32 col2im scatter
-//     (armkernels.AddInt32Rows, one call per input pixel; every row of an output channel
-//     shares its scale) and one dequantisation per output value. A transposed conv whose
+//     (armkernels.AddInt32Rows, one call per input pixel; the rows that meet in an output
+//     value share its scale) and one dequantisation per output value. A transposed conv whose
 //     scatter runs would be short (the last layer: K 6, S 2, Cout 3, runs of 18 values) is
 //     phase-split instead (phaseSplit): every output phase (oy mod 2, ox mod 2) is a 3×3
 //     correlation over the same zero-point-padded input window, so one GEMM with rows

@@ -2,20 +2,31 @@ package quant
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/rssmd/rssmd/model"
 	"github.com/rssmd/rssmd/model/bundle"
 )
 
-// FuzzFromBundle feeds FromBundle mutated int8 bundles of the small model: ops encoded in
+// FuzzFromBundle feeds FromBundle mutated int8 bundles of the small model (with phase
+// scales): ops encoded in
 // the fuzz input edit tensor bytes, shapes, dtypes, names, the architecture JSON, or drop or
 // duplicate tensors; a first byte with the low bit set instead flips bytes of the encoded
 // file and goes through bundle.Decode. FromBundle must return an error or a model whose
 // runner can take a step, never panic or allocate without bound.
 func FuzzFromBundle(f *testing.F) {
 	fm, _, seq := small(f)
-	qm, err := QuantizeAffine(fm, fixedScales(fm.Arch, 4), shiftedZeros(fm.Arch))
+	// Calibrated weights: the transposed convs carry phase scales (S·S·Cout per layer).
+	rng := rand.New(rand.NewPCG(9, 10))
+	grams := map[string][]float64{}
+	for i, sp := range model.DecoderLayers(fm.Arch) {
+		if i == 0 && SeedMerged(fm.Arch) {
+			continue
+		}
+		grams[DecPoint(i)] = correlatedGram(rng, sp.Cin, 200)
+	}
+	qm, err := QuantizeCalibrated(fm, fixedScales(fm.Arch, 4), shiftedZeros(fm.Arch), grams)
 	if err != nil {
 		f.Fatal(err)
 	}
