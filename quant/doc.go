@@ -10,11 +10,11 @@
 //     split into column segments, each with its own activation scale and row scales, and the
 //     int32 results are summed in float. Quantize rounds to nearest; QuantizeCalibrated
 //     (what calibration uses) rounds the decoder's seed and transposed-conv weights for the
-//     least output error on the calibration inputs (Gram matrices, GPTQ-style error feedback,
-//     rounding.go), searches each scale's clip, and gives the ReLU and image transposed convs
+//     least output error on the calibration inputs (Gram matrices, GPTQ-style error feedback
+//     in act order, rounding.go), searches each scale's clip, and gives the ReLU and image transposed convs
 //     a scale per (ky mod S, kx mod S, channel) — each output sum still sees one scale. On
 //     the demo's rssmo-arm: int8 decoder 49.6 → 52.5 dB PSNR vs float32, median ELBO error
-//     1.39% → 0.99% (calibration.TestDecoderRounding, TestTrainedVariantsAccuracy).
+//     1.39% → 0.97% (calibration.TestDecoderRounding, TestTrainedVariantsAccuracy).
 //   - Activations: affine int8, one calibrated scale and zero point per tensor (package
 //     calibration; Points lists them, Model.Zeros holds the zero points): x ≈ s·(v − z),
 //     v in [-128, 127]. One-sided tensors (ReLU and SiLU outputs) get z ≈ −128 and twice the

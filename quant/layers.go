@@ -179,7 +179,7 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 // linearRound is deconvRound for one scale per row: q, sc (max|w|/127 per row, overwritten
 // with the chosen clip) for the rows of w (n columns) on inputs of Gram matrix gram.
 func linearRound(q []int8, sc []float32, w []float32, n int, gram []float64) error {
-	u, err := roundingFactor(gram, n)
+	rd, err := newRounder(gram, n)
 	if err != nil {
 		return err
 	}
@@ -190,13 +190,13 @@ func linearRound(q []int8, sc []float32, w []float32, n int, gram []float64) err
 		best, bestErr := float64(sc[r]), math.Inf(1)
 		for _, c := range deconvClips {
 			s := float64(sc[r]) * c
-			roundRow(tmp, row, s, u, work)
+			rd.round(tmp, row, s, work)
 			if e := rowError(row, tmp, s, gram, d); e < bestErr {
 				best, bestErr = s, e
 			}
 		}
 		sc[r] = float32(best)
-		roundRow(q[r*n:(r+1)*n], row, best, u, work)
+		rd.round(q[r*n:(r+1)*n], row, best, work)
 	}
 	return nil
 }
@@ -436,7 +436,7 @@ func scatterPixel(kern *armkernels.Kernels, io, src []int32, iy, ix, ho, k, s, p
 // newQDeconv quantises a transposed conv with one scale per output channel over all of its
 // (ci, ky, kx) weights. gram, when not nil, is the Cin×Cin Gram matrix of the layer's
 // calibration inputs: each row's weights are then rounded for the least output error on them
-// (roundRow), each scale is the clip, from max|w| down, that gives its rows the least output
+// (rounder), each scale is the clip, from max|w| down, that gives its rows the least output
 // error, and where the layer's epilogue allows it (phaseScalable) each output channel gets
 // one scale per weight phase (ky mod S, kx mod S) instead of one.
 func newQDeconv(spec model.ConvSpec, w, b *model.Tensor, point string, gram []float64) (*qdeconv, error) {
@@ -508,7 +508,7 @@ var deconvClips = []float64{1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7}
 // matrix gram, row r at scale sc[group[r]], choosing each scale from deconvClips·sc (sc
 // holds max|w|/127 per group, overwritten with the choice).
 func deconvRound(q []int8, sc []float32, re []float32, cin int, group []int, gram []float64) error {
-	u, err := roundingFactor(gram, cin)
+	rd, err := newRounder(gram, cin)
 	if err != nil {
 		return err
 	}
@@ -525,7 +525,7 @@ func deconvRound(q []int8, sc []float32, re []float32, cin int, group []int, gra
 			var e float64
 			for _, r := range rs {
 				row := re[r*cin : (r+1)*cin]
-				roundRow(tmp, row, s, u, work)
+				rd.round(tmp, row, s, work)
 				refineRow(tmp, row, s, gram, work, d)
 				e += rowError(row, tmp, s, gram, d)
 			}
@@ -536,7 +536,7 @@ func deconvRound(q []int8, sc []float32, re []float32, cin int, group []int, gra
 		sc[g] = float32(best)
 		for _, r := range rs {
 			row := re[r*cin : (r+1)*cin]
-			roundRow(q[r*cin:(r+1)*cin], row, best, u, work)
+			rd.round(q[r*cin:(r+1)*cin], row, best, work)
 			refineRow(q[r*cin:(r+1)*cin], row, best, gram, work, d)
 		}
 	}

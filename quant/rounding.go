@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
 // Output-aware weight rounding (the GPTQ/OBQ idea: Frantar et al. 2022, "GPTQ: Accurate
@@ -115,19 +116,50 @@ func cholesky(a []float64, n int) error {
 	return nil
 }
 
-// roundRow writes q = the int8 codes of the n weights w at scale s, rounded in input order
-// with each rounding error fed back to the inputs after it along u (roundingFactor): the
-// codes minimise (w − s·q)·H·(w − s·q)ᵀ greedily instead of |w − s·q|². work holds n
-// values of scratch; w is not modified.
-func roundRow(q []int8, w []float32, s float64, u []float64, work []float64) {
-	n := len(w)
-	for i, v := range w {
-		work[i] = float64(v)
+// rounder rounds weight rows for one input Gram matrix H. Inputs are rounded in order of
+// decreasing H_ii (GPTQ's "act order"): the strongest inputs go first, while the most
+// inputs are left to absorb their rounding errors.
+type rounder struct {
+	perm []int     // rounding order: input perm[i] is rounded i-th
+	u    []float64 // roundingFactor of H with rows and columns in that order
+}
+
+func newRounder(h []float64, n int) (*rounder, error) {
+	if len(h) != n*n {
+		return nil, fmt.Errorf("input Gram matrix holds %d values, want %d×%d", len(h), n, n)
+	}
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	// NaN diagonals sort anywhere: roundingFactor rejects them.
+	sort.SliceStable(perm, func(a, b int) bool { return h[perm[a]*n+perm[a]] > h[perm[b]*n+perm[b]] })
+	hp := make([]float64, n*n)
+	for i, pi := range perm {
+		for j, pj := range perm {
+			hp[i*n+j] = h[pi*n+pj]
+		}
+	}
+	u, err := roundingFactor(hp, n)
+	if err != nil {
+		return nil, err
+	}
+	return &rounder{perm: perm, u: u}, nil
+}
+
+// round writes q = the int8 codes of the n weights w at scale s, rounded one input at a time
+// with each rounding error fed back to the inputs not yet rounded along u: the codes
+// minimise (w − s·q)·H·(w − s·q)ᵀ greedily instead of |w − s·q|². work holds n values of
+// scratch; w is not modified.
+func (r *rounder) round(q []int8, w []float32, s float64, work []float64) {
+	n, u := len(w), r.u
+	for i, p := range r.perm {
+		work[i] = float64(w[p])
 	}
 	for i := 0; i < n; i++ {
 		c := math.Round(work[i] / s)
 		c = min(max(c, -127), 127)
-		q[i] = int8(c)
+		q[r.perm[i]] = int8(c)
 		e := (work[i] - s*c) / u[i*n+i]
 		for j := i + 1; j < n; j++ {
 			work[j] -= e * u[i*n+j]
@@ -136,7 +168,7 @@ func roundRow(q []int8, w []float32, s float64, u []float64, work []float64) {
 }
 
 // refineRow lowers (w − s·q)·H·(w − s·q)ᵀ further by moving single codes one step while
-// that helps (coordinate descent from roundRow's codes, which are greedy in one order only).
+// that helps (coordinate descent from rounder.round's codes, which are greedy in one order only).
 // g and d hold n values of scratch.
 func refineRow(q []int8, w []float32, s float64, h []float64, g, d []float64) {
 	n := len(w)

@@ -84,6 +84,26 @@ func TestRoundingFactorInvertsGram(t *testing.T) {
 	}
 }
 
+// TestRounderOrder: inputs are rounded strongest first (decreasing Gram diagonal), and a
+// Gram matrix of the wrong size is an error.
+func TestRounderOrder(t *testing.T) {
+	h := []float64{
+		1, 0, 0,
+		0, 9, 0,
+		0, 0, 4,
+	}
+	rd, err := newRounder(h, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 2, 0}; !reflect.DeepEqual(rd.perm, want) {
+		t.Errorf("rounding order %v, want %v", rd.perm, want)
+	}
+	if _, err := newRounder(h, 2); err == nil || !strings.Contains(err.Error(), "holds 9 values") {
+		t.Errorf("3×3 Gram matrix as 2×2: error %v", err)
+	}
+}
+
 func TestRoundingFactorRejectsBadGram(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -113,13 +133,13 @@ func TestRoundingFactorRejectsBadGram(t *testing.T) {
 }
 
 // TestRoundRowBeatsNearest checks the point of output-aware rounding: on correlated inputs,
-// rows rounded by roundRow (and refineRow) have less output error than rounded to nearest,
+// rows rounded by rounder.round (and refineRow) have less output error than rounded to nearest,
 // by a margin, and refineRow never adds error. Codes stay within ±127.
 func TestRoundRowBeatsNearest(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n, rows = 32, 64
 	h := correlatedGram(rng, n, 2000)
-	u, err := roundingFactor(h, n)
+	rd, err := newRounder(h, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +157,7 @@ func TestRoundRowBeatsNearest(t *testing.T) {
 		for i, v := range w {
 			qn[i] = int8(math.Round(float64(v) / s))
 		}
-		roundRow(q, w, s, u, work)
+		rd.round(q, w, s, work)
 		e1 := rowError(w, q, s, h, d)
 		refineRow(q, w, s, h, work, d)
 		e2 := rowError(w, q, s, h, d)
@@ -153,7 +173,7 @@ func TestRoundRowBeatsNearest(t *testing.T) {
 		eRound += e1
 		eRefine += e2
 	}
-	t.Logf("output error: nearest %.4g, roundRow %.4g, + refineRow %.4g", eNear, eRound, eRefine)
+	t.Logf("output error: nearest %.4g, rounder %.4g, + refineRow %.4g", eNear, eRound, eRefine)
 	if !(eRefine < 0.7*eNear) {
 		t.Errorf("output-aware rounding error %.4g, nearest %.4g: want under 70%%", eRefine, eNear)
 	}
@@ -167,7 +187,7 @@ func TestRoundRowIdentityGram(t *testing.T) {
 	for i := 0; i < n; i++ {
 		h[i*n+i] = 3
 	}
-	u, err := roundingFactor(h, n)
+	rd, err := newRounder(h, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +200,7 @@ func TestRoundRowIdentityGram(t *testing.T) {
 			w[i] = float32(rng.Float64()*2 - 1)
 		}
 		const s = 1.0 / 127
-		roundRow(q, w, s, u, work)
+		rd.round(q, w, s, work)
 		refineRow(q, w, s, h, work, d)
 		for i, v := range w {
 			if want := int8(math.Round(float64(v) / s)); q[i] != want {
