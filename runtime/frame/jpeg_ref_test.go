@@ -57,7 +57,7 @@ func (d *jpegDecoder) decodeScanRef() error {
 						if err := d.decodeBlockRef(c, dc, ac, q); err != nil {
 							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
 						}
-						d.storeBlockRef(c, c.plane[row+(mx*c.h+bx)*c.nx:])
+						d.storeBlock(c, c.plane[row+(mx*c.h+bx)*c.nx:])
 					}
 				}
 			}
@@ -180,92 +180,6 @@ func (d *jpegDecoder) decodeBlockRef(c *jpegComp, dc, ac *huffTable, q *[64]int3
 	d.acc, d.nbits = acc, nb
 	d.hasAC = ac0
 	return nil
-}
-
-// storeBlockRef writes the nx x ny samples of the block in d.blk at dst (rows
-// c.stride apart) and clears d.blk for the next block.
-func (d *jpegDecoder) storeBlockRef(c *jpegComp, dst []uint8) {
-	blk := &d.blk
-	stride := c.stride
-	const half = 1 << 25 // two Q13 stages
-	if c.nx == 1 && c.ny == 1 {
-		dst[0] = clampByte((blk[0]+4)>>3 + 128)
-		blk[0] = 0
-		return
-	}
-	if !d.hasAC { // flat block: every sample is the DC mean
-		v := clampByte((blk[0]+4)>>3 + 128)
-		for r := range c.ny {
-			row := dst[r*stride : r*stride+c.nx]
-			for i := range row {
-				row[i] = v
-			}
-		}
-		blk[0], blk[64] = 0, 0
-		return
-	}
-	if c.nx == 2 && c.ny == 2 {
-		w := &boxW[1]
-		t00 := int64(blk[0])*w[0][0] + int64(blk[1])*w[1][0]
-		t01 := int64(blk[0])*w[0][1] + int64(blk[1])*w[1][1]
-		t10 := int64(blk[2])*w[0][0] + int64(blk[3])*w[1][0]
-		t11 := int64(blk[2])*w[0][1] + int64(blk[3])*w[1][1]
-		dst[0] = clampByte(int32((t00*w[0][0]+t10*w[1][0]+half)>>26) + 128)
-		dst[1] = clampByte(int32((t01*w[0][0]+t11*w[1][0]+half)>>26) + 128)
-		r := dst[stride:]
-		r[0] = clampByte(int32((t00*w[0][1]+t10*w[1][1]+half)>>26) + 128)
-		r[1] = clampByte(int32((t01*w[0][1]+t11*w[1][1]+half)>>26) + 128)
-		blk[0], blk[1], blk[2], blk[3], blk[64] = 0, 0, 0, 0, 0
-		return
-	}
-	if c.nx == 4 && c.ny == 4 {
-		b := (*[16]int32)(blk[:16])
-		w := &boxW[2]
-		var t [4][4]int64
-		for v := range 4 {
-			f0, f1, f2, f3 := int64(b[4*v]), int64(b[4*v+1]), int64(b[4*v+2]), int64(b[4*v+3])
-			for m := range 4 {
-				t[v][m] = f0*w[0][m] + f1*w[1][m] + f2*w[2][m] + f3*w[3][m]
-			}
-		}
-		for r := range 4 {
-			out := (*[4]uint8)(dst[r*stride:])
-			w0, w1, w2, w3 := w[0][r], w[1][r], w[2][r], w[3][r]
-			for m := range 4 {
-				s := t[0][m]*w0 + t[1][m]*w1 + t[2][m]*w2 + t[3][m]*w3
-				out[m] = clampByte(int32((s+half)>>26) + 128)
-			}
-		}
-		*b = [16]int32{}
-		blk[64] = 0
-		return
-	}
-	// Separable: each row of frequencies across, then down the columns.
-	nx, ny := c.nx, c.ny
-	wx, wy := &boxW[log2n(nx)], &boxW[log2n(ny)]
-	var t [8][8]int64 // t[v][m]
-	for v := range ny {
-		row := blk[v*nx : v*nx+nx]
-		for m := range nx {
-			var s int64
-			for u, f := range row {
-				s += int64(f) * wx[u][m]
-			}
-			t[v][m] = s
-		}
-	}
-	for r := range ny {
-		out := dst[r*stride : r*stride+nx]
-		for m := range out {
-			var s int64
-			for v := range ny {
-				s += t[v][m] * wy[v][r]
-			}
-			out[m] = clampByte(int32((s+half)>>26) + 128)
-		}
-	}
-	clear(blk[:nx*ny])
-	blk[64] = 0
 }
 
 // scanBoth decodes data at n samples per luma block side with the current
