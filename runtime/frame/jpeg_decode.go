@@ -58,6 +58,11 @@ type huffTable struct {
 	// for ZRL, 1 for a closing EOB) and skipEOB marks that the last code
 	// read is an EOB. Advance is skipNone when not even one fits.
 	skip [1 << skipBits]uint16
+	// sym, for the coefficient-mode scan (DC and AC tables), indexed like
+	// look: the symbol decoded to the shape that lets the magnitude bits be
+	// taken out without a branch on their length (symbolEntry), 0 for codes
+	// longer than lookBits and for DC sizes over 11.
+	sym [1 << lookBits]uint32
 	// Codes longer than lookBits: maxCode[l] is the largest code of length l
 	// (-1 if none); vals[valOff[l]+code] is its symbol.
 	maxCode [17]int32
@@ -68,6 +73,18 @@ type huffTable struct {
 const (
 	fastEOB = 1 << 4
 	fastLen = 0xF
+)
+
+// A sym entry: symTot bits hold the length of code and extra bits
+// together (at most lookBits+15, so two symbols fit one fill), then the
+// code's own length, the run (AC), symEOB for an end of block, and from
+// bit symMaskShift the extra bits' mask, (1<<size)-1.
+const (
+	symTot       = 0x1F
+	symLenShift  = 5
+	symRunShift  = 9
+	symEOB       = 1 << 13
+	symMaskShift = 16
 )
 
 // skipBits is the width of the AC skip table. Its lookups form one serial
@@ -121,6 +138,13 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 			}
 			t.dcFast[i] = v<<8 | (l + size)
 		}
+		for i, e := range t.look {
+			l, size := uint32(e>>8), uint32(e&0xFF)
+			if l == 0 || size > 11 {
+				continue
+			}
+			t.sym[i] = (l + size) | l<<symLenShift | (1<<size-1)<<symMaskShift
+		}
 		return nil
 	}
 	t.buildSkip()
@@ -138,6 +162,12 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		case l+size <= lookBits:
 			bits := int32(i>>(lookBits-l-size)) & (1<<size - 1)
 			t.fast[i] = extend(bits, size)<<16 | run<<8 | (l + size)
+		}
+		ul, us := uint32(l), uint32(size)
+		if size == 0 && run != 15 {
+			t.sym[i] = ul | ul<<symLenShift | symEOB
+		} else { // ZRL is run 15 of a zero-size (so zero) coefficient
+			t.sym[i] = (ul + us) | ul<<symLenShift | uint32(run)<<symRunShift | (1<<us-1)<<symMaskShift
 		}
 	}
 	return nil
@@ -216,7 +246,11 @@ type jpegComp struct {
 	nx, ny int
 	// slot[k] is where zig-zag coefficient k goes in jpegDecoder.blk (64
 	// when outside nx x ny); kmax is the last k with a slot inside.
-	slot   [64]uint8
+	slot [64]uint8
+	// cslot[k] is the same for coefficient mode's block in comp.coef, but 0
+	// (the DC's place, written last) where slot has 64, and for k past 63
+	// (a run that overshoots lands there, and is an error checked once).
+	cslot  [128]uint8
 	kmax   int
 	plane  []uint8
 	stride int
@@ -326,11 +360,13 @@ func (c *jpegComp) setBlockSize(nx, ny int) {
 		return
 	}
 	c.nx, c.ny, c.kmax = nx, ny, 0
+	c.cslot = [128]uint8{}
 	for k, z := range zigzag {
 		r, col := int(z)/8, int(z)%8
 		c.slot[k] = 64
 		if r < ny && col < nx {
 			c.slot[k] = uint8(r*nx + col)
+			c.cslot[k] = c.slot[k]
 			c.kmax = k
 		}
 	}

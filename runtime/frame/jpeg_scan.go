@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 )
 
 // The scan loop of coefficient mode (the Area filter), the path every
@@ -113,56 +114,85 @@ const (
 )
 
 // keepAC decodes the coefficients from k on while kept ones may come
-// (k <= kmax), one per lookup, into cw at their slots. It returns the
-// next k.
-func (d *jpegDecoder) keepAC(ac *huffTable, q *[64]int32, slot *[64]uint8, cw []int32, acc uint64, nb uint, pos, k, kmax int) (uint64, uint, int, int, blockEnd) {
+// (k <= c.kmax), into cw at their places (c.cslot), and returns the next
+// k. Every code up to lookBits long decodes the same way, magnitude bits
+// taken out without a branch on their length (two symbols per fill: each
+// takes at most lookBits+15 bits), so the only branches per symbol are
+// the end of the block and of the keep phase. A coefficient that is not
+// kept is written to cw[0], which the caller fills with the DC after, and
+// one that lands past 63 is an error found at the end (k > 64).
+func (d *jpegDecoder) keepAC(t *huffTable, c *jpegComp, q *[64]int32, cw []int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
 	buf, limit := d.ubuf, d.ulen+ubufPad-8
+	kmax := c.kmax
 	for k <= kmax {
-		if nb < 32 {
-			acc, nb, pos = fill(buf, acc, nb, pos, limit)
-		}
-		var v int32
-		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
-			l := uint(e & fastLen)
-			acc <<= l
-			nb -= l
-			if e&fastEOB != 0 {
+		acc, nb, pos = fill(buf, acc, nb, pos, limit)
+		for range 2 {
+			e := t.sym[acc>>(64-lookBits)]
+			if e == 0 {
+				var end blockEnd
+				if acc, nb, pos, k, end = d.keepSlow(t, c, q, cw, acc, nb, pos, k); end != endMore {
+					return acc, nb, pos, k, end
+				}
+				break
+			}
+			v := symValue(acc, e)
+			tot := uint(e & symTot)
+			acc <<= tot
+			nb -= tot
+			if e&symEOB != 0 {
 				return acc, nb, pos, k, endEOB
 			}
-			k += int(e>>8) & 15
-			v = e >> 16
-		} else {
-			run, size, l, ok := ac.decodeACSlow(acc)
-			if !ok {
-				return acc, nb, pos, k, endHuff
-			}
-			acc <<= l
-			nb -= l
-			if size == 0 {
-				if run != 15 {
-					return acc, nb, pos, k, endEOB
-				}
-				k += 16
-				continue
-			}
-			k += run
-			if k <= 63 {
-				v = extend(int32(acc>>(64-size)), int32(size))
-			}
-			acc <<= size
-			nb -= size
-		}
-		if k > 63 {
-			return acc, nb, pos, k, endIndex
-		}
-		if k <= kmax {
-			if s := int(slot[k&63]); s < len(cw) {
-				cw[s] = v * q[k&63]
+			k += int(e>>symRunShift) & 15
+			cw[c.cslot[k&127]] = v * q[k&63]
+			k++
+			if k > kmax {
+				break
 			}
 		}
-		k++
+	}
+	if k > 64 {
+		return acc, nb, pos, k, endIndex
 	}
 	return acc, nb, pos, k, endMore
+}
+
+// symValue is the signed coefficient (T.81 F.2.2.1's EXTEND) whose sym
+// entry e is at the top of acc: the extra bits rotated down to the bottom
+// and masked, less the mask when their top bit is 0. Zero when the size is.
+func symValue(acc uint64, e uint32) int32 {
+	mask := int32(e >> symMaskShift)
+	neg := int32(int64(acc<<(uint(e>>symLenShift)&15)) >> 63) // -1: top extra bit set
+	return int32(bits.RotateLeft64(acc, int(e&symTot)))&mask - mask&^neg
+}
+
+// keepSlow is keepAC for a code longer than lookBits: it reads one symbol
+// (or fails), as decodeBlockRef's slow path does. A long ZRL that runs
+// past 63 ends the block, as there.
+func (d *jpegDecoder) keepSlow(t *huffTable, c *jpegComp, q *[64]int32, cw []int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
+	if nb < 32 {
+		acc, nb, pos = fill(d.ubuf, acc, nb, pos, d.ulen+ubufPad-8)
+	}
+	rs, l, ok := t.decodeSlow(acc)
+	if !ok {
+		return acc, nb, pos, k, endHuff
+	}
+	acc <<= l
+	nb -= l
+	run, size := int(rs>>4), uint(rs&15)
+	if size == 0 {
+		if run != 15 {
+			return acc, nb, pos, k, endEOB
+		}
+		return acc, nb, pos, min(k+16, 64), endMore
+	}
+	k += run
+	if k > 63 {
+		return acc, nb, pos, k, endIndex
+	}
+	cw[c.cslot[k]] = extend(int32(acc>>(64-size)), int32(size)) * q[k]
+	acc <<= size
+	nb -= size
+	return acc, nb, pos, k + 1, endMore
 }
 
 // skipAC reads the rest of a block, from coefficient k on, where nothing
@@ -283,11 +313,11 @@ func (d *jpegDecoder) decodeScanCoef() error {
 						at += kk
 						acc, nb, pos = fill(buf, acc, nb, pos, limit)
 						// DC: category, then that many bits of difference.
-						if e := dc.dcFast[acc>>(64-lookBits)]; e != 0 {
-							l := uint(e & 0xFF)
-							acc <<= l
-							nb -= l
-							c.pred += e >> 8
+						if e := dc.sym[acc>>(64-lookBits)]; e != 0 {
+							c.pred += symValue(acc, e)
+							tot := uint(e & symTot)
+							acc <<= tot
+							nb -= tot
 						} else {
 							v, l, err := dc.decodeDCSlow(acc)
 							if err != nil {
@@ -297,13 +327,15 @@ func (d *jpegDecoder) decodeScanCoef() error {
 							nb -= l
 							c.pred += v
 						}
-						cw[0] = c.pred * q[0]
 						// k is the index of the next coefficient (T.81
 						// F.2.2.2's K+1).
 						k, end := 1, endMore
 						if c.kmax > 0 {
-							acc, nb, pos, k, end = d.keepAC(ac, q, &c.slot, cw, acc, nb, pos, k, c.kmax)
+							acc, nb, pos, k, end = d.keepAC(ac, c, q, cw, acc, nb, pos, k)
 						}
+						// After keepAC: coefficients it does not keep land
+						// in cw[0].
+						cw[0] = c.pred * q[0]
 						if end == endMore {
 							acc, nb, pos, end = d.skipAC(ac, acc, nb, pos, k)
 						}
