@@ -1,6 +1,9 @@
 package frame
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Area resampling in the DCT domain. An area filter averages the source
 // pixels under each output pixel; a pixel of a JPEG block is the sum of its
@@ -16,13 +19,6 @@ import "math"
 // edge cuts, so each axis keeps more of them the fewer blocks an output
 // pixel spans (areaKeep).
 
-// areaWBits is the fixed point of the basis-sum weights.
-const areaWBits = 15
-
-// areaHShift drops this many bits after the horizontal pass, keeping the
-// vertical pass inside int64 even for 16-bit quantisation tables.
-const areaHShift = 8
-
 // areaKeep: an axis keeps ceil(areaKeep / blocks per output pixel)
 // frequencies (at most 8). 2 keeps every camera size of BenchmarkMJPEG
 // within 1 LSB MAE of image/jpeg + area (TestJPEGReducedMatchesReference).
@@ -36,21 +32,22 @@ func areaFreqs(n, out, sub int) int {
 }
 
 // dctAxis holds one axis of one component: for each output sample, the
-// blocks it covers and, per block, k weights (Q areaWBits): the IDCT basis
-// of frequency u summed over the block's pixels under the sample, each
-// weighted by its share of the sample.
+// blocks it covers and, per block (tap), k weights: the IDCT basis of
+// frequency u summed over the block's pixels under the sample, each
+// weighted by its share of the sample. Every sample has the same number of
+// taps, the extra ones repeating its last block with zero weights: the tap
+// loops then run a fixed count, where a count varying between 1 and 3 from
+// one output to the next mispredicted about once per output.
 type dctAxis struct {
-	k     int
-	start []int32 // taps of output o: [start[o], start[o+1])
-	blk   []int32 // block index of each tap
-	w     []int32 // k weights per tap
+	k, taps int
+	blk     []int32   // [o*taps+t]
+	w       []float32 // [(o*taps+t)*k+u]
 }
 
 // makeDCTAxis tabulates an axis: the crop [off, off+n) in source pixels onto
 // out samples, sub source pixels per component pixel (chroma subsampling,
 // replicated as image/jpeg does), k frequencies.
 func makeDCTAxis(off, n, out, sub, k int) dctAxis {
-	a := dctAxis{k: k, start: make([]int32, 0, out+1)}
 	scale := float64(n) / float64(out)
 	var basis [8][8]float64 // basis[u][j]
 	for u := range 8 {
@@ -62,56 +59,124 @@ func makeDCTAxis(off, n, out, sub, k int) dctAxis {
 			basis[u][j] = cu * math.Cos(float64(2*j+1)*float64(u)*math.Pi/16)
 		}
 	}
+	type tap struct {
+		blk int
+		w   [8]float64
+	}
 	fs := float64(sub)
+	taps := make([][]tap, out)
 	for o := range out {
-		a.start = append(a.start, int32(len(a.blk)))
 		lo := float64(off) + float64(o)*scale
 		hi := lo + scale
-		var w [8]float64
-		cur := -1
-		flush := func() {
-			if cur < 0 {
-				return
-			}
-			a.blk = append(a.blk, int32(cur))
-			for u := range k {
-				a.w = append(a.w, int32(math.Round(w[u]*(1<<areaWBits))))
-			}
-			w = [8]float64{}
-		}
 		for p := int(math.Floor(lo / fs)); float64(p)*fs < hi; p++ {
 			ov := math.Min(hi, float64(p+1)*fs) - math.Max(lo, float64(p)*fs)
 			if ov <= 0 {
 				continue
 			}
-			if b := p / 8; b != cur {
-				flush()
-				cur = b
+			if b := p / 8; len(taps[o]) == 0 || taps[o][len(taps[o])-1].blk != b {
+				taps[o] = append(taps[o], tap{blk: b})
 			}
+			t := &taps[o][len(taps[o])-1]
 			for u := range k {
-				w[u] += ov / scale * basis[u][p%8]
+				t.w[u] += ov / scale * basis[u][p%8]
 			}
 		}
-		flush()
 	}
-	a.start = append(a.start, int32(len(a.blk)))
+	a := dctAxis{k: k}
+	for _, ts := range taps {
+		a.taps = max(a.taps, len(ts))
+	}
+	a.blk = make([]int32, out*a.taps)
+	a.w = make([]float32, out*a.taps*k)
+	for o, ts := range taps {
+		for t := range a.taps {
+			src := ts[min(t, len(ts)-1)]
+			a.blk[o*a.taps+t] = int32(src.blk)
+			if t < len(ts) {
+				for u := range k {
+					a.w[(o*a.taps+t)*k+u] = float32(src.w[u])
+				}
+			}
+		}
+	}
 	return a
+}
+
+// areaLanes: outputs are processed in groups of this many (one AVX-512
+// vector of float32); rows of the tables are padded to it.
+const areaLanes = 16
+
+// areaComp is one component's tables and buffers, laid out for the row and
+// column kernels (areaRow, areaCol): per output column ox of a padded row
+// of outWp,
+//
+//	idx[t*outWp+ox]        first coefficient of tap t's block, counted from its block row's start
+//	wx[(t*kx+u)*outWp+ox]  the weight of frequency u of that block
+//
+// and per output row oy, taps*ky rows of h (yrows, in elements) with their
+// weights (yw). h holds the horizontal pass of block rows rowLo..rowHi,
+// ky frequency rows each.
+type areaComp struct {
+	x, y         dctAxis
+	kx, ky, kk   int
+	idx          []int32
+	wx           []float32
+	yrows        []int32
+	yw           []float32
+	rowLo, rowHi int
+	maxBlkX      int
+	h, acc       []float32
+}
+
+func (c *areaComp) build(x, y dctAxis, outW, outWp, outH int) {
+	c.x, c.y = x, y
+	c.kx, c.ky, c.kk = x.k, y.k, x.k*y.k
+	c.idx = make([]int32, x.taps*outWp)
+	c.wx = make([]float32, x.taps*x.k*outWp)
+	c.maxBlkX = 0
+	for ox := range outW {
+		for t := range x.taps {
+			b := x.blk[ox*x.taps+t]
+			c.maxBlkX = max(c.maxBlkX, int(b))
+			c.idx[t*outWp+ox] = b * int32(c.kk)
+			for u := range x.k {
+				c.wx[(t*x.k+u)*outWp+ox] = x.w[(ox*x.taps+t)*x.k+u]
+			}
+		}
+	}
+	c.rowLo, c.rowHi = math.MaxInt, 0
+	for _, b := range y.blk {
+		c.rowLo, c.rowHi = min(c.rowLo, int(b)), max(c.rowHi, int(b))
+	}
+	n := y.taps * y.k
+	c.yrows = make([]int32, outH*n)
+	c.yw = make([]float32, outH*n)
+	for oy := range outH {
+		for t := range y.taps {
+			by := int(y.blk[oy*y.taps+t]) - c.rowLo
+			for v := range y.k {
+				j := oy*n + t*y.k + v
+				c.yrows[j] = int32((by*y.k + v) * outWp)
+				c.yw[j] = y.w[(oy*y.taps+t)*y.k+v]
+			}
+		}
+	}
+	c.h = make([]float32, (c.rowHi-c.rowLo+1)*y.k*outWp)
+	c.acc = make([]float32, outH*outWp)
 }
 
 // areaState is the per-Preprocessor state of the DCT-domain area path,
 // built for one set of sampling factors and rebuilt if they change.
 type areaState struct {
-	key    [7]int // ncomp, then h, v of each component
-	x, y   [3]dctAxis
-	acc    [3][]int64 // per component, out samples, Q(areaHShift... see accumulate)
-	h      []int64    // one block row after the horizontal pass
-	ok     bool
-	ncomp  int
-	outLen int
+	key   [7]int // ncomp, then h, v of each component
+	comp  [3]areaComp
+	ok    bool
+	ncomp int
+	outWp int
 }
 
 // prepare sizes the decoder's components for the area path (their kept
-// frequencies per axis) and builds the axes when the sampling changed.
+// frequencies per axis) and builds the tables when the sampling changed.
 func (s *areaState) prepare(d *jpegDecoder, crop Rect, outW, outH int) {
 	key := [7]int{d.ncomp}
 	for i := range d.ncomp {
@@ -119,180 +184,119 @@ func (s *areaState) prepare(d *jpegDecoder, crop Rect, outW, outH int) {
 	}
 	if !s.ok || key != s.key {
 		s.key, s.ok, s.ncomp = key, true, d.ncomp
-		kmax := 1
+		s.outWp = (outW + areaLanes - 1) / areaLanes * areaLanes
 		for i := range d.ncomp {
 			c := &d.comp[i]
 			sx, sy := d.hmax/c.h, d.vmax/c.v
 			kx, ky := areaFreqs(crop.W, outW, sx), areaFreqs(crop.H, outH, sy)
-			s.x[i] = makeDCTAxis(crop.X, crop.W, outW, sx, kx)
-			s.y[i] = makeDCTAxis(crop.Y, crop.H, outH, sy, ky)
-			s.acc[i] = make([]int64, outW*outH)
-			kmax = max(kmax, ky)
+			s.comp[i].build(makeDCTAxis(crop.X, crop.W, outW, sx, kx), makeDCTAxis(crop.Y, crop.H, outH, sy, ky), outW, s.outWp, outH)
 		}
-		s.h = make([]int64, kmax*outW)
 	}
 	for i := range d.ncomp {
-		d.comp[i].setBlockSize(s.x[i].k, s.y[i].k)
+		d.comp[i].setBlockSize(s.comp[i].kx, s.comp[i].ky)
 	}
 }
 
-// accumulate sets acc to the area means of component c, level shift not
-// added, in Q(areaWBits*2 - areaHShift).
-func (s *areaState) accumulate(acc []int64, c *jpegComp, xa, ya *dctAxis, outW, outH int) {
-	kx, ky := xa.k, ya.k
-	kk := kx * ky
-	h := s.h[:ky*outW]
-	coef := c.coef
-	cached := int32(-1)
+// accumulate sets ac.acc to the area means of component c, level shift not
+// added: the horizontal pass of every block row the outputs cover into h,
+// then each output row from its block rows' frequency rows in h.
+func (ac *areaComp) accumulate(c *jpegComp, outWp, outH int) error {
+	// The kernels read coefficients without bounds checks: the blocks the
+	// tables name must be inside the plane.
+	if ac.maxBlkX >= c.bw || ac.rowHi >= c.bh || len(c.coef) < c.bw*c.bh*ac.kk || c.nx*c.ny != ac.kk {
+		return fmt.Errorf("area tables (blocks to %d x %d, %d coefficients) do not fit the %d x %d block plane of %d",
+			ac.maxBlkX+1, ac.rowHi+1, ac.kk, c.bw, c.bh, c.nx*c.ny)
+	}
+	rowLen := c.bw * ac.kk
+	n := ac.ky * outWp
+	for by := ac.rowLo; by <= ac.rowHi; by++ {
+		h := ac.h[(by-ac.rowLo)*n : (by-ac.rowLo+1)*n]
+		areaRow(h, c.coef[by*rowLen:(by+1)*rowLen], ac.idx, ac.wx, outWp, ac.x.taps, ac.kx, ac.ky)
+	}
+	m := ac.y.taps * ac.ky
 	for oy := range outH {
-		row := acc[oy*outW : oy*outW+outW]
-		clear(row)
-		for t := ya.start[oy]; t < ya.start[oy+1]; t++ {
-			by := ya.blk[t]
-			// Consecutive outputs share at most their edge block row,
-			// which is the last one computed.
-			if by != cached {
-				cached = by
-				base := int(by) * c.bw
-				if kk == 1 {
-					for ox := range outW {
-						var sum int64
-						for tx := xa.start[ox]; tx < xa.start[ox+1]; tx++ {
-							sum += int64(coef[base+int(xa.blk[tx])]) * int64(xa.w[tx])
-						}
-						h[ox] = sum >> areaHShift
-					}
-				} else {
-					s.rowPass(h, coef, xa, base, kx, ky, outW)
-				}
-			}
-			// Two frequency rows per pass over the output row: half the
-			// loads and stores of row.
-			wy := ya.w[int(t)*ky : int(t)*ky+ky]
-			v := 0
-			for ; v+1 < len(wy); v += 2 {
-				w0, w1 := int64(wy[v]), int64(wy[v+1])
-				h0 := h[v*outW : v*outW+len(row)]
-				h1 := h[(v+1)*outW : (v+1)*outW+len(row)]
-				for ox := range row {
-					row[ox] += h0[ox]*w0 + h1[ox]*w1
-				}
-			}
-			if v < len(wy) {
-				w0 := int64(wy[v])
-				h0 := h[v*outW : v*outW+len(row)]
-				for ox := range row {
-					row[ox] += h0[ox] * w0
-				}
-			}
-		}
+		areaCol(ac.acc[oy*outWp:(oy+1)*outWp], ac.h, ac.yrows[oy*m:(oy+1)*m], ac.yw[oy*m:(oy+1)*m], outWp)
 	}
+	return nil
 }
 
-// rowPass is accumulate's horizontal pass over one block row (blocks from
-// base) for kx x ky coefficients per block: h[v*outW+ox] for every v. It
-// walks one frequency row v at a time so that each output's sum stays in a
-// register, with the kx weights of a tap unrolled for the common kx.
-func (s *areaState) rowPass(h []int64, coef []int32, xa *dctAxis, base, kx, ky, outW int) {
-	kk := kx * ky
-	start := xa.start[:outW+1]
-	blk := xa.blk
-	w := xa.w
+// areaRowGo is the row kernel: the horizontal pass of one block row,
+//
+//	h[v*outWp+ox] = Σ_t Σ_u coef[idx[t*outWp+ox] + v*kx + u] · wx[(t*kx+u)*outWp+ox]
+//
+// summed in that order, each product rounded to float32 before it is added
+// (the explicit conversion keeps the compiler from fusing it, so that the
+// SIMD kernels, which multiply then add, give the same bits).
+func areaRowGo(h []float32, coef []int32, idx []int32, wx []float32, outWp, taps, kx, ky int) {
 	for v := range ky {
-		hv := h[v*outW : v*outW+outW]
-		off := base*kk + v*kx // coefficient (v, 0) of block 0 of the row
-		switch kx {
-		case 1:
-			for ox := range hv {
-				var sum int64
-				for tx := start[ox]; tx < start[ox+1]; tx++ {
-					sum += int64(coef[off+int(blk[tx])*kk]) * int64(w[tx])
+		hv := h[v*outWp : v*outWp+outWp]
+		for ox := range hv {
+			var sum float32
+			for t := range taps {
+				b := int(idx[t*outWp+ox]) + v*kx
+				w := wx[t*kx*outWp+ox:]
+				for u := range kx {
+					sum += float32(float32(coef[b+u]) * w[u*outWp])
 				}
-				hv[ox] = sum >> areaHShift
 			}
-		case 2:
-			for ox := range hv {
-				var sum int64
-				for tx := start[ox]; tx < start[ox+1]; tx++ {
-					cf := (*[2]int32)(coef[off+int(blk[tx])*kk:])
-					wx := (*[2]int32)(w[2*tx:])
-					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1])
-				}
-				hv[ox] = sum >> areaHShift
-			}
-		case 3:
-			for ox := range hv {
-				var sum int64
-				for tx := start[ox]; tx < start[ox+1]; tx++ {
-					cf := (*[3]int32)(coef[off+int(blk[tx])*kk:])
-					wx := (*[3]int32)(w[3*tx:])
-					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1]) + int64(cf[2])*int64(wx[2])
-				}
-				hv[ox] = sum >> areaHShift
-			}
-		case 4:
-			for ox := range hv {
-				var sum int64
-				for tx := start[ox]; tx < start[ox+1]; tx++ {
-					cf := (*[4]int32)(coef[off+int(blk[tx])*kk:])
-					wx := (*[4]int32)(w[4*tx:])
-					sum += int64(cf[0])*int64(wx[0]) + int64(cf[1])*int64(wx[1]) +
-						int64(cf[2])*int64(wx[2]) + int64(cf[3])*int64(wx[3])
-				}
-				hv[ox] = sum >> areaHShift
-			}
-		default:
-			for ox := range hv {
-				var sum int64
-				for tx := start[ox]; tx < start[ox+1]; tx++ {
-					b := off + int(blk[tx])*kk
-					cf := coef[b : b+kx : b+kx]
-					wx := w[int(tx)*kx : int(tx)*kx+kx : int(tx)*kx+kx]
-					for u, wu := range wx {
-						sum += int64(cf[u]) * int64(wu)
-					}
-				}
-				hv[ox] = sum >> areaHShift
-			}
+			hv[ox] = sum
 		}
 	}
 }
 
-// areaFrac is the fixed point of accumulate's results.
-const areaFrac = 2*areaWBits - areaHShift
+// areaColGo is the column kernel: acc[ox] = Σ_j w[j] · h[rows[j]+ox], in
+// that order, products rounded as in areaRowGo.
+func areaColGo(acc, h []float32, rows []int32, w []float32, outWp int) {
+	for ox := range acc[:outWp] {
+		var sum float32
+		for j, r := range rows {
+			sum += float32(w[j] * h[int(r)+ox])
+		}
+		acc[ox] = sum
+	}
+}
 
-// YCbCr→RGB in Q16 for the area means (JFIF full range).
-var (
-	areaRV = int64(math.Round(coefRV * (1 << 16)))
-	areaGU = int64(math.Round(coefGU * (1 << 16)))
-	areaGV = int64(math.Round(coefGV * (1 << 16)))
-	areaBU = int64(math.Round(coefBU * (1 << 16)))
+// YCbCr→RGB for the area means (JFIF full range).
+const (
+	areaRV = float32(coefRV)
+	areaGU = float32(coefGU)
+	areaGV = float32(coefGV)
+	areaBU = float32(coefBU)
 )
 
-// processJPEGArea resamples the coefficient planes d holds into dst.
-func (s *areaState) process(dst []byte, d *jpegDecoder, outW, outH int) {
-	n := outW * outH
+// clampRound rounds x to the nearest byte value, saturating.
+func clampRound(x float32) uint8 {
+	return uint8(max(0, min(255, x+0.5)))
+}
+
+// process resamples the coefficient planes d holds into dst.
+func (s *areaState) process(dst []byte, d *jpegDecoder, outW, outH int) error {
 	for i := range d.ncomp {
-		s.accumulate(s.acc[i][:n], &d.comp[i], &s.x[i], &s.y[i], outW, outH)
-	}
-	const sh = areaFrac + 16
-	const half, level = int64(1) << (sh - 1), int64(128) << sh
-	ya := s.acc[0][:n]
-	if d.ncomp == 1 {
-		for i, y := range ya {
-			v := uint8(max(0, min(255, (y<<16+level+half)>>sh)))
-			d := dst[3*i : 3*i+3 : 3*i+3]
-			d[0], d[1], d[2] = v, v, v
+		if err := s.comp[i].accumulate(&d.comp[i], s.outWp, outH); err != nil {
+			return fmt.Errorf("%w: component %d: %w", ErrDecode, i, err)
 		}
-		return
 	}
-	cba, cra := s.acc[1][:n], s.acc[2][:n]
-	for i, y := range ya {
-		y = y<<16 + level + half
-		cb, cr := cba[i], cra[i]
-		d := dst[3*i : 3*i+3 : 3*i+3]
-		d[0] = uint8(max(0, min(255, (y+areaRV*cr)>>sh)))
-		d[1] = uint8(max(0, min(255, (y-areaGU*cb-areaGV*cr)>>sh)))
-		d[2] = uint8(max(0, min(255, (y+areaBU*cb)>>sh)))
+	for oy := range outH {
+		ya := s.comp[0].acc[oy*s.outWp : oy*s.outWp+outW]
+		row := dst[3*oy*outW : 3*(oy+1)*outW]
+		if d.ncomp == 1 {
+			for ox, y := range ya {
+				v := clampRound(y + 128)
+				p := row[3*ox : 3*ox+3 : 3*ox+3]
+				p[0], p[1], p[2] = v, v, v
+			}
+			continue
+		}
+		cba := s.comp[1].acc[oy*s.outWp : oy*s.outWp+outW]
+		cra := s.comp[2].acc[oy*s.outWp : oy*s.outWp+outW]
+		for ox, y := range ya {
+			y += 128
+			cb, cr := cba[ox], cra[ox]
+			p := row[3*ox : 3*ox+3 : 3*ox+3]
+			p[0] = clampRound(y + areaRV*cr)
+			p[1] = clampRound(y - areaGU*cb - areaGV*cr)
+			p[2] = clampRound(y + areaBU*cb)
+		}
 	}
+	return nil
 }

@@ -143,8 +143,7 @@ func (p *Preprocessor) processJPEGReduced(s *jpegState, dst, data []byte) (handl
 		return true, err
 	}
 	if s.area != nil {
-		s.area.process(dst, d, p.conf.OutWidth, p.conf.OutHeight)
-		return true, nil
+		return true, s.area.process(dst, d, p.conf.OutWidth, p.conf.OutHeight)
 	}
 	y := &d.comp[0]
 	if d.ncomp == 1 {

@@ -165,9 +165,9 @@ func TestJPEGReducedMatchesReference(t *testing.T) {
 				// rounding.
 				if mae > 1 || psnr < 40 {
 					t.Errorf("scale 1/%d, %v x %v frequencies: against image/jpeg + area: MAE %.3f LSB, PSNR %.1f dB; want ≤ 1 and ≥ 40",
-						p.jpeg.f, p.jpeg.area.x[0].k, p.jpeg.area.y[0].k, mae, psnr)
+						p.jpeg.f, p.jpeg.area.comp[0].kx, p.jpeg.area.comp[0].ky, mae, psnr)
 				}
-				t.Logf("scale 1/%d, luma %d x %d frequencies: MAE %.3f LSB, PSNR %.1f dB", p.jpeg.f, p.jpeg.area.x[0].k, p.jpeg.area.y[0].k, mae, psnr)
+				t.Logf("scale 1/%d, luma %d x %d frequencies: MAE %.3f LSB, PSNR %.1f dB", p.jpeg.f, p.jpeg.area.comp[0].kx, p.jpeg.area.comp[0].ky, mae, psnr)
 			})
 		}
 	}

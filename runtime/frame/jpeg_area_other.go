@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package frame
+
+func areaSIMDKernels() []areaKernel { return nil }

@@ -1,0 +1,141 @@
+package frame
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAreaKernelsMatchGo: every SIMD implementation of the area kernels
+// gives the Go kernels' bits, over table shapes around the vector widths
+// (taps 1-4, 1-8 frequencies per axis, padded rows of 16-80 columns), with
+// coefficients at the int range a 16-bit quantisation table can give.
+func TestAreaKernelsMatchGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ref := areaKernels[len(areaKernels)-1]
+	if len(areaKernels) == 1 {
+		t.Skip("no SIMD area kernel on this CPU")
+	}
+	for _, k := range areaKernels[:len(areaKernels)-1] {
+		for _, outWp := range []int{16, 32, 48, 80} {
+			for taps := 1; taps <= 4; taps++ {
+				for _, kx := range []int{1, 2, 3, 5, 8} {
+					for _, ky := range []int{1, 3, 8} {
+						kk := kx * ky
+						blocks := 7
+						coef := make([]int32, blocks*kk)
+						for i := range coef {
+							coef[i] = rng.Int32N(1<<17) - 1<<16
+						}
+						idx := make([]int32, taps*outWp)
+						for i := range idx {
+							idx[i] = rng.Int32N(int32(blocks)) * int32(kk)
+						}
+						wx := randFloats(rng, taps*kx*outWp)
+						// Guard bands: a kernel writing past its row shows.
+						want := make([]float32, ky*outWp+16)
+						got := make([]float32, ky*outWp+16)
+						for i := range got {
+							got[i], want[i] = -7, -7
+						}
+						ref.row(want, coef, idx, wx, outWp, taps, kx, ky)
+						k.row(got, coef, idx, wx, outWp, taps, kx, ky)
+						if i := firstDiff(got, want); i >= 0 {
+							t.Fatalf("%s row kernel, outWp %d taps %d kx %d ky %d: [%d] = %v, Go gives %v", k.name, outWp, taps, kx, ky, i, got[i], want[i])
+						}
+
+						h := randFloats(rng, 5*outWp)
+						n := taps * ky
+						rows := make([]int32, n)
+						for i := range rows {
+							rows[i] = rng.Int32N(5) * int32(outWp)
+						}
+						w := randFloats(rng, n)
+						wantC := make([]float32, outWp+16)
+						gotC := make([]float32, outWp+16)
+						ref.col(wantC, h, rows, w, outWp)
+						k.col(gotC, h, rows, w, outWp)
+						if i := firstDiff(gotC, wantC); i >= 0 {
+							t.Fatalf("%s column kernel, outWp %d, %d rows: [%d] = %v, Go gives %v", k.name, outWp, n, i, gotC[i], wantC[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAreaRowGoFormula checks the Go row kernel against its formula in
+// float64 (relative to the row's scale): the SIMD kernels are held to it
+// only through TestAreaKernelsMatchGo.
+func TestAreaRowGoFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const outWp, taps, kx, ky, blocks = 32, 3, 2, 3, 9
+	kk := kx * ky
+	coef := make([]int32, blocks*kk)
+	for i := range coef {
+		coef[i] = rng.Int32N(4096) - 2048
+	}
+	idx := make([]int32, taps*outWp)
+	for i := range idx {
+		idx[i] = rng.Int32N(blocks) * int32(kk)
+	}
+	wx := randFloats(rng, taps*kx*outWp)
+	h := make([]float32, ky*outWp)
+	areaRowGo(h, coef, idx, wx, outWp, taps, kx, ky)
+	for v := range ky {
+		for ox := range outWp {
+			var want, scale float64
+			for tp := range taps {
+				for u := range kx {
+					p := float64(coef[int(idx[tp*outWp+ox])+v*kx+u]) * float64(wx[(tp*kx+u)*outWp+ox])
+					want += p
+					scale += math.Abs(p)
+				}
+			}
+			if got := float64(h[v*outWp+ox]); math.Abs(got-want) > 1e-6*scale {
+				t.Fatalf("h[%d][%d] = %v, want %v (scale %v)", v, ox, got, want, scale)
+			}
+		}
+	}
+}
+
+// TestAreaRejectsTablesOutsidePlane: the kernels read without bounds
+// checks, so tables naming blocks outside the component's plane (a frame
+// whose geometry changed under them) are an error, not a read past coef.
+func TestAreaRejectsTablesOutsidePlane(t *testing.T) {
+	var ac areaComp
+	ac.build(makeDCTAxis(0, 64, 8, 1, 2), makeDCTAxis(0, 64, 8, 1, 2), 8, areaLanes, 8)
+	c := jpegComp{bw: 8, bh: 8, nx: 2, ny: 2, coef: make([]int32, 8*8*4)}
+	if err := ac.accumulate(&c, areaLanes, 8); err != nil {
+		t.Fatalf("a plane that fits: %v", err)
+	}
+	for name, bad := range map[string]jpegComp{
+		"narrow":       {bw: 7, bh: 8, nx: 2, ny: 2, coef: make([]int32, 7*8*4)},
+		"short":        {bw: 8, bh: 7, nx: 2, ny: 2, coef: make([]int32, 8*7*4)},
+		"small coef":   {bw: 8, bh: 8, nx: 2, ny: 2, coef: make([]int32, 8*8*4-1)},
+		"other blocks": {bw: 8, bh: 8, nx: 1, ny: 2, coef: make([]int32, 8*8*4)},
+	} {
+		if err := ac.accumulate(&bad, areaLanes, 8); err == nil {
+			t.Errorf("%s plane: no error", name)
+		}
+	}
+}
+
+func randFloats(rng *rand.Rand, n int) []float32 {
+	f := make([]float32, n)
+	for i := range f {
+		f[i] = float32(rng.NormFloat64())
+	}
+	return f
+}
+
+// firstDiff is the first index where a and b differ in bits, or -1.
+func firstDiff(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
