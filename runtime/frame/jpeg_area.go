@@ -228,18 +228,20 @@ func (ac *areaComp) accumulate(c *jpegComp, outWp, outH int) error {
 // (the explicit conversion keeps the compiler from fusing it, so that the
 // SIMD kernels, which multiply then add, give the same bits).
 func areaRowGo(h []float32, coef []int32, idx []int32, wx []float32, outWp, taps, kx, ky int) {
+	// One (t, u) at a time over the whole row: the same additions per
+	// output in the same order, with a branch-free inner loop.
 	for v := range ky {
 		hv := h[v*outWp : v*outWp+outWp]
-		for ox := range hv {
-			var sum float32
-			for t := range taps {
-				b := int(idx[t*outWp+ox]) + v*kx
-				w := wx[t*kx*outWp+ox:]
-				for u := range kx {
-					sum += float32(float32(coef[b+u]) * w[u*outWp])
+		clear(hv)
+		for t := range taps {
+			it := idx[t*outWp : t*outWp+len(hv)]
+			for u := range kx {
+				w := wx[(t*kx+u)*outWp : (t*kx+u)*outWp+len(hv)]
+				c := coef[v*kx+u:]
+				for ox, i := range it {
+					hv[ox] += float32(float32(c[i]) * w[ox])
 				}
 			}
-			hv[ox] = sum
 		}
 	}
 }
@@ -247,12 +249,14 @@ func areaRowGo(h []float32, coef []int32, idx []int32, wx []float32, outWp, taps
 // areaColGo is the column kernel: acc[ox] = Σ_j w[j] · h[rows[j]+ox], in
 // that order, products rounded as in areaRowGo.
 func areaColGo(acc, h []float32, rows []int32, w []float32, outWp int) {
-	for ox := range acc[:outWp] {
-		var sum float32
-		for j, r := range rows {
-			sum += float32(w[j] * h[int(r)+ox])
+	acc = acc[:outWp]
+	clear(acc)
+	for j, r := range rows {
+		hr := h[int(r) : int(r)+len(acc)]
+		wj := w[j]
+		for ox := range acc {
+			acc[ox] += float32(wj * hr[ox])
 		}
-		acc[ox] = sum
 	}
 }
 

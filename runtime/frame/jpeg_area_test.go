@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -138,4 +139,34 @@ func firstDiff(a, b []float32) int {
 		}
 	}
 	return -1
+}
+
+// BenchmarkAreaStage times the area stage alone (one decoded camera frame
+// resampled to 64x64 again and again) with each kernel implementation, so
+// the Go kernels that arm64 runs are measured beside the SIMD ones.
+func BenchmarkAreaStage(b *testing.B) {
+	for _, sz := range []struct{ w, h int }{{640, 480}, {1280, 720}, {1920, 1080}} {
+		data := stripDHT(b, stdJPEG(b, cameraScene(sz.w, sz.h, 42, 4), 85))
+		p, err := NewPreprocessor(Config{Format: MJPEG, Width: sz.w, Height: sz.h, Filter: Area})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]byte, p.OutLen())
+		if err := p.Process(dst, Frame{Data: data, Format: MJPEG, Width: sz.w, Height: sz.h}); err != nil {
+			b.Fatal(err)
+		}
+		s, c := p.jpeg, p.conf
+		for _, k := range areaKernels {
+			b.Run(fmt.Sprintf("%dx%d/%s", sz.w, sz.h, k.name), func(b *testing.B) {
+				defer func() { areaRow, areaCol = areaKernels[0].row, areaKernels[0].col }()
+				areaRow, areaCol = k.row, k.col
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := s.area.process(dst, &s.dec, c.OutWidth, c.OutHeight); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
