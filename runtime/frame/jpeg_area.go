@@ -268,9 +268,28 @@ const (
 	areaBU = float32(coefBU)
 )
 
-// clampRound rounds x to the nearest byte value, saturating.
+// clampRound rounds x to the nearest byte value, saturating. It clamps
+// after converting: min and max of floats must order NaNs and signed
+// zeros, which costs a call per pixel; of ints they are two CMOVs. (x is a
+// sum of bounded products, far inside int32.)
 func clampRound(x float32) uint8 {
-	return uint8(max(0, min(255, x+0.5)))
+	return uint8(min(max(int32(x+0.5), 0), 255))
+}
+
+// areaRGBGo converts the area means of a row to RGB: y, cb, cr without
+// their level shift, dst 3 bytes per pixel. Each product is rounded to
+// float32 before it is added (no fused multiply-add), as the SIMD kernel
+// does.
+func areaRGBGo(dst []byte, ya, cba, cra []float32) {
+	cba, cra = cba[:len(ya)], cra[:len(ya)]
+	for ox, y := range ya {
+		y += 128
+		cb, cr := cba[ox], cra[ox]
+		p := dst[3*ox : 3*ox+3 : 3*ox+3]
+		p[0] = clampRound(y + float32(areaRV*cr))
+		p[1] = clampRound(y - float32(areaGU*cb) - float32(areaGV*cr))
+		p[2] = clampRound(y + float32(areaBU*cb))
+	}
 }
 
 // process resamples the coefficient planes d holds into dst.
@@ -291,16 +310,7 @@ func (s *areaState) process(dst []byte, d *jpegDecoder, outW, outH int) error {
 			}
 			continue
 		}
-		cba := s.comp[1].acc[oy*s.outWp : oy*s.outWp+outW]
-		cra := s.comp[2].acc[oy*s.outWp : oy*s.outWp+outW]
-		for ox, y := range ya {
-			y += 128
-			cb, cr := cba[ox], cra[ox]
-			p := row[3*ox : 3*ox+3 : 3*ox+3]
-			p[0] = clampRound(y + areaRV*cr)
-			p[1] = clampRound(y - areaGU*cb - areaGV*cr)
-			p[2] = clampRound(y + areaBU*cb)
-		}
+		areaRGB(row, ya, s.comp[1].acc[oy*s.outWp:oy*s.outWp+outW], s.comp[2].acc[oy*s.outWp:oy*s.outWp+outW])
 	}
 	return nil
 }

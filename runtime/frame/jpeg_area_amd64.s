@@ -189,3 +189,69 @@ col2_j:
 	JLT col2_group
 	VZEROUPPER
 	RET
+
+// RGB kernel (areaRGBGo) for 16 pixels per group: t = y + 128, then
+// R = t + RV·cr, G = t − GU·cb − GV·cr, B = t + BU·cb, each + 0.5,
+// truncated, clamped to 0..255 — areaRGBGo's operations in its order. The
+// three bytes go into one dword per pixel and VPERMB drops every fourth
+// byte: 48 bytes, stored under a 48-bit mask.
+
+// func areaRGBAVX512(dst *byte, y, cb, cr *float32, groups int, k *areaRGBConsts)
+TEXT ·areaRGBAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ cb+16(FP), R8
+	MOVQ cr+24(FP), R9
+	MOVQ groups+32(FP), CX
+	MOVQ k+40(FP), AX
+	VBROADCASTSS 0(AX), Z10
+	VBROADCASTSS 4(AX), Z11
+	VBROADCASTSS 8(AX), Z12
+	VBROADCASTSS 12(AX), Z13
+	VBROADCASTSS 16(AX), Z14
+	VBROADCASTSS 20(AX), Z15
+	VPBROADCASTD 24(AX), Z18
+	VMOVDQU8 32(AX), Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ $0xFFFFFFFFFFFF, DX
+	KMOVQ DX, K1
+
+rgb512_loop:
+	VMOVUPS (SI), Z0
+	VADDPS Z10, Z0, Z0
+	VMOVUPS (R8), Z1
+	VMOVUPS (R9), Z2
+	VMULPS Z2, Z12, Z3
+	VADDPS Z3, Z0, Z3
+	VMULPS Z1, Z13, Z4
+	VSUBPS Z4, Z0, Z4
+	VMULPS Z2, Z14, Z5
+	VSUBPS Z5, Z4, Z4
+	VMULPS Z1, Z15, Z5
+	VADDPS Z5, Z0, Z5
+	VADDPS Z11, Z3, Z3
+	VADDPS Z11, Z4, Z4
+	VADDPS Z11, Z5, Z5
+	VCVTTPS2DQ Z3, Z3
+	VCVTTPS2DQ Z4, Z4
+	VCVTTPS2DQ Z5, Z5
+	VPMAXSD Z17, Z3, Z3
+	VPMAXSD Z17, Z4, Z4
+	VPMAXSD Z17, Z5, Z5
+	VPMINSD Z18, Z3, Z3
+	VPMINSD Z18, Z4, Z4
+	VPMINSD Z18, Z5, Z5
+	VPSLLD $8, Z4, Z4
+	VPSLLD $16, Z5, Z5
+	VPORD Z4, Z3, Z3
+	VPORD Z5, Z3, Z3
+	VPERMB Z3, Z16, Z3
+	VMOVDQU8 Z3, K1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $48, DI
+	DECQ CX
+	JNZ rgb512_loop
+	VZEROUPPER
+	RET

@@ -66,6 +66,40 @@ func TestAreaKernelsMatchGo(t *testing.T) {
 	}
 }
 
+// TestAreaRGBMatchesGo: the SIMD colour conversion gives the Go one's
+// bytes for rows of 1-70 pixels (whole groups and tails) over values that
+// reach both clamps and sit on rounding edges, and writes nothing past the
+// row.
+func TestAreaRGBMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, k := range areaKernels[:len(areaKernels)-1] {
+		for n := 1; n <= 70; n++ {
+			y, cb, cr := randFloats(rng, n), randFloats(rng, n), randFloats(rng, n)
+			for i := range y {
+				y[i] *= 120
+				cb[i] *= 90
+				cr[i] *= 90
+				if i%7 == 3 {
+					y[i] = float32(rng.IntN(300)-150) - 0.5 // x.5: the rounding edge
+					cb[i], cr[i] = 0, 0
+				}
+			}
+			want := make([]byte, 3*n+64)
+			got := make([]byte, 3*n+64)
+			for i := range got {
+				got[i], want[i] = 0xA5, 0xA5
+			}
+			areaRGBGo(want[:3*n], y, cb, cr)
+			k.rgb(got[:3*n], y, cb, cr)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s, %d pixels: byte %d = %d, Go gives %d", k.name, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestAreaRowGoFormula checks the Go row kernel against its formula in
 // float64 (relative to the row's scale): the SIMD kernels are held to it
 // only through TestAreaKernelsMatchGo.
@@ -158,8 +192,8 @@ func BenchmarkAreaStage(b *testing.B) {
 		s, c := p.jpeg, p.conf
 		for _, k := range areaKernels {
 			b.Run(fmt.Sprintf("%dx%d/%s", sz.w, sz.h, k.name), func(b *testing.B) {
-				defer func() { areaRow, areaCol = areaKernels[0].row, areaKernels[0].col }()
-				areaRow, areaCol = k.row, k.col
+				defer func() { areaRow, areaCol, areaRGB = areaKernels[0].row, areaKernels[0].col, areaKernels[0].rgb }()
+				areaRow, areaCol, areaRGB = k.row, k.col, k.rgb
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := s.area.process(dst, &s.dec, c.OutWidth, c.OutHeight); err != nil {
