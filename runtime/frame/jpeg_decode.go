@@ -53,10 +53,13 @@ type huffTable struct {
 	dcFast [1 << lookBits]int32
 	// skip, for AC tables, indexed by the next skipBits bits: as many whole
 	// coefficients (code and extra bits) as fit, for blocks whose remaining
-	// coefficients are all dropped: length | advance<<4 | skipEOB, where
-	// advance is how far they move the coefficient index (run+1 each, 16
-	// for ZRL, 1 for a closing EOB) and skipEOB marks that the last code
-	// read is an EOB. Advance is skipNone when not even one fits.
+	// coefficients are all dropped, or else one coefficient whose code fits
+	// but whose extra bits do not (only its length matters): length |
+	// advance<<skipAdvShift | skipEOB, where advance is how far they move
+	// the coefficient index (run+1 each, 16 for ZRL, 1 for a closing EOB)
+	// and skipEOB marks that the last code read is an EOB. Advance is
+	// skipNone when not even one code fits. Length is at most
+	// skipBits+15, so two entries fit one fill.
 	skip [1 << skipBits]uint16
 	// sym, for the coefficient-mode scan (DC and AC tables), indexed like
 	// look: the symbol decoded to the shape that lets the magnitude bits be
@@ -77,13 +80,12 @@ const (
 
 // A sym entry: symTot bits hold the length of code and extra bits
 // together (at most lookBits+15, so two symbols fit one fill), then the
-// code's own length, the run (AC), symEOB for an end of block, and from
-// bit symMaskShift the extra bits' mask, (1<<size)-1.
+// run (AC), symEOB for an end of block, and from bit symMaskShift the
+// extra bits' mask, (1<<size)-1.
 const (
 	symTot       = 0x1F
-	symLenShift  = 5
-	symRunShift  = 9
-	symEOB       = 1 << 13
+	symRunShift  = 5
+	symEOB       = 1 << 9
 	symMaskShift = 16
 )
 
@@ -94,9 +96,11 @@ const (
 const skipBits = 13
 
 const (
-	skipLen  = 0xF
-	skipEOB  = 1 << 15
-	skipNone = 0x7FF // advance of an entry that decodes nothing
+	skipLen      = 0x1F
+	skipAdvShift = 5
+	skipAdvMask  = 0x3FF
+	skipEOB      = 1 << 15
+	skipNone     = skipAdvMask // advance of an entry that decodes nothing
 )
 
 // build fills t from the DHT counts (codes per length 1..16) and symbols.
@@ -143,7 +147,7 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 			if l == 0 || size > 11 {
 				continue
 			}
-			t.sym[i] = (l + size) | l<<symLenShift | (1<<size-1)<<symMaskShift
+			t.sym[i] = (l + size) | (1<<size-1)<<symMaskShift
 		}
 		return nil
 	}
@@ -165,9 +169,9 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		}
 		ul, us := uint32(l), uint32(size)
 		if size == 0 && run != 15 {
-			t.sym[i] = ul | ul<<symLenShift | symEOB
+			t.sym[i] = ul | symEOB
 		} else { // ZRL is run 15 of a zero-size (so zero) coefficient
-			t.sym[i] = (ul + us) | ul<<symLenShift | uint32(run)<<symRunShift | (1<<us-1)<<symMaskShift
+			t.sym[i] = (ul + us) | uint32(run)<<symRunShift | (1<<us-1)<<symMaskShift
 		}
 	}
 	return nil
@@ -195,6 +199,10 @@ func (t *huffTable) buildSkip() {
 			size := rs & 15
 			n := int32(l) + size
 			if used+n > skipBits {
+				if used == 0 && l <= skipBits {
+					// Its code alone fits (size > 0, so not an EOB).
+					used, adv = n, rs>>4+1
+				}
 				break
 			}
 			used += n
@@ -207,11 +215,11 @@ func (t *huffTable) buildSkip() {
 		}
 		switch {
 		case used == 0:
-			t.skip[i] = skipNone << 4
+			t.skip[i] = skipNone << skipAdvShift
 		case eob:
-			t.skip[i] = uint16(used) | uint16(adv+1)<<4 | skipEOB
+			t.skip[i] = uint16(used) | uint16(adv+1)<<skipAdvShift | skipEOB
 		default:
-			t.skip[i] = uint16(used) | uint16(adv)<<4
+			t.skip[i] = uint16(used) | uint16(adv)<<skipAdvShift
 		}
 	}
 }
@@ -257,6 +265,10 @@ type jpegComp struct {
 	// coef, in coefficient mode: the nx*ny kept dequantised coefficients
 	// of every block (row-major within a block, blocks in raster order).
 	coef []int32
+	// dc, ac and q, in coefficient mode: the component's Huffman and
+	// quantisation tables, set when its scan starts.
+	dc, ac *huffTable
+	q      *[64]int32
 }
 
 // jpegDecoder decodes one frame at a time; its tables and planes are reused.
@@ -618,9 +630,11 @@ func (d *jpegDecoder) allocPlanes() {
 	for i := range d.ncomp {
 		c := &d.comp[i]
 		if d.coefMode {
+			// Room for 64 past the end lets the scan address every
+			// block as a [64]int32 without a bounds check per store.
 			need := c.bw * c.bh * c.nx * c.ny
-			if cap(c.coef) < need {
-				c.coef = make([]int32, need)
+			if cap(c.coef) < need+64 {
+				c.coef = make([]int32, need, need+64)
 			}
 			c.coef = c.coef[:need]
 			continue
@@ -953,7 +967,7 @@ func (d *jpegDecoder) decodeBlock(c *jpegComp, dc, ac *huffTable, q *[64]int32, 
 		// an EOB counts one more in the advance, and an entry that decodes
 		// nothing advances by skipNone, so one comparison checks all.
 		e := ac.skip[acc>>(64-skipBits)]
-		if nk := k + int(e>>4&0x7FF); nk <= 64 {
+		if nk := k + int(e>>skipAdvShift&skipAdvMask); nk <= 64 {
 			l := uint(e & skipLen)
 			acc <<= l
 			nb -= l

@@ -57,16 +57,14 @@ func (d *jpegDecoder) unstuff() {
 	d.pos = p
 }
 
-// fill tops acc up to at least 56 bits from the unstuffed data: the bits
-// below the nb valid ones are either zero or the next byte's own, so
-// OR-ing them in again is harmless. pos stops at limit, inside the zero
-// padding, where every load reads zeros anyway. Callers fill only below 32
-// bits (enough for any one code and its extra bits): filling before every
-// lookup measured slower, as it puts a load on the lookup chain.
-func fill(buf []byte, acc uint64, nb uint, pos, limit int) (uint64, uint, int) {
-	acc |= binary.BigEndian.Uint64(buf[pos:]) >> nb
+// fill tops acc up to at least 56 bits from the unstuffed data buf: the
+// bits below the nb valid ones are either zero or the next byte's own, so
+// OR-ing them in again is harmless. pos stops at len(buf)-8, inside the
+// zero padding, where every load reads zeros anyway.
+func fill(buf []byte, acc uint64, nb uint, pos int) (uint64, uint, int) {
+	acc |= binary.BigEndian.Uint64(buf[pos:]) >> (nb & 63)
 	pos += int((63 - nb) >> 3)
-	return acc, nb | 56, min(pos, limit)
+	return acc, nb | 56, min(pos, len(buf)-8)
 }
 
 // decodeDCSlow decodes a DC difference whose code and extra bits do not fit
@@ -111,68 +109,151 @@ const (
 	endEOB                   // the block is complete
 	endHuff                  // errHuffCode
 	endIndex                 // errCoefIndex
+	endSlow                  // the next code is longer than lookBits
 )
 
-// keepAC decodes the coefficients from k on while kept ones may come
-// (k <= c.kmax), into cw at their places (c.cslot), and returns the next
-// k. Every code up to lookBits long decodes the same way, magnitude bits
-// taken out without a branch on their length (two symbols per fill: each
-// takes at most lookBits+15 bits), so the only branches per symbol are
-// the end of the block and of the keep phase. A coefficient that is not
-// kept is written to cw[0], which the caller fills with the DC after, and
-// one that lands past 63 is an error found at the end (k > 64).
-func (d *jpegDecoder) keepAC(t *huffTable, c *jpegComp, q *[64]int32, cw []int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
-	buf, limit := d.ubuf, d.ulen+ubufPad-8
-	kmax := c.kmax
-	for k <= kmax {
-		acc, nb, pos = fill(buf, acc, nb, pos, limit)
-		for range 2 {
-			e := t.sym[acc>>(64-lookBits)]
-			if e == 0 {
-				var end blockEnd
-				if acc, nb, pos, k, end = d.keepSlow(t, c, q, cw, acc, nb, pos, k); end != endMore {
-					return acc, nb, pos, k, end
-				}
-				break
-			}
-			v := symValue(acc, e)
-			tot := uint(e & symTot)
-			acc <<= tot
-			nb -= tot
-			if e&symEOB != 0 {
-				return acc, nb, pos, k, endEOB
-			}
-			k += int(e>>symRunShift) & 15
-			cw[c.cslot[k&127]] = v * q[k&63]
-			k++
-			if k > kmax {
-				break
-			}
+// decodeBlockCoef decodes a block of component c into cw from
+// coefficient k on (0: the DC first) and returns where it stopped: endEOB
+// when the block is complete, or endSlow before a code longer than
+// lookBits (k 0: the DC's, for decodeDCSlow; else for slowAC), after
+// which the caller calls it again with the k it returned. It leaves
+// cw[0], where coefficients that are not kept land, for the caller to
+// fill with the DC after.
+//
+// Each phase is one loop with no call in it, so acc and the rest stay in
+// registers (a spilled acc put a store and a reload on every symbol's
+// dependency chain); one call per block keeps the scan loop's own state
+// from being saved and restored around several.
+func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
+	if k == 0 {
+		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
+		// DC: category, then that many bits of difference.
+		e := c.dc.sym[acc>>(64-lookBits)]
+		if e == 0 {
+			return acc, nb, pos, 0, endSlow
 		}
+		c.pred += symExtend(bits.RotateLeft64(acc, int(e&symTot)), e)
+		acc <<= e & symTot
+		nb -= uint(e & symTot)
+		k = 1
+	}
+	// The keep phase, while kept coefficients may come: every code up to
+	// lookBits long decodes the same way, magnitude bits taken out without
+	// a branch on their length, two symbols per fill (each takes at most
+	// lookBits+15 bits), so the only branches per symbol are the end of
+	// the block and of the phase. A coefficient that is not kept goes to
+	// cw[0], and one past 63 to cw[0] too, an error found once at the end
+	// (k > 64).
+	sym := &c.ac.sym
+	for k <= c.kmax {
+		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
+
+		e := sym[acc>>(64-lookBits)]
+		if e == 0 {
+			return acc, nb, pos, k, endSlow
+		}
+		rot := bits.RotateLeft64(acc, int(e&symTot))
+		acc <<= e & symTot
+		nb -= uint(e & symTot)
+		if e&symEOB != 0 {
+			return acc, nb, pos, k, endEOB
+		}
+		k += int(e>>symRunShift) & 15
+		cw[c.cslot[k&127]&63] = symExtend(rot, e) * c.q[k&63]
+		k++
+		if k > c.kmax {
+			break
+		}
+
+		e = sym[acc>>(64-lookBits)]
+		if e == 0 {
+			return acc, nb, pos, k, endSlow
+		}
+		rot = bits.RotateLeft64(acc, int(e&symTot))
+		acc <<= e & symTot
+		nb -= uint(e & symTot)
+		if e&symEOB != 0 {
+			return acc, nb, pos, k, endEOB
+		}
+		k += int(e>>symRunShift) & 15
+		cw[c.cslot[k&127]&63] = symExtend(rot, e) * c.q[k&63]
+		k++
 	}
 	if k > 64 {
 		return acc, nb, pos, k, endIndex
 	}
-	return acc, nb, pos, k, endMore
-}
-
-// symValue is the signed coefficient (T.81 F.2.2.1's EXTEND) whose sym
-// entry e is at the top of acc: the extra bits rotated down to the bottom
-// and masked, less the mask when their top bit is 0. Zero when the size is.
-func symValue(acc uint64, e uint32) int32 {
-	mask := int32(e >> symMaskShift)
-	neg := int32(int64(acc<<(uint(e>>symLenShift)&15)) >> 63) // -1: top extra bit set
-	return int32(bits.RotateLeft64(acc, int(e&symTot)))&mask - mask&^neg
-}
-
-// keepSlow is keepAC for a code longer than lookBits: it reads one symbol
-// (or fails), as decodeBlockRef's slow path does. A long ZRL that runs
-// past 63 ends the block, as there.
-func (d *jpegDecoder) keepSlow(t *huffTable, c *jpegComp, q *[64]int32, cw []int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
-	if nb < 32 {
-		acc, nb, pos = fill(d.ubuf, acc, nb, pos, d.ulen+ubufPad-8)
+	// The skip phase: skip-table entries (several coefficients each, or
+	// one long one) two per fill (skipBits+15 bits at most each), one
+	// coefficient at a time where they do not apply.
+	skip := &c.ac.skip
+	for k < 64 {
+		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
+		// An entry applies when it cannot run past coefficient 63 (nor
+		// read an EOB after it, which would be the next block's DC): an
+		// EOB counts one more in the advance, an entry that decodes
+		// nothing advances by skipNone, and an EOB entry also by
+		// skipEOB>>skipAdvShift here, so one comparison checks all and
+		// the loop leaves at an EOB.
+		e := skip[acc>>(64-skipBits)]
+		if nk := k + int(e>>skipAdvShift); nk <= 64 {
+			acc <<= e & skipLen
+			nb -= uint(e & skipLen)
+			k = nk
+			e = skip[acc>>(64-skipBits)]
+			if nk := k + int(e>>skipAdvShift); nk <= 64 {
+				acc <<= e & skipLen
+				nb -= uint(e & skipLen)
+				k = nk
+				continue
+			}
+		}
+		if e&skipEOB != 0 && k+int(e>>skipAdvShift&skipAdvMask) <= 64 {
+			acc <<= e & skipLen
+			nb -= uint(e & skipLen)
+			return acc, nb, pos, k, endEOB
+		}
+		if k >= 64 {
+			break
+		}
+		// One coefficient at a time (up to 25 bits).
+		if nb < 32 {
+			acc, nb, pos = fill(d.ubuf, acc, nb, pos)
+		}
+		e2 := sym[acc>>(64-lookBits)]
+		if e2 == 0 {
+			return acc, nb, pos, k, endSlow
+		}
+		acc <<= e2 & symTot
+		nb -= uint(e2 & symTot)
+		if e2&symEOB != 0 {
+			return acc, nb, pos, k, endEOB
+		}
+		k += int(e2>>symRunShift)&15 + 1
+		if k > 64 {
+			return acc, nb, pos, k, endIndex
+		}
 	}
-	rs, l, ok := t.decodeSlow(acc)
+	return acc, nb, pos, k, endEOB
+}
+
+// symExtend is the signed coefficient (T.81 F.2.2.1's EXTEND) of sym
+// entry e, given acc rotated left by the entry's total length (its extra
+// bits at the bottom): the bits under the mask, less the mask when they
+// are below half its range. Zero when the size is.
+func symExtend(rot uint64, e uint32) int32 {
+	mask := int32(e >> symMaskShift)
+	u := int32(rot) & mask
+	return u - mask&((u-mask>>1-1)>>31)
+}
+
+// slowAC reads one AC symbol whose code is longer than lookBits, as
+// decodeBlockRef's slow path does: into cw when keep and kept, else
+// dropped. A long ZRL that runs past 63 ends the block, as there.
+func slowAC(c *jpegComp, cw *[64]int32, buf []byte, acc uint64, nb uint, pos, k int, keep bool) (uint64, uint, int, int, blockEnd) {
+	if nb < 32 {
+		acc, nb, pos = fill(buf, acc, nb, pos)
+	}
+	rs, l, ok := c.ac.decodeSlow(acc)
 	if !ok {
 		return acc, nb, pos, k, endHuff
 	}
@@ -189,95 +270,28 @@ func (d *jpegDecoder) keepSlow(t *huffTable, c *jpegComp, q *[64]int32, cw []int
 	if k > 63 {
 		return acc, nb, pos, k, endIndex
 	}
-	cw[c.cslot[k]] = extend(int32(acc>>(64-size)), int32(size)) * q[k]
+	if keep {
+		cw[c.cslot[k]&63] = extend(int32(acc>>(64-size)), int32(size)) * c.q[k]
+	}
 	acc <<= size
 	nb -= size
 	return acc, nb, pos, k + 1, endMore
-}
-
-// skipAC reads the rest of a block, from coefficient k on, where nothing
-// is kept: whole skip-table entries (several coefficients each) where they
-// fit, one coefficient at a time where they do not.
-func (d *jpegDecoder) skipAC(ac *huffTable, acc uint64, nb uint, pos, k int) (uint64, uint, int, blockEnd) {
-	buf, limit := d.ubuf, d.ulen+ubufPad-8
-	for k < 64 {
-		// One refill, then up to four whole entries (13 bits at most
-		// each): a fixed cadence, where refilling when short of bits
-		// mispredicted about once per block.
-		acc, nb, pos = fill(buf, acc, nb, pos, limit)
-		n := 0
-		for ; n < 4; n++ {
-			// A whole entry applies when it cannot run past coefficient
-			// 63 (nor read an EOB after it, which would be the next
-			// block's DC): an EOB counts one more in the advance, and an
-			// entry that decodes nothing advances by skipNone, so one
-			// comparison checks all.
-			e := ac.skip[acc>>(64-skipBits)]
-			nk := k + int(e>>4&0x7FF)
-			if nk > 64 {
-				break
-			}
-			l := uint(e & skipLen)
-			acc <<= l
-			nb -= l
-			if e&skipEOB != 0 {
-				return acc, nb, pos, endEOB
-			}
-			k = nk
-		}
-		if n == 4 || k >= 64 {
-			continue
-		}
-		// One coefficient at a time (up to 31 bits: refilled above).
-		if nb < 32 {
-			acc, nb, pos = fill(buf, acc, nb, pos, limit)
-		}
-		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
-			l := uint(e & fastLen)
-			acc <<= l
-			nb -= l
-			if e&fastEOB != 0 {
-				return acc, nb, pos, endEOB
-			}
-			k += int(e>>8)&15 + 1
-		} else {
-			run, size, l, ok := ac.decodeACSlow(acc)
-			if !ok {
-				return acc, nb, pos, endHuff
-			}
-			acc <<= l + size
-			nb -= l + size
-			if size == 0 {
-				if run != 15 {
-					return acc, nb, pos, endEOB
-				}
-				// A long ZRL code may end the block past 63, as
-				// decodeBlock allows.
-				k += 16
-				continue
-			}
-			k += run + 1
-		}
-		if k > 64 {
-			return acc, nb, pos, endIndex
-		}
-	}
-	return acc, nb, pos, endEOB
 }
 
 // decodeScanCoef is decodeScan in coefficient mode, after its checks and
 // allocPlanes. Its bit reader (acc, nb valid bits, pos in d.ubuf) starts
 // empty at each restart interval; pos*8-nb is the bits read so far.
 func (d *jpegDecoder) decodeScanCoef() error {
-	// Blocks only store the coefficients they have; one clear per frame is
-	// cheaper than one per block.
 	for i := range d.ncomp {
-		if c := &d.comp[i]; c.nx*c.ny > 1 {
+		c := &d.comp[i]
+		c.dc, c.ac, c.q = d.useHuff[0][c.td], d.useHuff[1][c.ta], &d.quant[c.tq]
+		// Blocks only store the coefficients they have; one clear per
+		// frame is cheaper than one per block.
+		if c.nx*c.ny > 1 {
 			clear(c.coef)
 		}
 	}
 	d.unstuff()
-	buf, limit := d.ubuf, d.ulen+ubufPad-8
 	var acc uint64
 	var nb uint
 	pos := 0
@@ -294,7 +308,6 @@ func (d *jpegDecoder) decodeScanCoef() error {
 						return err
 					}
 					d.unstuff()
-					buf, limit = d.ubuf, d.ulen+ubufPad-8
 					acc, nb, pos = 0, 0, 0
 					rst = (rst + 1) & 7
 					left = d.restart
@@ -303,42 +316,34 @@ func (d *jpegDecoder) decodeScanCoef() error {
 			}
 			for ci := range d.ncomp {
 				c := &d.comp[ci]
-				dc, ac := d.useHuff[0][c.td], d.useHuff[1][c.ta]
-				q := &d.quant[c.tq]
 				kk := c.nx * c.ny
 				for by := range c.v {
 					at := ((my*c.v+by)*c.bw + mx*c.h) * kk
 					for range c.h {
-						cw := c.coef[at : at+kk : at+kk]
+						// allocPlanes leaves room for 64 past the last block.
+						cw := (*[64]int32)(c.coef[at : at+64])
 						at += kk
-						acc, nb, pos = fill(buf, acc, nb, pos, limit)
-						// DC: category, then that many bits of difference.
-						if e := dc.sym[acc>>(64-lookBits)]; e != 0 {
-							c.pred += symValue(acc, e)
-							tot := uint(e & symTot)
-							acc <<= tot
-							nb -= tot
-						} else {
-							v, l, err := dc.decodeDCSlow(acc)
-							if err != nil {
-								return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
+						k, end := 0, endMore
+						for {
+							if acc, nb, pos, k, end = decodeBlockCoef(d, c, cw, acc, nb, pos, k); end != endSlow {
+								break
 							}
-							acc <<= l
-							nb -= l
-							c.pred += v
+							if k == 0 {
+								v, l, err := d.useHuff[0][c.td].decodeDCSlow(acc)
+								if err != nil {
+									return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
+								}
+								acc <<= l
+								nb -= l
+								c.pred += v
+								k = 1
+							} else if acc, nb, pos, k, end = slowAC(c, cw, d.ubuf, acc, nb, pos, k, k <= c.kmax); end != endMore {
+								break
+							}
 						}
-						// k is the index of the next coefficient (T.81
-						// F.2.2.2's K+1).
-						k, end := 1, endMore
-						if c.kmax > 0 {
-							acc, nb, pos, k, end = d.keepAC(ac, c, q, cw, acc, nb, pos, k)
-						}
-						// After keepAC: coefficients it does not keep land
-						// in cw[0].
-						cw[0] = c.pred * q[0]
-						if end == endMore {
-							acc, nb, pos, end = d.skipAC(ac, acc, nb, pos, k)
-						}
+						// Last: coefficients that are not kept land in
+						// cw[0].
+						cw[0] = c.pred * c.q[0]
 						switch end {
 						case endHuff:
 							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, errHuffCode)
