@@ -54,12 +54,12 @@ type huffTable struct {
 	// skip, for AC tables, indexed by the next skipBits bits: as many whole
 	// coefficients (code and extra bits) as fit, for blocks whose remaining
 	// coefficients are all dropped, or else one coefficient whose code fits
-	// but whose extra bits do not (only its length matters): length |
+	// but whose extra bits do not (only its length matters, up to
+	// skipLong): length |
 	// advance<<skipAdvShift | skipEOB, where advance is how far they move
 	// the coefficient index (run+1 each, 16 for ZRL, 1 for a closing EOB)
 	// and skipEOB marks that the last code read is an EOB. Advance is
-	// skipNone when not even one code fits. Length is at most
-	// skipBits+15, so two entries fit one fill.
+	// skipNone when not even one code fits.
 	skip [1 << skipBits]uint16
 	// sym, for the coefficient-mode scan (DC and AC tables), indexed like
 	// look: the symbol decoded to the shape that lets the magnitude bits be
@@ -94,6 +94,9 @@ const (
 // stay in L1: 12 bits is 8 KiB per table and takes ~2 coefficients of a
 // q85 camera frame per lookup.
 const skipBits = 13
+
+// skipLong bounds an entry's length: three fit one fill.
+const skipLong = 18
 
 const (
 	skipLen      = 0x1F
@@ -199,7 +202,7 @@ func (t *huffTable) buildSkip() {
 			size := rs & 15
 			n := int32(l) + size
 			if used+n > skipBits {
-				if used == 0 && l <= skipBits {
+				if used == 0 && l <= skipBits && n <= skipLong {
 					// Its code alone fits (size > 0, so not an EOB).
 					used, adv = n, rs>>4+1
 				}

@@ -183,7 +183,7 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb 
 		return acc, nb, pos, k, endIndex
 	}
 	// The skip phase: skip-table entries (several coefficients each, or
-	// one long one) two per fill (skipBits+15 bits at most each), one
+	// one long one) three per fill (skipLong bits at most each), one
 	// coefficient at a time where they do not apply.
 	skip := &c.ac.skip
 	for k < 64 {
@@ -204,7 +204,13 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb 
 				acc <<= e & skipLen
 				nb -= uint(e & skipLen)
 				k = nk
-				continue
+				e = skip[acc>>(64-skipBits)]
+				if nk := k + int(e>>skipAdvShift); nk <= 64 {
+					acc <<= e & skipLen
+					nb -= uint(e & skipLen)
+					k = nk
+					continue
+				}
 			}
 		}
 		if e&skipEOB != 0 && k+int(e>>skipAdvShift&skipAdvMask) <= 64 {
