@@ -12,11 +12,22 @@ import (
 // as decodeBlock (TestJPEGCoefScanMatchesRef) and writes each kept one
 // straight into its place in comp.coef (no staging block, no copy). The
 // entropy-coded data is first copied without its byte stuffing (unstuff),
-// so a refill is one load with no 0xFF test and no fallback. Each phase of
-// a block is its own small function on purpose: with few live values the
-// bit buffer, the coefficient index and the table entry stay in registers,
-// where one big loop spilled them to the stack and put a store and a
-// reload on every lookup's dependency chain.
+// so a refill is one load with no 0xFF test and no fallback. Each block is
+// one call of its own small function (decodeBlockCoef) whose loops call
+// nothing (codes longer than lookBits go back to the scan loop, slowAC):
+// with few live values the bit buffer, the coefficient index and the table
+// entry stay in registers, where one big loop, or a call inside the loop,
+// spilled them to the stack and put a store and a reload on every lookup's
+// dependency chain.
+//
+// Measured with BenchmarkJPEGCoefScanAB and not kept: one branch-free step
+// for both phases, choosing the sym or skip entry by k <= kmax (slower at
+// every size, 1080p most: a longer chain and more spills); a pair table
+// decoding two keep-phase symbols per lookup when both fit 12 bits (1.59
+// symbols per step, no faster); all of a component's blocks in an MCU in
+// one call (about 0.94x at 1080p); four skip entries per fill (no
+// faster); lookBits 11, skipBits 12 or 14, GOAMD64=v3 (the same within
+// noise).
 
 // ubufPad is how many zero bytes follow the unstuffed data in ubuf: eight
 // for the last load, and enough that the reader, held at the end of the
