@@ -87,6 +87,9 @@ const (
 	symRunShift  = 5
 	symEOB       = 1 << 9
 	symMaskShift = 16
+	// symSlow | symEOB is an AC entry for a code longer than lookBits, so
+	// that one test leaves the loop for either.
+	symSlow = 1 << 31
 )
 
 // skipBits is the width of the AC skip table. Its lookups form one serial
@@ -155,6 +158,9 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		return nil
 	}
 	t.buildSkip()
+	for i := range t.sym {
+		t.sym[i] = symSlow | symEOB // until a code up to lookBits long fills it
+	}
 	for i, e := range t.look {
 		l := int32(e >> 8)
 		if l == 0 {
@@ -272,6 +278,8 @@ type jpegComp struct {
 	// quantisation tables, set when its scan starts.
 	dc, ac *huffTable
 	q      *[64]int32
+	// q128[k] is q[k&63], indexed like cslot.
+	q128 [128]int32
 }
 
 // jpegDecoder decodes one frame at a time; its tables and planes are reused.
@@ -633,11 +641,11 @@ func (d *jpegDecoder) allocPlanes() {
 	for i := range d.ncomp {
 		c := &d.comp[i]
 		if d.coefMode {
-			// Room for 64 past the end lets the scan address every
-			// block as a [64]int32 without a bounds check per store.
+			// Room for 256 past the end lets the scan address every
+			// block as a [256]int32 without a bounds check per store.
 			need := c.bw * c.bh * c.nx * c.ny
-			if cap(c.coef) < need+64 {
-				c.coef = make([]int32, need, need+64)
+			if cap(c.coef) < need+256 {
+				c.coef = make([]int32, need, need+256)
 			}
 			c.coef = c.coef[:need]
 			continue

@@ -135,7 +135,7 @@ const (
 // registers (a spilled acc put a store and a reload on every symbol's
 // dependency chain); one call per block keeps the scan loop's own state
 // from being saved and restored around several.
-func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
+func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb uint, pos, k int) (uint64, uint, int, int, blockEnd) {
 	if k == 0 {
 		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
 		// DC: category, then that many bits of difference.
@@ -160,34 +160,28 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb 
 		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
 
 		e := sym[acc>>(64-lookBits)]
-		if e == 0 {
-			return acc, nb, pos, k, endSlow
-		}
 		rot := bits.RotateLeft64(acc, int(e&symTot))
 		acc <<= e & symTot
 		nb -= uint(e & symTot)
 		if e&symEOB != 0 {
-			return acc, nb, pos, k, endEOB
+			return acc, nb, pos, k, symEnd(e)
 		}
 		k += int(e>>symRunShift) & 15
-		cw[c.cslot[k&127]&63] = symExtend(rot, e) * c.q[k&63]
+		cw[c.cslot[k&127]] = symExtend(rot, e) * c.q128[k&127]
 		k++
 		if k > c.kmax {
 			break
 		}
 
 		e = sym[acc>>(64-lookBits)]
-		if e == 0 {
-			return acc, nb, pos, k, endSlow
-		}
 		rot = bits.RotateLeft64(acc, int(e&symTot))
 		acc <<= e & symTot
 		nb -= uint(e & symTot)
 		if e&symEOB != 0 {
-			return acc, nb, pos, k, endEOB
+			return acc, nb, pos, k, symEnd(e)
 		}
 		k += int(e>>symRunShift) & 15
-		cw[c.cslot[k&127]&63] = symExtend(rot, e) * c.q[k&63]
+		cw[c.cslot[k&127]] = symExtend(rot, e) * c.q128[k&127]
 		k++
 	}
 	if k > 64 {
@@ -237,7 +231,7 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb 
 			acc, nb, pos = fill(d.ubuf, acc, nb, pos)
 		}
 		e2 := sym[acc>>(64-lookBits)]
-		if e2 == 0 {
+		if e2&symSlow != 0 {
 			return acc, nb, pos, k, endSlow
 		}
 		acc <<= e2 & symTot
@@ -253,6 +247,16 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[64]int32, acc uint64, nb 
 	return acc, nb, pos, k, endEOB
 }
 
+// symEnd is how a block's AC symbols end at an entry with symEOB: at an
+// EOB, or before a code longer than lookBits (then the entry's length is
+// 0, nothing was read).
+func symEnd(e uint32) blockEnd {
+	if e&symSlow != 0 {
+		return endSlow
+	}
+	return endEOB
+}
+
 // symExtend is the signed coefficient (T.81 F.2.2.1's EXTEND) of sym
 // entry e, given acc rotated left by the entry's total length (its extra
 // bits at the bottom): the bits under the mask, less the mask when they
@@ -266,7 +270,7 @@ func symExtend(rot uint64, e uint32) int32 {
 // slowAC reads one AC symbol whose code is longer than lookBits, as
 // decodeBlockRef's slow path does: into cw when keep and kept, else
 // dropped. A long ZRL that runs past 63 ends the block, as there.
-func slowAC(c *jpegComp, cw *[64]int32, buf []byte, acc uint64, nb uint, pos, k int, keep bool) (uint64, uint, int, int, blockEnd) {
+func slowAC(c *jpegComp, cw *[256]int32, buf []byte, acc uint64, nb uint, pos, k int, keep bool) (uint64, uint, int, int, blockEnd) {
 	if nb < 32 {
 		acc, nb, pos = fill(buf, acc, nb, pos)
 	}
@@ -302,6 +306,9 @@ func (d *jpegDecoder) decodeScanCoef() error {
 	for i := range d.ncomp {
 		c := &d.comp[i]
 		c.dc, c.ac, c.q = d.useHuff[0][c.td], d.useHuff[1][c.ta], &d.quant[c.tq]
+		for k := range c.q128 {
+			c.q128[k] = c.q[k&63]
+		}
 		// Blocks only store the coefficients they have; one clear per
 		// frame is cheaper than one per block.
 		if c.nx*c.ny > 1 {
@@ -337,8 +344,8 @@ func (d *jpegDecoder) decodeScanCoef() error {
 				for by := range c.v {
 					at := ((my*c.v+by)*c.bw + mx*c.h) * kk
 					for range c.h {
-						// allocPlanes leaves room for 64 past the last block.
-						cw := (*[64]int32)(c.coef[at : at+64])
+						// allocPlanes leaves room for 256 past the last block.
+						cw := (*[256]int32)(c.coef[at : at+256])
 						at += kk
 						k, end := 0, endMore
 						for {
