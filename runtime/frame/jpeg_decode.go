@@ -87,9 +87,13 @@ const (
 	symRunShift  = 5
 	symEOB       = 1 << 9
 	symMaskShift = 16
-	// symSlow | symEOB is an AC entry for a code longer than lookBits, so
-	// that one test leaves the loop for either.
+	// symSlow | symEOB is an AC entry for a code longer than lookBits, or
+	// with its extra bits longer than symLong, so that one test leaves the
+	// loop for either.
 	symSlow = 1 << 31
+	// symLong bounds an AC entry's length so that three fit one fill; the
+	// rare longer coefficients (sizes over 8) take the slow path.
+	symLong = 18
 )
 
 // skipBits is the width of the AC skip table. Its lookups form one serial
@@ -159,7 +163,7 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 	}
 	t.buildSkip()
 	for i := range t.sym {
-		t.sym[i] = symSlow | symEOB // until a code up to lookBits long fills it
+		t.sym[i] = symSlow | symEOB // until a code that fits fills it
 	}
 	for i, e := range t.look {
 		l := int32(e >> 8)
@@ -177,9 +181,10 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 			t.fast[i] = extend(bits, size)<<16 | run<<8 | (l + size)
 		}
 		ul, us := uint32(l), uint32(size)
-		if size == 0 && run != 15 {
+		switch {
+		case size == 0 && run != 15:
 			t.sym[i] = ul | symEOB
-		} else { // ZRL is run 15 of a zero-size (so zero) coefficient
+		case ul+us <= symLong: // ZRL is run 15 of a zero-size (so zero) coefficient
 			t.sym[i] = (ul + us) | uint32(run)<<symRunShift | (1<<us-1)<<symMaskShift
 		}
 	}

@@ -183,6 +183,20 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		k += int(e>>symRunShift) & 15
 		cw[c.cslot[k&127]] = symExtend(rot, e) * c.q128[k&127]
 		k++
+		if k > c.kmax {
+			break
+		}
+
+		e = sym[acc>>(64-lookBits)]
+		rot = bits.RotateLeft64(acc, int(e&symTot))
+		acc <<= e & symTot
+		nb -= uint(e & symTot)
+		if e&symEOB != 0 {
+			return acc, nb, pos, k, symEnd(e)
+		}
+		k += int(e>>symRunShift) & 15
+		cw[c.cslot[k&127]] = symExtend(rot, e) * c.q128[k&127]
+		k++
 	}
 	if k > 64 {
 		return acc, nb, pos, k, endIndex
@@ -274,9 +288,15 @@ func slowAC(c *jpegComp, cw *[256]int32, buf []byte, acc uint64, nb uint, pos, k
 	if nb < 32 {
 		acc, nb, pos = fill(buf, acc, nb, pos)
 	}
-	rs, l, ok := c.ac.decodeSlow(acc)
-	if !ok {
-		return acc, nb, pos, k, endHuff
+	var rs int32
+	var l uint
+	if e := c.ac.look[acc>>(64-lookBits)]; e != 0 {
+		rs, l = int32(e&0xFF), uint(e>>8)
+	} else {
+		var ok bool
+		if rs, l, ok = c.ac.decodeSlow(acc); !ok {
+			return acc, nb, pos, k, endHuff
+		}
 	}
 	acc <<= l
 	nb -= l
