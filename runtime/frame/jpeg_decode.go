@@ -79,9 +79,9 @@ const (
 )
 
 // A sym entry: symTot bits hold the length of code and extra bits
-// together (at most lookBits+15, so two symbols fit one fill), then the
-// run (AC), symEOB for an end of block, and from bit symMaskShift the
-// extra bits' mask, (1<<size)-1.
+// together (DC: at most lookBits+11; AC: at most symLong), then the run
+// (AC), symEOB for an end of block, and from bit symMaskShift the extra
+// bits' mask, (1<<size)-1.
 const (
 	symTot       = 0x1F
 	symRunShift  = 5

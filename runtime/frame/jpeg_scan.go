@@ -25,9 +25,10 @@ import (
 // every size, 1080p most: a longer chain and more spills); a pair table
 // decoding two keep-phase symbols per lookup when both fit 12 bits (1.59
 // symbols per step, no faster); all of a component's blocks in an MCU in
-// one call (about 0.94x at 1080p); four skip entries per fill (no
-// faster); lookBits 11, skipBits 12 or 14, GOAMD64=v3 (the same within
-// noise).
+// one call (about 0.94x at 1080p); four skip entries per fill, or the
+// first AC symbol read with the DC's fill (no faster); lookBits 11,
+// skipBits 12 or 14, GOAMD64=v3 (the same within noise). Fewer
+// instructions per symbol is what has paid: fewer fills, fewer tests.
 
 // ubufPad is how many zero bytes follow the unstuffed data in ubuf: eight
 // for the last load, and enough that the reader, held at the end of the
@@ -150,11 +151,11 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 	}
 	// The keep phase, while kept coefficients may come: every code up to
 	// lookBits long decodes the same way, magnitude bits taken out without
-	// a branch on their length, two symbols per fill (each takes at most
-	// lookBits+15 bits), so the only branches per symbol are the end of
-	// the block and of the phase. A coefficient that is not kept goes to
-	// cw[0], and one past 63 to cw[0] too, an error found once at the end
-	// (k > 64).
+	// a branch on their length, three symbols per fill (each takes at most
+	// symLong bits, longer ones go the slow way), so the only branches per
+	// symbol are the end of the block and of the phase. A coefficient that
+	// is not kept goes to cw[0], and one past 63 to cw[0] too, an error
+	// found once at the end (k > 64).
 	sym := &c.ac.sym
 	for k <= c.kmax {
 		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
