@@ -74,7 +74,9 @@ func (d *jpegDecoder) unstuff() {
 // OR-ing them in again is harmless. pos stops at len(buf)-8, inside the
 // zero padding, where every load reads zeros anyway.
 func fill(buf []byte, acc uint64, nb uint, pos int) (uint64, uint, int) {
-	acc |= binary.BigEndian.Uint64(buf[pos:]) >> (nb & 63)
+	// buf[pos:pos+8], not buf[pos:]: a slice of known length needs no
+	// masking of its pointer against being empty.
+	acc |= binary.BigEndian.Uint64(buf[pos:pos+8]) >> (nb & 63)
 	pos += int((63 - nb) >> 3)
 	return acc, nb | 56, min(pos, len(buf)-8)
 }
@@ -161,9 +163,10 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		acc, nb, pos = fill(d.ubuf, acc, nb, pos)
 
 		e := sym[acc>>(64-lookBits)]
-		rot := bits.RotateLeft64(acc, int(e&symTot))
-		acc <<= e & symTot
-		nb -= uint(e & symTot)
+		tot := uint(e & symTot)
+		rot := bits.RotateLeft64(acc, int(tot))
+		acc <<= tot
+		nb -= tot
 		if e&symEOB != 0 {
 			return acc, nb, pos, k, symEnd(e)
 		}
@@ -175,9 +178,10 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		}
 
 		e = sym[acc>>(64-lookBits)]
-		rot = bits.RotateLeft64(acc, int(e&symTot))
-		acc <<= e & symTot
-		nb -= uint(e & symTot)
+		tot = uint(e & symTot)
+		rot = bits.RotateLeft64(acc, int(tot))
+		acc <<= tot
+		nb -= tot
 		if e&symEOB != 0 {
 			return acc, nb, pos, k, symEnd(e)
 		}
@@ -189,9 +193,10 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		}
 
 		e = sym[acc>>(64-lookBits)]
-		rot = bits.RotateLeft64(acc, int(e&symTot))
-		acc <<= e & symTot
-		nb -= uint(e & symTot)
+		tot = uint(e & symTot)
+		rot = bits.RotateLeft64(acc, int(tot))
+		acc <<= tot
+		nb -= tot
 		if e&symEOB != 0 {
 			return acc, nb, pos, k, symEnd(e)
 		}
