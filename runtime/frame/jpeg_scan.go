@@ -146,9 +146,10 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		if e == 0 {
 			return acc, nb, pos, 0, endSlow
 		}
-		c.pred += symExtend(bits.RotateLeft64(acc, int(e&symTot)), e)
-		acc <<= e & symTot
-		nb -= uint(e & symTot)
+		tot := uint(e & symTot)
+		c.pred += symExtend(bits.RotateLeft64(acc, int(tot)), e)
+		acc <<= tot
+		nb -= tot
 		k = 1
 	}
 	// The keep phase, while kept coefficients may come: every code up to
@@ -254,8 +255,9 @@ func decodeBlockCoef(d *jpegDecoder, c *jpegComp, cw *[256]int32, acc uint64, nb
 		if e2&symSlow != 0 {
 			return acc, nb, pos, k, endSlow
 		}
-		acc <<= e2 & symTot
-		nb -= uint(e2 & symTot)
+		l := uint(e2 & symTot)
+		acc <<= l
+		nb -= l
 		if e2&symEOB != 0 {
 			return acc, nb, pos, k, endEOB
 		}
