@@ -338,6 +338,18 @@ var defaultHuff = func() *[2][4]huffTable {
 	if err := d.parseDHT(annexKDHT[4:], false); err != nil {
 		panic(err) // the built-in tables are valid
 	}
+	// A scan may name a table no DHT defined. Those are built empty, so
+	// every code in them is invalid (errHuffCode), rather than left zero,
+	// where a skip entry that advances nothing would never end a block.
+	for c := range d.huff {
+		for i := range d.huff[c] {
+			if d.useHuff[c][i] == nil {
+				if err := d.huff[c][i].build(&[16]uint8{}, nil, c == 1); err != nil {
+					panic(err)
+				}
+			}
+		}
+	}
 	return &d.huff
 }()
 
