@@ -124,6 +124,7 @@ type areaComp struct {
 	yrows        []int32
 	yw           []float32
 	rowLo, rowHi int
+	minBlkX      int
 	maxBlkX      int
 	h, acc       []float32
 }
@@ -133,11 +134,11 @@ func (c *areaComp) build(x, y dctAxis, outW, outWp, outH int) {
 	c.kx, c.ky, c.kk = x.k, y.k, x.k*y.k
 	c.idx = make([]int32, x.taps*outWp)
 	c.wx = make([]float32, x.taps*x.k*outWp)
-	c.maxBlkX = 0
+	c.minBlkX, c.maxBlkX = math.MaxInt, 0
 	for ox := range outW {
 		for t := range x.taps {
 			b := x.blk[ox*x.taps+t]
-			c.maxBlkX = max(c.maxBlkX, int(b))
+			c.minBlkX, c.maxBlkX = min(c.minBlkX, int(b)), max(c.maxBlkX, int(b))
 			c.idx[t*outWp+ox] = b * int32(c.kk)
 			for u := range x.k {
 				c.wx[(t*x.k+u)*outWp+ox] = x.w[(ox*x.taps+t)*x.k+u]
@@ -193,9 +194,16 @@ func (s *areaState) prepare(d *jpegDecoder, crop Rect, outW, outH int) {
 		}
 	}
 	for i := range d.ncomp {
-		d.comp[i].setBlockSize(s.comp[i].kx, s.comp[i].ky)
+		c, ac := &d.comp[i], &s.comp[i]
+		c.setBlockSize(ac.kx, ac.ky)
+		c.need = [4]int{ac.minBlkX, ac.maxBlkX, ac.rowLo, ac.rowHi}
+		c.hasNeed = areaSkipOutside
 	}
 }
+
+// areaSkipOutside lets the scan skip the AC coefficients of blocks no
+// output covers (a test turns it off to compare).
+var areaSkipOutside = true
 
 // accumulate sets ac.acc to the area means of component c, level shift not
 // added: the horizontal pass of every block row the outputs cover into h,

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -201,6 +202,49 @@ func BenchmarkAreaStage(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestAreaSkipOutsideSameImage: skipping the AC coefficients of blocks no
+// output covers changes nothing in the image (every case, centre crops
+// and an off-centre one), and it does skip: the blocks left of a centre
+// crop keep no AC coefficient.
+func TestAreaSkipOutsideSameImage(t *testing.T) {
+	defer func() { areaSkipOutside = true }()
+	for _, c := range jpegCases(t) {
+		for _, crop := range []Rect{CenterSquare(c.w, c.h), {X: c.w / 5, Y: c.h / 7, W: c.w / 2, H: c.h / 2}} {
+			run := func(skip bool) ([]byte, *Preprocessor) {
+				areaSkipOutside = skip
+				p, err := NewPreprocessor(Config{Format: MJPEG, Width: c.w, Height: c.h, Crop: crop, Filter: Area})
+				if err != nil {
+					t.Fatal(err)
+				}
+				dst := make([]byte, p.OutLen())
+				if err := p.Process(dst, Frame{Data: c.data, Format: MJPEG, Width: c.w, Height: c.h}); err != nil {
+					t.Fatal(err)
+				}
+				return dst, p
+			}
+			want, _ := run(false)
+			got, p := run(true)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s crop %+v: the image changed when blocks outside are skipped", c.name, crop)
+			}
+			if p.jpeg.f == 0 || crop.X < 16 {
+				continue
+			}
+			// Block (0, need[2]) of luma is left of the crop: only its DC
+			// may be non-zero.
+			y := &p.jpeg.dec.comp[0]
+			if y.nx*y.ny > 1 && y.need[0] > 0 {
+				at := y.need[2] * y.bw * y.nx * y.ny
+				for i, v := range y.coef[at+1 : at+y.nx*y.ny] {
+					if v != 0 {
+						t.Fatalf("%s crop %+v: block left of the crop kept coefficient %d = %d", c.name, crop, i+1, v)
+					}
+				}
+			}
 		}
 	}
 }

@@ -272,10 +272,16 @@ type jpegComp struct {
 	// cslot[k] is the same for coefficient mode's block in comp.coef, but 0
 	// (the DC's place, written last) where slot has 64, and for k past 63
 	// (a run that overshoots lands there, and is an error checked once).
-	cslot  [128]uint8
-	kmax   int
-	plane  []uint8
-	stride int
+	cslot [128]uint8
+	kmax  int
+	// need, in coefficient mode when set (hasNeed): the blocks whose AC
+	// coefficients anything reads, [x0, x1] x [y0, y1]; the others are
+	// decoded for their DC and skipped (a crop leaves a quarter of a
+	// 640x480 frame's blocks outside).
+	need    [4]int
+	hasNeed bool
+	plane   []uint8
+	stride  int
 	// coef, in coefficient mode: the nx*ny kept dequantised coefficients
 	// of every block (row-major within a block, blocks in raster order).
 	coef []int32

@@ -344,6 +344,17 @@ func (d *jpegDecoder) decodeScanCoef() error {
 		}
 	}
 	d.unstuff()
+	// kmax per component, restored however the scan ends (blocks outside
+	// a component's need lower it while they are decoded).
+	var kmax [4]int
+	for i := range d.ncomp {
+		kmax[i] = d.comp[i].kmax
+	}
+	defer func() {
+		for i := range d.ncomp {
+			d.comp[i].kmax = kmax[i]
+		}
+	}()
 	var acc uint64
 	var nb uint
 	pos := 0
@@ -371,10 +382,19 @@ func (d *jpegDecoder) decodeScanCoef() error {
 				kk := c.nx * c.ny
 				for by := range c.v {
 					at := ((my*c.v+by)*c.bw + mx*c.h) * kk
-					for range c.h {
+					for bx := range c.h {
 						// allocPlanes leaves room for 256 past the last block.
 						cw := (*[256]int32)(c.coef[at : at+256])
 						at += kk
+						if c.hasNeed {
+							// Blocks nothing reads keep their DC only:
+							// their AC codes take the skip table.
+							x, y := mx*c.h+bx, my*c.v+by
+							c.kmax = kmax[ci]
+							if x < c.need[0] || x > c.need[1] || y < c.need[2] || y > c.need[3] {
+								c.kmax = 0
+							}
+						}
 						k, end := 0, endMore
 						for {
 							if acc, nb, pos, k, end = decodeBlockCoef(d, c, cw, acc, nb, pos, k); end != endSlow {
