@@ -8,60 +8,6 @@ import (
 	"time"
 )
 
-// decodeScanCoefRef is decodeScanRef for coefficient mode: every block
-// through the reference block decoder, its kept coefficients copied out in
-// the layout decodeScan's coefficient mode uses.
-func (d *jpegDecoder) decodeScanCoefRef() error {
-	d.acc, d.nbits, d.fake, d.marker = 0, 0, 0, false
-	for i := range d.ncomp {
-		d.comp[i].pred = 0
-	}
-	blocks := 0
-	for i := range d.ncomp {
-		blocks += d.comp[i].h * d.comp[i].v
-	}
-	if need := d.mcuX * d.mcuY * blocks / 4; len(d.data)-d.pos < need {
-		return fmt.Errorf("%w: %d bytes of scan data for %d blocks", ErrDecode, len(d.data)-d.pos, d.mcuX*d.mcuY*blocks)
-	}
-	d.allocPlanes()
-	left, rst := d.restart, 0
-	for my := range d.mcuY {
-		for mx := range d.mcuX {
-			if d.restart > 0 {
-				if left == 0 {
-					if err := d.nextRestart(rst); err != nil {
-						return err
-					}
-					rst = (rst + 1) & 7
-					left = d.restart
-				}
-				left--
-			}
-			for ci := range d.ncomp {
-				c := &d.comp[ci]
-				kk := c.nx * c.ny
-				for by := range c.v {
-					for bx := range c.h {
-						if err := d.decodeBlockRef(c, d.useHuff[0][c.td], d.useHuff[1][c.ta], &d.quant[c.tq]); err != nil {
-							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
-						}
-						at := ((my*c.v+by)*c.bw + mx*c.h + bx) * kk
-						copy(c.coef[at:at+kk], d.blk[:kk])
-						d.blk = [65]int32{}
-					}
-				}
-			}
-		}
-		if d.fake > 64 {
-			return fmt.Errorf("%w: %w (MCU row %d of %d)", ErrDecode, errTruncated, my, d.mcuY)
-		}
-	}
-	if d.fake*8 > int(d.nbits) {
-		return fmt.Errorf("%w: %w", ErrDecode, errTruncated)
-	}
-	return nil
-}
-
 // coefBoth decodes data in coefficient mode with sizes[i] = nx x ny kept
 // per block of component i with the scan loop (a) and the reference (b);
 // both must agree on success and on every coefficient. It reports whether

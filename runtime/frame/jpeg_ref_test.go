@@ -19,6 +19,26 @@ import (
 
 // decodeScanRef decodes every MCU of the scan into the planes.
 func (d *jpegDecoder) decodeScanRef() error {
+	return d.scanRef(func(c *jpegComp, mx, my, bx, by int) {
+		d.storeBlock(c, c.plane[((my*c.v+by)*c.ny)*c.stride+(mx*c.h+bx)*c.nx:])
+	})
+}
+
+// decodeScanCoefRef is decodeScanRef for coefficient mode: every block
+// through the reference block decoder, its kept coefficients copied out in
+// the layout decodeScan's coefficient mode uses.
+func (d *jpegDecoder) decodeScanCoefRef() error {
+	return d.scanRef(func(c *jpegComp, mx, my, bx, by int) {
+		kk := c.nx * c.ny
+		at := ((my*c.v+by)*c.bw + mx*c.h + bx) * kk
+		copy(c.coef[at:at+kk], d.blk[:kk])
+		d.blk = [65]int32{}
+	})
+}
+
+// scanRef decodes every block of the scan with decodeBlockRef and hands
+// it to store (block bx, by of component c in MCU mx, my).
+func (d *jpegDecoder) scanRef(store func(c *jpegComp, mx, my, bx, by int)) error {
 	d.acc, d.nbits, d.fake, d.marker = 0, 0, 0, false
 	for i := range d.ncomp {
 		d.comp[i].pred = 0
@@ -52,12 +72,11 @@ func (d *jpegDecoder) decodeScanRef() error {
 				dc, ac := d.useHuff[0][c.td], d.useHuff[1][c.ta]
 				q := &d.quant[c.tq]
 				for by := range c.v {
-					row := ((my*c.v + by) * c.ny) * c.stride
 					for bx := range c.h {
 						if err := d.decodeBlockRef(c, dc, ac, q); err != nil {
 							return fmt.Errorf("%w: MCU (%d,%d): %w", ErrDecode, mx, my, err)
 						}
-						d.storeBlock(c, c.plane[row+(mx*c.h+bx)*c.nx:])
+						store(c, mx, my, bx, by)
 					}
 				}
 			}
