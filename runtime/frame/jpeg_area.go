@@ -176,7 +176,6 @@ type areaState struct {
 	key   [7]int // ncomp, then h, v of each component
 	comp  [3]areaComp
 	ok    bool
-	ncomp int
 	outWp int
 }
 
@@ -188,7 +187,7 @@ func (s *areaState) prepare(d *jpegDecoder, crop Rect, outW, outH int) {
 		key[1+2*i], key[2+2*i] = d.comp[i].h, d.comp[i].v
 	}
 	if !s.ok || key != s.key {
-		s.key, s.ok, s.ncomp = key, true, d.ncomp
+		s.key, s.ok = key, true
 		s.outWp = (outW + areaLanes - 1) / areaLanes * areaLanes
 		for i := range d.ncomp {
 			c := &d.comp[i]

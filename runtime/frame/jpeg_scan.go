@@ -346,7 +346,7 @@ func (d *jpegDecoder) decodeScanCoef() error {
 	d.unstuff()
 	// kmax per component, restored however the scan ends (blocks outside
 	// a component's need lower it while they are decoded).
-	var kmax [4]int
+	var kmax [len(d.comp)]int
 	for i := range d.ncomp {
 		kmax[i] = d.comp[i].kmax
 	}
