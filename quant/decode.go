@@ -231,20 +231,30 @@ func (r *Runner) phaseGemm(d *qdeconv, in []int8) (acc []int32, hp int) {
 }
 
 // phaseRows calls f(dst, v, z) for every run of S·Cout consecutive output values of a
-// phaseGemm result: output row S·a+py, pixels S·b .. S·b+S−1 come from GEMM row (a, b),
-// columns py·S·Cout onwards, so each run is one contiguous slice on both sides. o is the
-// run's offset in the HWC output, v its GEMM values and z their zero-point corrections.
+// phaseGemm result: unpadded output row S·a+py, pixels S·b .. S·b+S−1 come from GEMM row
+// (a, b), columns py·S·Cout onwards, so each run is one contiguous slice on both sides; with
+// padding P it is output row S·a+py−P from pixel S·b−P, and the runs crossing the borders are
+// clipped. o is the run's offset in the HWC output, v its GEMM values and z their zero-point
+// corrections.
 func phaseRows(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
 	sp, ph := &d.spec, d.ph
-	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	s, C, n, ho, N, p := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows, sp.P
 	run := s * C
 	for a := 0; a < n; a++ {
 		for py := 0; py < s; py++ {
+			oy := s*a + py - p
+			if oy < 0 || oy >= ho {
+				continue
+			}
 			z := ph.zcorr[py*run : (py+1)*run]
-			o := (s*a + py) * ho * C
 			for b := 0; b < n; b++ {
+				ox := s*b - p
+				j0, j1 := max(0, -ox)*C, min(s, ho-ox)*C
+				if j0 >= j1 {
+					continue
+				}
 				g := (a*hp+b)*N + py*run
-				f(o+b*run, acc[g:g+run], z)
+				f((oy*ho+ox)*C+j0, acc[g+j0:g+j1], z[j0:j1])
 			}
 		}
 	}
@@ -254,50 +264,66 @@ func phaseRows(d *qdeconv, acc []int32, hp int, f func(o int, v, z []int32)) {
 // phaseGemm result, run by run as phaseRows visits them, with no int32 image in between.
 func phaseImage(d *qdeconv, img []float32, acc []int32, hp int, sig bool) {
 	sp, ph := &d.spec, d.ph
-	s, C, n, ho, N := sp.S, sp.Cout, ph.side, sp.OutH, ph.w.Rows
+	s, C, ho := sp.S, sp.Cout, sp.OutH
 	run := s * C
-	pb := ph.bias[:run]
 	if run == 6 && !sig {
-		phaseImage6(ph, img, acc, hp, n, ho*C, N)
+		phaseImage6(ph, img, acc, hp, ph.side, ho, ph.w.Rows, sp.P)
 		return
 	}
-	for a := 0; a < n; a++ {
-		for py := 0; py < s; py++ {
-			z := ph.zcorr[py*run : (py+1)*run]
-			pm := ph.mul[py*run : (py+1)*run]
-			row := img[(s*a+py)*ho*C : (s*a+py+1)*ho*C]
-			for b := 0; b < n; b++ {
-				g := (a*hp+b)*N + py*run
-				v := acc[g : g+run]
-				dst := row[b*run : (b+1)*run]
-				for j := range dst {
-					f := float32(float32(v[j]+z[j])*pm[j]) + pb[j]
-					if sig {
-						dst[j] = model.Sigmoid(f)
-					} else {
-						dst[j] = f + 0.5
-					}
-				}
+	phaseRows(d, acc, hp, func(o int, v, z []int32) {
+		// Clipping drops whole pixels, so the run starts at output pixel (oy, x), which
+		// is unpadded phase (py, px): its multipliers from py·run+px·C, its biases from px·C.
+		oy, x := o/(ho*C), o/C%ho
+		j0 := (x + sp.P) % s * C
+		py := (oy + sp.P) % s
+		pm, pb := ph.mul[py*run:(py+1)*run], ph.bias[:run]
+		dst := img[o : o+len(v)]
+		for j := range dst {
+			f := float32(float32(v[j]+z[j])*pm[j0+j]) + pb[j0+j]
+			if sig {
+				dst[j] = model.Sigmoid(f)
+			} else {
+				dst[j] = f + 0.5
 			}
 		}
-	}
+	})
 }
 
-// phaseImage6 is phaseImage for runs of 6 values (S 2, RGB: the walker's last layer) without
-// a sigmoid, on fixed-size arrays so the loop carries no bounds checks.
-func phaseImage6(ph *phaseSplit, img []float32, acc []int32, hp, n, rowLen, N int) {
+// phaseImage6 is phaseImage for runs of 6 values (S 2, RGB: the walker's and the
+// dreamer_resnet decoder's last layers) without a sigmoid, on fixed-size arrays so the loop
+// carries no bounds checks; with padding p only the border runs go value by value.
+func phaseImage6(ph *phaseSplit, img []float32, acc []int32, hp, n, ho, N, p int) {
 	pb := (*[6]float32)(ph.bias)
+	rowLen := ho * 3
+	// Runs b0 ≤ b < b1 lie wholly inside the row: 0 ≤ 2b−p and 2b−p+2 ≤ ho.
+	b0, b1 := (p+1)/2, (ho+p)/2
 	for a := 0; a < n; a++ {
 		for py := 0; py < 2; py++ {
+			oy := 2*a + py - p
+			if oy < 0 || oy >= ho {
+				continue
+			}
 			z := (*[6]int32)(ph.zcorr[py*6:])
 			pm := (*[6]float32)(ph.mul[py*6:])
-			row := img[(2*a+py)*rowLen : (2*a+py+1)*rowLen]
+			row := img[oy*rowLen : (oy+1)*rowLen]
 			src := acc[a*hp*N+py*6:]
-			for b := 0; b < n; b++ {
+			for b := b0; b < b1; b++ {
 				v := (*[6]int32)(src[b*N:])
-				d := (*[6]float32)(row[b*6:])
+				d := (*[6]float32)(row[(2*b-p)*3:])
 				for j := range 6 {
 					d[j] = float32(float32(v[j]+z[j])*pm[j]) + pb[j] + 0.5
+				}
+			}
+			// The runs that cross a border (the ones further out lie wholly outside).
+			for _, b := range [2]int{b0 - 1, b1} {
+				if b < 0 || b >= n {
+					continue
+				}
+				v := (*[6]int32)(src[b*N:])
+				for j := range 6 {
+					if x := 2*b - p + j/3; x >= 0 && x < ho {
+						row[x*3+j%3] = float32(float32(v[j]+z[j])*pm[j]) + pb[j] + 0.5
+					}
 				}
 			}
 		}

@@ -310,12 +310,14 @@ type qdeconv struct {
 	ph *phaseSplit
 }
 
-// phaseSplit is a stride-S transposed conv with K = T·S and no padding rewritten as one
-// correlation: output pixel (S·a+py, S·b+px) receives only the taps (py+S·t, px+S·u), from
-// input pixel (a−t, b−u). Every output phase (py, px) thus reads the same T×T window of the
-// input (padded by T−1 with the zero-point code), and one GEMM over the windows × rows
+// phaseSplit is a stride-S transposed conv with K = T·S rewritten as one correlation: without
+// padding, output pixel (S·a+py, S·b+px) receives only the taps (py+S·t, px+S·u), from input
+// pixel (a−t, b−u). Every output phase (py, px) thus reads the same T×T window of the input
+// (padded by T−1 with the zero-point code), and one GEMM over the windows × rows
 // [py][px][Cout] writes each output once: no col2im scatter (for the walker's last layer that
-// was ~5,400 runs of 18 values).
+// was ~5,400 runs of 18 values). Padding P crops P pixels from each side of that unpadded
+// output (the dreamer_resnet decoder's k4 s2 p1 layers): output (oy, ox) is unpadded pixel
+// (oy+P, ox+P), so the GEMM is the same and only the runs at the borders are clipped.
 type phaseSplit struct {
 	t    int // sub-kernel side T = K/S
 	side int // phase grid side h+T−1 = OutH/S
@@ -337,12 +339,13 @@ type phaseSplit struct {
 // middle layer (runs of 192: a cheap scatter) would need ~50% more VNNI work than it saves.
 const phaseSplitMaxRun = 64
 
-// newPhaseSplit returns the phase form of d, or nil when the layer is not a padding-free
-// transposed conv with K a multiple of S, or its scatter runs are long enough to be cheap.
+// newPhaseSplit returns the phase form of d, or nil when the layer is not a transposed conv
+// with K a multiple of S (and PyTorch's output size), or its scatter runs are long enough to be
+// cheap.
 func newPhaseSplit(d *qdeconv) (*phaseSplit, error) {
 	sp := &d.spec
 	k, s, c, cin := sp.K, sp.S, sp.Cout, sp.Cin
-	if !sp.Transposed || sp.P != 0 || s < 2 || k%s != 0 || k*c > phaseSplitMaxRun || sp.OutH != s*(sp.InH-1+k/s) {
+	if !sp.Transposed || sp.P < 0 || s < 2 || k%s != 0 || k*c > phaseSplitMaxRun || sp.OutH != s*(sp.InH-1+k/s)-2*sp.P || sp.OutH < 1 {
 		return nil, nil
 	}
 	t := k / s

@@ -2,6 +2,7 @@ package quant
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 
 	"github.com/rssmd/rssmd/armkernels"
 	"testing"
@@ -11,23 +12,49 @@ import (
 
 // TestPhaseSplitExact checks that the phase-split transposed convs give bit-identical images to
 // the GEMM + col2im scatter form on every kernel implementation, with symmetric and shifted
-// zero points (the padding code and the per-row correction).
+// zero points (the padding code and the per-row correction): on the walker (cnn_ha, no
+// padding, the last layer split) and on the small trained rssmo-m (dreamer_resnet, k4 s2 p1:
+// padded layers, the last one and two InstanceNorm layers before it split).
 func TestPhaseSplitExact(t *testing.T) {
-	fm, _, _ := walker(t)
+	walkerModel, _, _ := walker(t)
+	dreamer, err := model.Load(filepath.Join("..", "model", "testdata", "trained", "rssmo-m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fm := range []*model.Model{walkerModel, dreamer} {
+		t.Run(fm.Arch.Encoder, func(t *testing.T) { phaseSplitExact(t, fm) })
+	}
+}
+
+func phaseSplitExact(t *testing.T, fm *model.Model) {
 	for _, zeros := range []map[string]int32{nil, shiftedZeros(fm.Arch)} {
-		qm, err := QuantizeAffine(fm, fixedScales(fm.Arch, 4), zeros)
+		base, err := QuantizeAffine(fm, fixedScales(fm.Arch, 4), zeros)
 		if err != nil {
 			t.Fatal(err)
 		}
-		split := 0
+		// Every phase with scales of its own, where the layer takes them: the split must
+		// apply each output phase's multipliers where the scatter does.
+		p, n := withPhaseScales(t, base, true)
+		if n == 0 {
+			t.Fatal("no decoder layer takes phase scales; the test misses their mapping")
+		}
+		qm, err := FromBundle(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, padded := 0, 0
 		for _, d := range qm.dec {
 			if d.ph != nil {
 				split++
+				if d.spec.P > 0 {
+					padded++
+				}
 			}
 		}
 		if split == 0 {
 			t.Fatal("no decoder layer is phase-split; the test compares nothing")
 		}
+		t.Logf("%d decoder layers phase-split, %d of them padded", split, padded)
 		rng := rand.New(rand.NewPCG(1, 2))
 		deter, stoch := make([]float32, fm.Arch.Deter), make([]float32, fm.Arch.Stoch)
 		for i := range deter {

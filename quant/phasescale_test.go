@@ -13,8 +13,10 @@ import (
 
 // withPhaseScales returns m's bundle payload with every phaseScalable transposed conv's Cout
 // weight scales repeated over the S·S phases (the same function, in the phase-scale form),
-// and how many layers it rewrote.
-func withPhaseScales(t *testing.T, m *Model) (*bundle.Payload, int) {
+// and how many layers it rewrote. With distinct, phase g's scales are multiplied by 1+g/8: a
+// different function, whose phases only an epilogue applying each phase's scales where the
+// scatter form does decodes the same.
+func withPhaseScales(t *testing.T, m *Model, distinct bool) (*bundle.Payload, int) {
 	t.Helper()
 	p, err := m.BundlePayload(bundle.Provenance{})
 	if err != nil {
@@ -32,8 +34,13 @@ func withPhaseScales(t *testing.T, m *Model) (*bundle.Payload, int) {
 				continue
 			}
 			var rep []float32
-			for range sp.S * sp.S {
-				rep = append(rep, d.rowScale...)
+			for g := range sp.S * sp.S {
+				for _, v := range d.rowScale {
+					if distinct {
+						v *= 1 + float32(g)/8
+					}
+					rep = append(rep, v)
+				}
 			}
 			p.Tensors[i] = bundle.FromFloat32(name, []int{len(rep)}, rep)
 			n++
@@ -57,7 +64,7 @@ func TestPhaseScalesExact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, n := withPhaseScales(t, ref)
+			p, n := withPhaseScales(t, ref, false)
 			if n == 0 {
 				t.Fatalf("%s: no layer takes phase scales; the test compares nothing", name)
 			}
