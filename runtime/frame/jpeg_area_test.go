@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -247,4 +248,165 @@ func TestAreaSkipOutsideSameImage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// areaAnyWidth names the kernels whose wrappers take rows of any width
+// (the asm does whole vector groups, Go the rest, or Go all of a width the
+// asm does not take); the AVX ones need rows padded to areaLanes, as
+// areaState pads them.
+var areaAnyWidth = map[string]bool{"neon": true, "go": true}
+
+// TestAreaKernelSelected: NEON is baseline on arm64, so the NEON kernels
+// must be the ones in use there (and the qemu runs of these tests test
+// what robots run).
+func TestAreaKernelSelected(t *testing.T) {
+	want := map[string]string{"arm64": "neon"}[runtime.GOARCH]
+	if want == "" {
+		t.Skipf("no fixed area kernel expected on %s", runtime.GOARCH)
+	}
+	if got := areaKernels[0].name; got != want {
+		t.Fatalf("area kernel in use on %s is %q, want %q", runtime.GOARCH, got, want)
+	}
+	if areaRow == nil || areaCol == nil || areaRGB == nil {
+		t.Fatal("an area kernel in use is nil")
+	}
+}
+
+// checkAreaKernel compares k's row and column kernels with ref on random
+// tables of one shape, with guard bands after both outputs.
+func checkAreaKernel(t *testing.T, rng *rand.Rand, k, ref areaKernel, outWp, taps, kx, ky int) {
+	t.Helper()
+	kk, blocks := kx*ky, 5
+	coef := make([]int32, blocks*kk)
+	for i := range coef {
+		coef[i] = rng.Int32N(1<<17) - 1<<16
+	}
+	idx := make([]int32, taps*outWp)
+	for i := range idx {
+		idx[i] = rng.Int32N(int32(blocks)) * int32(kk)
+	}
+	wx := randFloats(rng, taps*kx*outWp)
+	want := make([]float32, ky*outWp+16)
+	got := make([]float32, ky*outWp+16)
+	for i := range got {
+		got[i], want[i] = -7, -7
+	}
+	ref.row(want, coef, idx, wx, outWp, taps, kx, ky)
+	k.row(got, coef, idx, wx, outWp, taps, kx, ky)
+	if i := firstDiff(got, want); i >= 0 {
+		t.Fatalf("%s row kernel, outWp %d taps %d kx %d ky %d: [%d] = %v, Go gives %v", k.name, outWp, taps, kx, ky, i, got[i], want[i])
+	}
+	h := randFloats(rng, 4*outWp)
+	rows := make([]int32, taps*ky)
+	for i := range rows {
+		rows[i] = rng.Int32N(int32(3*outWp + 1)) // any offset, not only whole rows
+	}
+	w := randFloats(rng, len(rows))
+	wantC := make([]float32, outWp+16)
+	gotC := make([]float32, outWp+16)
+	for i := range gotC {
+		gotC[i], wantC[i] = -7, -7
+	}
+	ref.col(wantC, h, rows, w, outWp)
+	k.col(gotC, h, rows, w, outWp)
+	if i := firstDiff(gotC, wantC); i >= 0 {
+		t.Fatalf("%s column kernel, outWp %d, %d rows: [%d] = %v, Go gives %v", k.name, outWp, len(rows), i, gotC[i], wantC[i])
+	}
+}
+
+// TestAreaKernelsAnyWidth: the kernels that take any row width give the
+// Go kernels' bits on widths around the NEON groups (row: 8 columns, col:
+// 16), multiples of them and not, with row offsets that are not multiples
+// of the width.
+func TestAreaKernelsAnyWidth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ref := areaKernels[len(areaKernels)-1]
+	tested := 0
+	for _, k := range areaKernels[:len(areaKernels)-1] {
+		if !areaAnyWidth[k.name] {
+			continue
+		}
+		tested++
+		for _, outWp := range []int{1, 4, 7, 8, 9, 12, 15, 16, 17, 20, 24, 31, 32, 40, 56, 72} {
+			for taps := 1; taps <= 3; taps++ {
+				for _, kx := range []int{1, 2, 3, 8} {
+					for _, ky := range []int{1, 2, 5} {
+						checkAreaKernel(t, rng, k, ref, outWp, taps, kx, ky)
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Skip("no SIMD area kernel that takes any width on this CPU")
+	}
+}
+
+// TestAreaWrappersGuardLengths: a buffer shorter than the shape says makes
+// the kernels that check (the Go ones and the NEON wrappers) panic, as Go
+// indexing does, instead of the asm reading or writing past it.
+func TestAreaWrappersGuardLengths(t *testing.T) {
+	const outWp, taps, kx, ky = 16, 2, 3, 2
+	exact := func(n int) []float32 { s := make([]float32, n); return s[:n:n] }
+	coef := make([]int32, 4*kx*ky)
+	idx := make([]int32, taps*outWp)
+	shortIdx := idx[: taps*outWp-1 : taps*outWp-1]
+	for _, k := range areaKernels {
+		if !areaAnyWidth[k.name] {
+			continue
+		}
+		for name, call := range map[string]func(){
+			"row, short h":    func() { k.row(exact(ky*outWp-1), coef, idx, exact(taps*kx*outWp), outWp, taps, kx, ky) },
+			"row, short idx":  func() { k.row(exact(ky*outWp), coef, shortIdx, exact(taps*kx*outWp), outWp, taps, kx, ky) },
+			"row, short wx":   func() { k.row(exact(ky*outWp), coef, idx, exact(taps*kx*outWp-1), outWp, taps, kx, ky) },
+			"col, short acc":  func() { k.col(exact(outWp-1), exact(2*outWp), []int32{0, int32(outWp)}, exact(2), outWp) },
+			"col, row past h": func() { k.col(exact(outWp), exact(2*outWp), []int32{0, int32(outWp + 1)}, exact(2), outWp) },
+			"col, row < 0":    func() { k.col(exact(outWp), exact(2*outWp), []int32{-1, 0}, exact(2), outWp) },
+			"col, short w":    func() { k.col(exact(outWp), exact(2*outWp), []int32{0, 0}, exact(1), outWp) },
+			"rgb, short dst":  func() { k.rgb(make([]byte, 3*20-1), exact(20), exact(20), exact(20)) },
+			"rgb, short cb":   func() { k.rgb(make([]byte, 3*20), exact(20), exact(19), exact(20)) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s kernels, %s: no panic", k.name, name)
+					}
+				}()
+				call()
+			}()
+		}
+	}
+}
+
+// FuzzAreaKernelsMatchGo: every SIMD area kernel against the Go ones on
+// shapes and values the fuzzer picks (widths padded to areaLanes for the
+// kernels that need it).
+func FuzzAreaKernelsMatchGo(f *testing.F) {
+	f.Add(uint64(1), uint8(1), uint8(0), uint8(2), uint8(2), uint8(9))
+	f.Add(uint64(2), uint8(4), uint8(3), uint8(7), uint8(0), uint8(1))
+	f.Add(uint64(3), uint8(23), uint8(1), uint8(0), uint8(7), uint8(70))
+	f.Fuzz(func(t *testing.T, seed uint64, width, taps, kx, ky, pixels uint8) {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		ref := areaKernels[len(areaKernels)-1]
+		for _, k := range areaKernels[:len(areaKernels)-1] {
+			outWp := (int(width)%80 + 1 + areaLanes - 1) / areaLanes * areaLanes
+			if areaAnyWidth[k.name] {
+				outWp = int(width)%80 + 1
+			}
+			checkAreaKernel(t, rng, k, ref, outWp, int(taps)%4+1, int(kx)%8+1, int(ky)%8+1)
+			n := int(pixels) % 100
+			y, cb, cr := randFloats(rng, n), randFloats(rng, n), randFloats(rng, n)
+			for i := range y {
+				y[i] *= 150
+				cb[i] *= 100
+				cr[i] *= 100
+			}
+			want, got := make([]byte, 3*n+8), make([]byte, 3*n+8)
+			areaRGBGo(want[:3*n], y, cb, cr)
+			k.rgb(got[:3*n], y, cb, cr)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s rgb kernel, %d pixels: %v, Go gives %v", k.name, n, got, want)
+			}
+		}
+	})
 }
