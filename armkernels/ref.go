@@ -32,6 +32,9 @@ type Matrix struct {
 	data    []int8  // panels × kp × panelCols bytes, layout above
 	corr    []int32 // per padded row: -128·Σ_p W[j][p], the VNNI zero-point correction
 	rowSums []int32 // Σ_p W[j][p] for the first Rows rows
+	// nib holds the weights again two to a byte (gemv4.go) when they all fit 4 bits and this
+	// machine has a 4-bit GEMV; nil otherwise.
+	nib []byte
 }
 
 // maxK bounds K so that no accumulator can overflow int32 even in the
@@ -70,6 +73,9 @@ func PackMatrix(rows, k int, w []int8) (*Matrix, error) {
 		}
 		m.rowSums[j] = sum
 		m.corr[j] = -128 * sum
+	}
+	if haveGemv4 && nibRange(w) {
+		m.nib = packNibbles(m)
 	}
 	return m, nil
 }
