@@ -176,6 +176,68 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 	return l, nil
 }
 
+// newQLinear4 is newQLinear with 4-bit weights (quantizeWeights4), rounded to nearest.
+func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string) (*qlinear, error) {
+	out, in := w.Shape[0], w.Shape[1]
+	l := &qlinear{name: name, in: in, out: out, bias: b.Data}
+	bounds := append(append([]int{0}, cuts...), in)
+	for i := range points {
+		off, n := bounds[i], bounds[i+1]-bounds[i]
+		sub := make([]float32, out*n)
+		for j := 0; j < out; j++ {
+			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
+		}
+		q, sc := quantizeWeights4(sub, out, n)
+		l.segs = append(l.segs, seg{off: off, n: n, point: points[i], q: q, rowScale: sc})
+	}
+	return l, nil
+}
+
+// int4Clips are the clips quantizeWeights4 tries per row, as shares of max|w|: with 15
+// levels, giving up a few outlying weights for a finer step usually lowers the row's error.
+var int4Clips = []float64{1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6}
+
+// quantizeWeights4 is quantizeWeights with codes in [−7, 7]: per row, the scale
+// c·max|w|/7 over int4Clips with the least squared error Σ(w − s·q)².
+func quantizeWeights4(w []float32, rows, k int) (q []int8, scale []float32) {
+	q = make([]int8, rows*k)
+	scale = make([]float32, rows)
+	for j := 0; j < rows; j++ {
+		row := w[j*k : (j+1)*k]
+		var mx float64
+		for _, v := range row {
+			mx = math.Max(mx, math.Abs(float64(v)))
+		}
+		if mx == 0 {
+			scale[j] = 1
+			continue
+		}
+		best, bestErr := mx/7, math.Inf(1)
+		for _, c := range int4Clips {
+			s := float32(c * mx / 7)
+			var e float64
+			for _, v := range row {
+				d := float64(v) - float64(s)*float64(code4(v, s))
+				e += d * d
+			}
+			if e < bestErr {
+				best, bestErr = float64(s), e
+			}
+		}
+		s := float32(best)
+		scale[j] = s
+		for i, v := range row {
+			q[j*k+i] = code4(v, s)
+		}
+	}
+	return q, scale
+}
+
+// code4 is the 4-bit code of v at scale s: round to nearest, clamped to [−7, 7].
+func code4(v, s float32) int8 {
+	return int8(min(max(math.Round(float64(v)/float64(s)), -7), 7))
+}
+
 // linearRound is deconvRound for one scale per row: q, sc (max|w|/127 per row, overwritten
 // with the chosen clip) for the rows of w (n columns) on inputs of Gram matrix gram.
 func linearRound(q []int8, sc []float32, w []float32, n int, gram []float64) error {

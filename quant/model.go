@@ -3,8 +3,10 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rssmd/rssmd/model"
 )
@@ -147,6 +149,8 @@ type floatSource struct {
 	// gram maps a decoder point (or SeedName) to the Gram matrix of its layer's
 	// calibration inputs (QuantizeCalibrated); nil rounds every weight to nearest.
 	gram map[string][]float64
+	// int4 names the Linears whose weights get 4 bits (QuantizeCalibratedInt4).
+	int4 map[string]bool
 }
 
 func (s floatSource) float(name string, shape ...int) (*model.Tensor, error) {
@@ -161,6 +165,9 @@ func (s floatSource) linear(name string, out, in int, cuts []int, points []strin
 	b, err := getTensor(s.ts, name+".bias", out)
 	if err != nil {
 		return nil, err
+	}
+	if s.int4[name] {
+		return newQLinear4(name, w, b, cuts, points)
 	}
 	return newQLinear(name, w, b, cuts, points, nil)
 }
@@ -297,10 +304,33 @@ func QuantizeAffine(fm *model.Model, scales map[string]float32, zeros map[string
 // and their scales clipped, for the least output error on such inputs (rounding.go) instead
 // of to nearest. Layers without one are rounded to nearest. The bundle format is unchanged.
 func QuantizeCalibrated(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64) (*Model, error) {
+	return QuantizeCalibratedInt4(fm, scales, zeros, inputGram, nil)
+}
+
+// Int4Layers are the Linears (state-dict prefixes) whose weights can take 4 bits: the GRU,
+// the posterior's first layer and the image decoder's Linear, the widest batch-1 weights of
+// a step (9.7 of rssmo-m's 10.4 MB per filter step, 6.5 MB per decode). Their GEMVs stream
+// the weights from L3 once per step, so half the bytes is most of half the time
+// (armkernels.BenchmarkGemv4Cold); tools/int4probe measures what it costs in accuracy.
+var Int4Layers = []string{"memory_cell.input_layer", "posterior_net.net.0", "decoders.image.net.0"}
+
+// QuantizeCalibratedInt4 is QuantizeCalibrated with the weights of the named Linears (from
+// Int4Layers) rounded to 4 bits: one scale per row, codes in [−7, 7], the clip that
+// minimises each row's squared error. The bundle stores them as int8 codes like any other;
+// armkernels runs a matrix whose codes all fit 4 bits from a nibble copy where it has a
+// 4-bit GEMV, bit-identically to the int8 path elsewhere.
+func QuantizeCalibratedInt4(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64, int4 []string) (*Model, error) {
 	if fm == nil || fm.Arch == nil {
 		return nil, fmt.Errorf("quantize: nil model")
 	}
-	return build(fm.Arch, floatSource{ts: fm.Tensors, gram: inputGram}, scales, zeros)
+	four := map[string]bool{}
+	for _, name := range int4 {
+		if !slices.Contains(Int4Layers, name) {
+			return nil, fmt.Errorf("quantize: %q cannot take 4-bit weights (only %s)", name, strings.Join(Int4Layers, ", "))
+		}
+		four[name] = true
+	}
+	return build(fm.Arch, floatSource{ts: fm.Tensors, gram: inputGram, int4: four}, scales, zeros)
 }
 
 // build constructs and packs a Model; every weight goes through src.

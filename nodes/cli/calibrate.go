@@ -23,6 +23,7 @@ func runCalibrate(env *Env) error {
 	out := fs.String("out", "", "int8 bundle to write")
 	method := fs.String("method", calibration.DefaultMethod, "range selection: mse, percentile or max")
 	decodeEvery := fs.Int("decode-every", 4, "observe and compare the (costly) float32 image decoder on every n-th step")
+	int4 := fs.Bool("int4", false, "4-bit weights for the GRU, the posterior's first layer and the decoder's Linear (about half a step's weight bytes; within the accuracy targets on dreamer_resnet models, not on cnn_ha ones: check the report)")
 	files, err := parseFiles(fs, env.Args, "data", "eval")
 	if err != nil {
 		return err
@@ -53,7 +54,10 @@ func runCalibrate(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "calibrating on %d sequences (%d steps), method %s\n", len(seqs), steps, *method)
 	t0 := time.Now()
-	qm, err := calibration.Calibrate(fm, seqs, calibration.Options{Method: *method, DecodeEvery: *decodeEvery})
+	if *int4 && fm.Arch.Encoder != model.VisualDreamerResnet {
+		env.Log.Warn("--int4 on a non-dreamer_resnet model: measured outside the accuracy targets on cnn_ha models; check the report")
+	}
+	qm, err := calibration.Calibrate(fm, seqs, calibration.Options{Method: *method, DecodeEvery: *decodeEvery, Int4: *int4})
 	if err != nil {
 		return err
 	}
