@@ -158,8 +158,8 @@ func (k *Kernels) Gemm(c []int32, ldc int, a []int8, lda, m int, w *Matrix) {
 		gemmRef(c, ldc, a, lda, m, w)
 		return
 	}
-	if m == 1 && w.nib != nil && k.kind == kindVNNI {
-		gemv4(c, a, w) // batch 1 reads the weights once: half the bytes (gemv4.go)
+	if m == 1 && w.nib != nil && hasGemv4(k.kind) {
+		gemv4(k.kind, c, a, w) // batch 1 reads the weights once: half the bytes (gemv4.go)
 		return
 	}
 	k.gemmBlocked(c, ldc, a, lda, m, w)
