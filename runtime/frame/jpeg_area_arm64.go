@@ -3,8 +3,8 @@ package frame
 // NEON is baseline on arm64, so every arm64 CPU runs the "neon" kernels;
 // the Go ones stay in areaKernels for the tests to compare against.
 
-// areaRowNEON is areaRowGo for outWp a positive multiple of 8 and taps,
-// kx, ky positive: 8 output columns per group, each tap's coefficients
+// areaRowNEON is areaRowGo for outWp a positive multiple of 8, taps and kx
+// positive and ky 1-8: 8 output columns per group, each tap's coefficients
 // loaded lane by lane (NEON has no gather), SCVTF, FMUL, FADD. It reads
 // coef at every idx[t*outWp+ox] + v*kx + u unchecked: accumulate checks
 // that the tables stay inside the plane.
@@ -39,7 +39,11 @@ func areaRowNEONRow(h []float32, coef []int32, idx []int32, wx []float32, outWp,
 	}
 	h, idx, wx = h[:ky*outWp], idx[:taps*outWp], wx[:taps*kx*outWp]
 	_ = coef[kx*ky-1]
-	areaRowNEON(&h[0], &coef[0], &idx[0], &wx[0], outWp, taps, kx, ky)
+	// The asm keeps up to 8 rows' sums in registers; areaFreqs keeps at
+	// most 8 frequencies, so this loop runs once.
+	for v := 0; v < ky; v += 8 {
+		areaRowNEON(&h[v*outWp], &coef[v*kx], &idx[0], &wx[0], outWp, taps, kx, min(8, ky-v))
+	}
 }
 
 // areaColNEONRow runs whole groups of 16 columns in asm and the rest in

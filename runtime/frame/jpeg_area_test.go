@@ -317,7 +317,8 @@ func checkAreaKernel(t *testing.T, rng *rand.Rand, k, ref areaKernel, outWp, tap
 // TestAreaKernelsAnyWidth: the kernels that take any row width give the
 // Go kernels' bits on widths around the NEON groups (row: 8 columns, col:
 // 16), multiples of them and not, with row offsets that are not multiples
-// of the width.
+// of the width, and every frequency row count 1-9 and 12 (the NEON row
+// kernel unrolls 8 rows and ends after ky; the wrapper splits more).
 func TestAreaKernelsAnyWidth(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	ref := areaKernels[len(areaKernels)-1]
@@ -330,7 +331,7 @@ func TestAreaKernelsAnyWidth(t *testing.T) {
 		for _, outWp := range []int{1, 4, 7, 8, 9, 12, 15, 16, 17, 20, 24, 31, 32, 40, 56, 72} {
 			for taps := 1; taps <= 3; taps++ {
 				for _, kx := range []int{1, 2, 3, 8} {
-					for _, ky := range []int{1, 2, 5} {
+					for _, ky := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 12} {
 						checkAreaKernel(t, rng, k, ref, outWp, taps, kx, ky)
 					}
 				}
