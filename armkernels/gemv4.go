@@ -45,3 +45,7 @@ func packNibbles(m *Matrix) []byte {
 // Nibbles reports whether m also holds its weights in the 4-bit layout (its values all fit
 // 4 bits and this machine has a kernel that reads them).
 func (m *Matrix) Nibbles() bool { return m.nib != nil }
+
+// HasGemv4 reports whether this machine has a 4-bit GEMV, that is whether PackMatrix keeps
+// a matrix whose weights all fit [−8, 7] in nibbles too (Nibbles).
+func HasGemv4() bool { return haveGemv4 }
