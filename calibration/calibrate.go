@@ -41,12 +41,13 @@ type Options struct {
 // observe runs the float32 model, with the weights read from ts (see newTapper), over the
 // sequences and returns one histogram per quantisation point.
 func observe(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int) (map[string]*Histogram, error) {
-	return observeGrams(fm, ts, seqs, decodeEvery, nil)
+	return observeGrams(fm, ts, seqs, decodeEvery, nil, nil)
 }
 
 // observeGrams is observe that also adds, when grams is not nil, the Gram matrix of every
-// decoder point's inputs to grams (see quant.QuantizeCalibrated).
-func observeGrams(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int, grams map[string][]float64) (map[string]*Histogram, error) {
+// decoder point's inputs to grams (see quant.QuantizeCalibrated), and when sq is not nil
+// the per-element sums of squares of the 4-bit Linears' inputs (quant.QuantizeCalibratedInt4).
+func observeGrams(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Sequence, decodeEvery int, grams, sq map[string][]float64) (map[string]*Histogram, error) {
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("calibration: no calibration sequences")
 	}
@@ -54,7 +55,7 @@ func observeGrams(fm *model.Model, ts map[string]*model.Tensor, seqs []*model.Se
 	if err != nil {
 		return nil, err
 	}
-	t.grams = grams
+	t.grams, t.sq = grams, sq
 	obs := newObservers(fm.Arch)
 	for i, s := range seqs {
 		if err := s.Validate(); err != nil {
@@ -144,7 +145,11 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	if !opt.RoundToNearest {
 		grams = map[string][]float64{}
 	}
-	obs, err := observeGrams(fm, ts, seqs, opt.DecodeEvery, grams)
+	var sq map[string][]float64
+	if opt.Int4 {
+		sq = map[string][]float64{}
+	}
+	obs, err := observeGrams(fm, ts, seqs, opt.DecodeEvery, grams, sq)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +163,7 @@ func Calibrate(fm *model.Model, seqs []*model.Sequence, opt Options) (*quant.Mod
 	if opt.Int4 {
 		int4 = quant.Int4Layers
 	}
-	qm, err := quant.QuantizeCalibratedInt4(&model.Model{Arch: fm.Arch, Tensors: ts}, scales, zeros, grams, int4)
+	qm, err := quant.QuantizeCalibratedInt4(&model.Model{Arch: fm.Arch, Tensors: ts}, scales, zeros, grams, int4, sq)
 	if err != nil {
 		return nil, err
 	}

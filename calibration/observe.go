@@ -32,6 +32,9 @@ type tapper struct {
 	// values at one pixel) and of the merged seed (x: the feature) for
 	// quant.QuantizeCalibrated.
 	grams map[string][]float64
+	// sq, when not nil, collects Σ x_i² per element of the inputs of the Linears that can take
+	// 4-bit weights (points GRUX, Deter, Emb, Stoch), for quant.QuantizeCalibratedInt4.
+	sq map[string][]float64
 
 	img, actA, actB []float32
 	emb, x, hid     []float32
@@ -162,7 +165,7 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) []flo
 	H := t.a.Deter
 	copy(t.feat, deter)
 	copy(t.feat[H:], stoch)
-	obs[quant.PointStoch].Add(stoch)
+	t.add(obs, quant.PointStoch, stoch)
 	if t.grams != nil && quant.SeedMerged(t.a) {
 		addGram(t.grams, quant.SeedName, t.feat, len(t.feat), 1)
 	}
@@ -187,6 +190,22 @@ func (t *tapper) decode(obs map[string]*Histogram, deter, stoch []float32) []flo
 		in, out = out, in
 	}
 	return in[:model.ImageValues]
+}
+
+// add observes x at point p, and adds its squares to t.sq[p] when collecting them.
+func (t *tapper) add(obs map[string]*Histogram, p string, x []float32) {
+	obs[p].Add(x)
+	if t.sq == nil {
+		return
+	}
+	acc := t.sq[p]
+	if acc == nil {
+		acc = make([]float64, len(x))
+		t.sq[p] = acc
+	}
+	for i, v := range x[:len(acc)] {
+		acc[i] += float64(v) * float64(v)
+	}
 }
 
 // addGram adds Σ_p x_p·x_pᵀ of the CHW activations x (c channels of hw pixels) to grams[k]:
@@ -243,8 +262,8 @@ func (t *tapper) observeSequence(obs map[string]*Histogram, seq *model.Sequence,
 		// Inputs of the transition, from the state before the step.
 		copy(t.preIn, s.Stoch)
 		copy(t.preIn[a.Stoch:], seq.Action(step))
-		obs[quant.PointGRUX].Add(t.hidden(&t.preMem, &t.preLN, t.preIn))
-		obs[quant.PointDeter].Add(s.Deter)
+		t.add(obs, quant.PointGRUX, t.hidden(&t.preMem, &t.preLN, t.preIn))
+		t.add(obs, quant.PointDeter, s.Deter)
 		t.encode(obs, seq.Frame(step))
 		if err := a.CheckAction(seq.Action(step)); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
@@ -252,8 +271,8 @@ func (t *tapper) observeSequence(obs map[string]*Histogram, seq *model.Sequence,
 		if err := t.r.PosteriorStepEmb(&s, seq.Action(step), t.emb, out, nil); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		obs[quant.PointDeter].Add(s.Deter)
-		obs[quant.PointEmb].Add(t.emb)
+		t.add(obs, quant.PointDeter, s.Deter)
+		t.add(obs, quant.PointEmb, t.emb)
 		obs[quant.PointPriorHid].Add(t.hidden(&t.prior[0], &t.priorLN, s.Deter))
 		copy(t.postIn, s.Deter)
 		copy(t.postIn[a.Deter:], t.emb)

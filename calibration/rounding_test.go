@@ -175,7 +175,7 @@ func TestDecoderRounding(t *testing.T) {
 		t.Fatal(err)
 	}
 	grams := map[string][]float64{}
-	if _, err := observeGrams(fm, fm.Tensors, []*model.Sequence{eval}, 1, grams); err != nil {
+	if _, err := observeGrams(fm, fm.Tensors, []*model.Sequence{eval}, 1, grams, nil); err != nil {
 		t.Fatal(err)
 	}
 

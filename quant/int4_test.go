@@ -18,7 +18,7 @@ func TestQuantizeInt4Layers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qm, err := QuantizeCalibratedInt4(fm, fixedScales(fm.Arch, 4), nil, nil, Int4Layers)
+	qm, err := QuantizeCalibratedInt4(fm, fixedScales(fm.Arch, 4), nil, nil, Int4Layers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,46 +52,60 @@ func TestQuantizeInt4Layers(t *testing.T) {
 			}
 		}
 	}
-	if _, err := QuantizeCalibratedInt4(fm, fixedScales(fm.Arch, 4), nil, nil, []string{"prior_net.net.0"}); err == nil {
+	if _, err := QuantizeCalibratedInt4(fm, fixedScales(fm.Arch, 4), nil, nil, []string{"prior_net.net.0"}, nil); err == nil {
 		t.Error("prior_net.net.0 accepted as a 4-bit layer")
 	}
 }
 
-// TestQuantizeWeights4: each row's codes fit [−7, 7], its scale is the clip with the least
-// squared error among int4Clips (so never worse than max|w|/7), and an all-zero row stays
-// finite.
+// TestQuantizeWeights4: each row's codes fit [−7, 7] and its scale is the clip with the
+// least (weighted) squared error among int4Clips, unweighted and with per-input weights
+// (which change the choice: an input that weighs little may be clipped); an all-zero row
+// stays finite.
 func TestQuantizeWeights4(t *testing.T) {
 	w := []float32{1, -0.5, 0.25, 0.01, 3, 0, 0, 0, 0, 0, 0, 0.2, -0.1, 0.05, 0.12, -0.07}
 	const rows, k = 4, 4
-	q, sc := quantizeWeights4(w, rows, k)
-	for j := range rows {
-		if !(sc[j] > 0) {
-			t.Fatalf("row %d: scale %v", j, sc[j])
-		}
-		rowErr := func(s float32) float64 {
-			var e float64
-			for i, v := range w[j*k : (j+1)*k] {
-				c := code4(v, s)
-				if s == sc[j] && c != q[j*k+i] {
-					t.Fatalf("row %d: code %d, want %d", j, q[j*k+i], c)
+	for _, d := range [][]float64{nil, {0.01, 1, 2, 1}} {
+		q, sc := quantizeWeights4(w, rows, k, d)
+		for j := range rows {
+			if !(sc[j] > 0) {
+				t.Fatalf("row %d: scale %v", j, sc[j])
+			}
+			rowErr := func(s float32) float64 {
+				var e float64
+				for i, v := range w[j*k : (j+1)*k] {
+					c := code4(v, s)
+					if s == sc[j] && c != q[j*k+i] {
+						t.Fatalf("row %d: code %d, want %d", j, q[j*k+i], c)
+					}
+					r := float64(v) - float64(s)*float64(c)
+					if d != nil {
+						r *= r * d[i]
+					} else {
+						r *= r
+					}
+					e += r
 				}
-				d := float64(v) - float64(s)*float64(c)
-				e += d * d
+				return e
 			}
-			return e
-		}
-		var mx float32
-		for _, v := range w[j*k : (j+1)*k] {
-			mx = max(mx, v, -v)
-		}
-		if mx == 0 {
-			continue
-		}
-		got := rowErr(sc[j])
-		for _, c := range int4Clips {
-			if e := rowErr(float32(c * float64(mx) / 7)); e < got*(1-1e-6) {
-				t.Errorf("row %d: clip %v has error %g below the chosen scale's %g", j, c, e, got)
+			var mx float32
+			for _, v := range w[j*k : (j+1)*k] {
+				mx = max(mx, v, -v)
+			}
+			if mx == 0 {
+				continue
+			}
+			got := rowErr(sc[j])
+			for _, c := range int4Clips {
+				if e := rowErr(float32(c * float64(mx) / 7)); e < got*(1-1e-6) {
+					t.Errorf("weights %v row %d: clip %v has error %g below the chosen scale's %g", d, j, c, e, got)
+				}
 			}
 		}
+	}
+	// Row 0 has its max on the input weighted 0.01: weighted, a clip pays.
+	_, plain := quantizeWeights4(w[:4], 1, 4, nil)
+	_, weighted := quantizeWeights4(w[:4], 1, 4, []float64{0.01, 1, 2, 1})
+	if plain[0] == weighted[0] {
+		t.Errorf("row 0: the same scale %v with and without input weights", plain[0])
 	}
 }

@@ -176,8 +176,9 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 	return l, nil
 }
 
-// newQLinear4 is newQLinear with 4-bit weights (quantizeWeights4), rounded to nearest.
-func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string) (*qlinear, error) {
+// newQLinear4 is newQLinear with 4-bit weights (quantizeWeights4), rounded to nearest, each
+// segment's errors weighted by sq[its point] when that holds one value per input.
+func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string, sq map[string][]float64) (*qlinear, error) {
 	out, in := w.Shape[0], w.Shape[1]
 	l := &qlinear{name: name, in: in, out: out, bias: b.Data}
 	bounds := append(append([]int{0}, cuts...), in)
@@ -187,7 +188,24 @@ func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, poin
 		for j := 0; j < out; j++ {
 			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
 		}
-		q, sc := quantizeWeights4(sub, out, n)
+		// Each input weighs its calibration mean square plus the mean over the segment's
+		// inputs: the error an input's rounding causes grows with its energy, but the
+		// calibration episodes do not see every input the model will. On the trained rssmo-m
+		// (TestTrainedInt4Accuracy): unweighted, ELBO error 0.882% and deter cosine 0.99948;
+		// mean squares alone 0.529% and 0.99924; plus 0.25 / 1 / 4 × their mean 0.656% /
+		// 0.749% / 0.668% and 0.99943 / 0.99946 / 0.99948.
+		var wt []float64
+		if x := sq[points[i]]; len(x) == n {
+			var mean float64
+			for _, v := range x {
+				mean += v / float64(n)
+			}
+			wt = make([]float64, n)
+			for j, v := range x {
+				wt[j] = v + mean
+			}
+		}
+		q, sc := quantizeWeights4(sub, out, n, wt)
 		l.segs = append(l.segs, seg{off: off, n: n, point: points[i], q: q, rowScale: sc})
 	}
 	return l, nil
@@ -198,8 +216,8 @@ func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, poin
 var int4Clips = []float64{1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6}
 
 // quantizeWeights4 is quantizeWeights with codes in [−7, 7]: per row, the scale
-// c·max|w|/7 over int4Clips with the least squared error Σ(w − s·q)².
-func quantizeWeights4(w []float32, rows, k int) (q []int8, scale []float32) {
+// c·max|w|/7 over int4Clips with the least squared error Σ d_i·(w_i − s·q_i)² (d nil: all 1).
+func quantizeWeights4(w []float32, rows, k int, d []float64) (q []int8, scale []float32) {
 	q = make([]int8, rows*k)
 	scale = make([]float32, rows)
 	for j := 0; j < rows; j++ {
@@ -216,9 +234,12 @@ func quantizeWeights4(w []float32, rows, k int) (q []int8, scale []float32) {
 		for _, c := range int4Clips {
 			s := float32(c * mx / 7)
 			var e float64
-			for _, v := range row {
-				d := float64(v) - float64(s)*float64(code4(v, s))
-				e += d * d
+			for i, v := range row {
+				r := float64(v) - float64(s)*float64(code4(v, s))
+				if d != nil {
+					r *= math.Sqrt(d[i])
+				}
+				e += r * r
 			}
 			if e < bestErr {
 				best, bestErr = float64(s), e

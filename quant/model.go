@@ -149,8 +149,10 @@ type floatSource struct {
 	// gram maps a decoder point (or SeedName) to the Gram matrix of its layer's
 	// calibration inputs (QuantizeCalibrated); nil rounds every weight to nearest.
 	gram map[string][]float64
-	// int4 names the Linears whose weights get 4 bits (QuantizeCalibratedInt4).
+	// int4 names the Linears whose weights get 4 bits, sq their inputs' sums of squares per
+	// activation point (QuantizeCalibratedInt4).
 	int4 map[string]bool
+	sq   map[string][]float64
 }
 
 func (s floatSource) float(name string, shape ...int) (*model.Tensor, error) {
@@ -167,7 +169,7 @@ func (s floatSource) linear(name string, out, in int, cuts []int, points []strin
 		return nil, err
 	}
 	if s.int4[name] {
-		return newQLinear4(name, w, b, cuts, points)
+		return newQLinear4(name, w, b, cuts, points, s.sq)
 	}
 	return newQLinear(name, w, b, cuts, points, nil)
 }
@@ -304,7 +306,7 @@ func QuantizeAffine(fm *model.Model, scales map[string]float32, zeros map[string
 // and their scales clipped, for the least output error on such inputs (rounding.go) instead
 // of to nearest. Layers without one are rounded to nearest. The bundle format is unchanged.
 func QuantizeCalibrated(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64) (*Model, error) {
-	return QuantizeCalibratedInt4(fm, scales, zeros, inputGram, nil)
+	return QuantizeCalibratedInt4(fm, scales, zeros, inputGram, nil, nil)
 }
 
 // Int4Layers are the Linears (state-dict prefixes) whose weights can take 4 bits: the GRU,
@@ -316,10 +318,12 @@ var Int4Layers = []string{"memory_cell.input_layer", "posterior_net.net.0", "dec
 
 // QuantizeCalibratedInt4 is QuantizeCalibrated with the weights of the named Linears (from
 // Int4Layers) rounded to 4 bits: one scale per row, codes in [−7, 7], the clip that
-// minimises each row's squared error. The bundle stores them as int8 codes like any other;
-// armkernels runs a matrix whose codes all fit 4 bits from a nibble copy where it has a
-// 4-bit GEMV, bit-identically to the int8 path elsewhere.
-func QuantizeCalibratedInt4(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64, int4 []string) (*Model, error) {
+// minimises each row's squared error, each input weighted by its calibration inputs' mean
+// square where inputSq has it (per activation point, Σ x_i² per element: an error on an
+// input that is mostly near zero costs little). The bundle stores them as int8 codes like any
+// other; armkernels runs a matrix whose codes all fit 4 bits from a nibble copy where it has
+// a 4-bit GEMV, bit-identically to the int8 path elsewhere.
+func QuantizeCalibratedInt4(fm *model.Model, scales map[string]float32, zeros map[string]int32, inputGram map[string][]float64, int4 []string, inputSq map[string][]float64) (*Model, error) {
 	if fm == nil || fm.Arch == nil {
 		return nil, fmt.Errorf("quantize: nil model")
 	}
@@ -330,7 +334,7 @@ func QuantizeCalibratedInt4(fm *model.Model, scales map[string]float32, zeros ma
 		}
 		four[name] = true
 	}
-	return build(fm.Arch, floatSource{ts: fm.Tensors, gram: inputGram, int4: four}, scales, zeros)
+	return build(fm.Arch, floatSource{ts: fm.Tensors, gram: inputGram, int4: four, sq: inputSq}, scales, zeros)
 }
 
 // build constructs and packs a Model; every weight goes through src.
