@@ -40,10 +40,12 @@ func areaRowNEONRow(h []float32, coef []int32, idx []int32, wx []float32, outWp,
 	h, idx, wx = h[:ky*outWp], idx[:taps*outWp], wx[:taps*kx*outWp]
 	_ = coef[kx*ky-1]
 	// The asm keeps up to 8 rows' sums in registers; areaFreqs keeps at
-	// most 8 frequencies, so this loop runs once.
-	for v := 0; v < ky; v += 8 {
-		areaRowNEON(&h[v*outWp], &coef[v*kx], &idx[0], &wx[0], outWp, taps, kx, min(8, ky-v))
+	// most 8 frequencies, so this loop does not run for areaState's tables.
+	for ky > 8 {
+		areaRowNEON(&h[0], &coef[0], &idx[0], &wx[0], outWp, taps, kx, 8)
+		h, coef, ky = h[8*outWp:], coef[8*kx:], ky-8
 	}
+	areaRowNEON(&h[0], &coef[0], &idx[0], &wx[0], outWp, taps, kx, ky)
 }
 
 // areaColNEONRow runs whole groups of 16 columns in asm and the rest in
