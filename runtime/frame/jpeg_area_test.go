@@ -411,3 +411,24 @@ func FuzzAreaKernelsMatchGo(f *testing.F) {
 		}
 	})
 }
+
+// TestAreaKernelsAllocateNothing: the kernels run per block row and per
+// output row of every frame; none of them (nor a wrapper) allocates.
+func TestAreaKernelsAllocateNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const outWp, taps, kx, ky = 32, 2, 3, 3
+	coef := make([]int32, 4*kx*ky)
+	idx := make([]int32, taps*outWp)
+	wx, h := randFloats(rng, taps*kx*outWp), randFloats(rng, 3*outWp)
+	rows, w, acc := []int32{0, 5, int32(outWp)}, randFloats(rng, 3), make([]float32, outWp)
+	y, dst := randFloats(rng, 29), make([]byte, 3*29)
+	for _, k := range areaKernels {
+		if n := testing.AllocsPerRun(20, func() {
+			k.row(h, coef, idx, wx, outWp, taps, kx, ky)
+			k.col(acc, h, rows, w, outWp)
+			k.rgb(dst, y, y, y)
+		}); n != 0 {
+			t.Errorf("%s kernels: %v allocations per run", k.name, n)
+		}
+	}
+}
