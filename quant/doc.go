@@ -39,7 +39,14 @@
 //     scatter runs would be short (the last layer: K 6, S 2, Cout 3, runs of 18 values) is
 //     phase-split instead (phaseSplit): every output phase (oy mod 2, ox mod 2) is a 3×3
 //     correlation over the same zero-point-padded input window, so one GEMM with rows
-//     [phase][Cout] writes each output once, sliding over a row-stacked input.
+//     [phase][Cout] writes each output once, sliding over a row-stacked input. Padding (the
+//     dreamer_resnet decoder's k4 s2 p1 layers) only crops the unpadded output: the GEMM is
+//     the same and the runs at the borders are clipped.
+//   - 4-bit weights (QuantizeCalibratedInt4, `rssmd calibrate --int4`): the GRU, the
+//     posterior's first layer and the decoder Linear can take codes in [−7, 7] with one
+//     clipped scale per row. They stay int8 codes in the bundle; armkernels keeps a nibble
+//     copy of any matrix whose codes fit 4 bits and its batch-1 GEMV reads that, half the
+//     bytes of the memory-bound step, with the same exact int32 result.
 //
 // # What stays float32, and why
 //
