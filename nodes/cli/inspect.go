@@ -33,6 +33,7 @@ func runInspect(env *Env) error {
 		params int64
 		kind   = "float32 (original folder)"
 		prov   *bundle.Provenance
+		meta   map[string]string
 	)
 	if model.IsBundleFile(path) {
 		p, err := bundle.ReadFile(path)
@@ -43,7 +44,10 @@ func runInspect(env *Env) error {
 		if err != nil {
 			return err
 		}
-		a, kind, prov = arch, p.Kind+" bundle", &p.Provenance
+		a, kind, prov, meta = arch, p.Kind+" bundle", &p.Provenance, p.Meta
+		if l := p.Meta["int4_layers"]; l != "" {
+			kind += ", 4-bit weights in " + strings.ReplaceAll(l, ",", ", ")
+		}
 		for _, t := range p.Tensors {
 			if t.Name == "initial_memory" || t.Name == "initial_state" {
 				continue
@@ -67,7 +71,7 @@ func runInspect(env *Env) error {
 	c := a.Count()
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(map[string]any{
-			"kind": kind, "arch": a, "params": params, "macs": c, "provenance": prov,
+			"kind": kind, "arch": a, "params": params, "macs": c, "provenance": prov, "meta": meta,
 		})
 	}
 	printArch(env.Stdout, path, kind, a, params, c, prov)
