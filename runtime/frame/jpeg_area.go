@@ -198,7 +198,7 @@ func (s *areaState) prepare(d *jpegDecoder, crop Rect, outW, outH int) {
 	}
 	for i := range d.ncomp {
 		c, ac := &d.comp[i], &s.comp[i]
-		c.setBlockSize(ac.kx, ac.ky)
+		c.setAreaBlockSize(ac.kx, ac.ky)
 		c.need = [4]int{ac.minBlkX, ac.maxBlkX, ac.rowLo, ac.rowHi}
 		c.hasNeed = areaSkipOutside
 	}

@@ -274,6 +274,8 @@ type jpegComp struct {
 	// (a run that overshoots lands there, and is an error checked once).
 	cslot [128]uint8
 	kmax  int
+	// corner: only frequencies (u, v) with u+v < max(nx, ny) are kept (setAreaBlockSize).
+	corner bool
 	// need, in coefficient mode when set (hasNeed): the blocks whose AC
 	// coefficients anything reads, [x0, x1] x [y0, y1]; the others are
 	// decoded for their DC and skipped (a crop leaves a quarter of a
@@ -401,16 +403,28 @@ func log2n(n int) int {
 func (d *jpegDecoder) setScale(n int) { d.n = n }
 
 // setBlockSize prepares component c to yield nx x ny samples per block.
-func (c *jpegComp) setBlockSize(nx, ny int) {
-	if c.nx == nx && c.ny == ny {
+func (c *jpegComp) setBlockSize(nx, ny int) { c.setKept(nx, ny, false) }
+
+// setAreaBlockSize prepares component c for the area path: nx x ny frequencies per block,
+// but only those with u+v < max(nx, ny). The dropped corner (the highest frequencies in
+// both directions, whose area integrals are products of two small 1-D ones) stays zero.
+// It ends the scan's keep phase sooner: a 640x480 centre crop keeps 3 x 3 frequencies, the
+// last at zig-zag 12, and the corner rule stops at 5. Against keeping the whole rectangle,
+// over TestJPEGReducedMatchesReference's cases worst MAE 0.896 → 0.909 LSB (PSNR ≥ 43.9
+// dB); instructions per 640x480 frame (qemu-x86_64 with tools/arm64vm/insncount's
+// plugin): full frame 4.90 M → 4.41 M, centre crop 4.93 M → 4.36 M.
+func (c *jpegComp) setAreaBlockSize(nx, ny int) { c.setKept(nx, ny, true) }
+
+func (c *jpegComp) setKept(nx, ny int, corner bool) {
+	if c.nx == nx && c.ny == ny && c.corner == corner {
 		return
 	}
-	c.nx, c.ny, c.kmax = nx, ny, 0
+	c.nx, c.ny, c.kmax, c.corner = nx, ny, 0, corner
 	c.cslot = [128]uint8{}
 	for k, z := range zigzag {
 		r, col := int(z)/8, int(z)%8
 		c.slot[k] = 64
-		if r < ny && col < nx {
+		if r < ny && col < nx && (!corner || r+col < max(nx, ny)) {
 			c.slot[k] = uint8(r*nx + col)
 			c.cslot[k] = c.slot[k]
 			c.kmax = k

@@ -9,10 +9,11 @@ import (
 )
 
 // coefBoth decodes data in coefficient mode with sizes[i] = nx x ny kept
-// per block of component i with the scan loop (a) and the reference (b);
-// both must agree on success and on every coefficient. It reports whether
-// the headers parsed.
-func coefBoth(t *testing.T, a, b *jpegDecoder, data []byte, sizes [3][2]int) bool {
+// per block of component i (only the u+v < max(nx, ny) corner with corner,
+// as the area path keeps them) with the scan loop (a) and the reference
+// (b); both must agree on success and on every coefficient. It reports
+// whether the headers parsed.
+func coefBoth(t *testing.T, a, b *jpegDecoder, data []byte, sizes [3][2]int, corner bool) bool {
 	t.Helper()
 	a.coefMode, b.coefMode = true, true
 	if err := a.parseHeaders(data); err != nil {
@@ -22,12 +23,12 @@ func coefBoth(t *testing.T, a, b *jpegDecoder, data []byte, sizes [3][2]int) boo
 		t.Fatalf("headers parse once and then fail: %v", err)
 	}
 	for i := range a.ncomp {
-		a.comp[i].setBlockSize(sizes[i][0], sizes[i][1])
-		b.comp[i].setBlockSize(sizes[i][0], sizes[i][1])
+		a.comp[i].setKept(sizes[i][0], sizes[i][1], corner)
+		b.comp[i].setKept(sizes[i][0], sizes[i][1], corner)
 	}
 	errA, errB := a.decodeScan(), b.decodeScanCoefRef()
 	if (errA == nil) != (errB == nil) {
-		t.Fatalf("kept %v: decodeScan: %v, reference: %v", sizes, errA, errB)
+		t.Fatalf("kept %v (corner %v): decodeScan: %v, reference: %v", sizes, corner, errA, errB)
 	}
 	if errA != nil {
 		return true
@@ -39,7 +40,7 @@ func coefBoth(t *testing.T, a, b *jpegDecoder, data []byte, sizes [3][2]int) boo
 			for j < len(ca) && ca[j] == cb[j] {
 				j++
 			}
-			t.Fatalf("kept %v: component %d coefficient %d of %d is %d, the reference's %d", sizes, i, j, len(ca), ca[j], cb[j])
+			t.Fatalf("kept %v (corner %v): component %d coefficient %d of %d is %d, the reference's %d", sizes, corner, i, j, len(ca), ca[j], cb[j])
 		}
 	}
 	return true
@@ -62,8 +63,10 @@ func TestJPEGCoefScanMatchesRef(t *testing.T) {
 	var a, b jpegDecoder
 	for _, c := range jpegCases(t) {
 		for _, s := range coefSizes {
-			if !coefBoth(t, &a, &b, c.data, s) {
-				t.Fatalf("%s: headers do not parse", c.name)
+			for _, corner := range []bool{false, true} {
+				if !coefBoth(t, &a, &b, c.data, s, corner) {
+					t.Fatalf("%s: headers do not parse", c.name)
+				}
 			}
 		}
 	}
@@ -83,7 +86,8 @@ func FuzzJPEGCoefScanMatchesRef(f *testing.F) {
 		// tables to zero), reused as the Preprocessor reuses its own.
 		var a, b jpegDecoder
 		for _, s := range coefSizes {
-			coefBoth(t, &a, &b, data, s)
+			coefBoth(t, &a, &b, data, s, false)
+			coefBoth(t, &a, &b, data, s, true)
 		}
 	})
 }
