@@ -13,7 +13,9 @@ func detectARM64(dotprod, i8mm bool) []gemmPath {
 	if dotprod {
 		gs = append(gs, gemmPath{"sdot", kindSDOT, helperNEON})
 	}
-	if i8mm {
+	// The i8mm path runs SDOT for one-row blocks (blockKind) and 4-bit GEMVs, so it needs
+	// dotprod too: every I8MM CPU has it, but GODEBUG=cpu.asimddp=off clears it alone.
+	if i8mm && dotprod {
 		gs = append(gs, gemmPath{"i8mm", kindI8MM, helperNEON})
 	}
 	return gs

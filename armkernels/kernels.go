@@ -206,6 +206,7 @@ func (k *Kernels) gemmBlocked(c []int32, ldc int, a []int8, lda, m int, w *Matri
 		corr := &w.corr[j0]
 		for i0 := 0; i0 < m; {
 			mr := min(MR, m-i0)
+			kind := blockKind(k.kind, mr)
 			ap := &a[i0*lda]
 			if cols == np*panelCols {
 				// Where the asm loops over row blocks, one call takes every full block.
@@ -213,18 +214,31 @@ func (k *Kernels) gemmBlocked(c []int32, ldc int, a []int8, lda, m int, w *Matri
 				if blockLoop && mr == MR {
 					nb = (m - i0) / MR
 				}
-				callBlock(k.kind, mr, np, nb, ap, lda, wp, pstride, kg, &c[i0*ldc+j0], ldc*4, corr)
+				callBlock(kind, mr, np, nb, ap, lda, wp, pstride, kg, &c[i0*ldc+j0], ldc*4, corr)
 				i0 += nb * mr
 				continue
 			}
 			tw := np * panelCols
-			callBlock(k.kind, mr, np, 1, ap, lda, wp, pstride, kg, &tile[0], tw*4, corr)
+			callBlock(kind, mr, np, 1, ap, lda, wp, pstride, kg, &tile[0], tw*4, corr)
 			for i := 0; i < mr; i++ {
 				copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+cols], tile[i*tw:i*tw+cols])
 			}
 			i0 += mr
 		}
 	}
+}
+
+// blockKind returns the kernel family that runs a block of mr rows on path kind. On I8MM a
+// block of one row (a batch-1 GEMV, or the last row of an m = 4q+1 GEMM) runs SDOT's: SMMLA
+// takes rows in pairs, so the I8MM 1-row kernel computes its row twice and issues ~1.9x the
+// SDOT kernel's instructions (docs/arm64.md). Every I8MM path has SDOT (detectARM64), both
+// read the same packed layout and activation stride, and both are exact, so the output is
+// the same bits.
+func blockKind(kind kernelKind, mr int) kernelKind {
+	if kind == kindI8MM && mr == 1 {
+		return kindSDOT
+	}
+	return kind
 }
 
 var ref = newKernels(refPath, helperGo)

@@ -125,7 +125,7 @@ func expectedPaths() (expected, error) {
 		if flags["asimddp"] {
 			e.gemm = "sdot"
 		}
-		if flags["i8mm"] {
+		if flags["i8mm"] && flags["asimddp"] { // i8mm runs SDOT for one-row blocks
 			e.gemm = "i8mm"
 		}
 		return e, nil
