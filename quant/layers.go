@@ -157,10 +157,7 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 	}
 	for i := range points {
 		off, n := bounds[i], bounds[i+1]-bounds[i]
-		sub := make([]float32, out*n)
-		for j := 0; j < out; j++ {
-			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
-		}
+		sub := columns(w, off, n)
 		q, sc := quantizeWeights(sub, out, n)
 		if gram != nil {
 			g := make([]float64, n*n)
@@ -176,6 +173,16 @@ func newQLinear(name string, w *model.Tensor, b *model.Tensor, cuts []int, point
 	return l, nil
 }
 
+// columns returns columns [off, off+n) of the [out][in] weight w, row-major.
+func columns(w *model.Tensor, off, n int) []float32 {
+	out, in := w.Shape[0], w.Shape[1]
+	sub := make([]float32, out*n)
+	for j := 0; j < out; j++ {
+		copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
+	}
+	return sub
+}
+
 // newQLinear4 is newQLinear with 4-bit weights (quantizeWeights4), rounded to nearest, each
 // segment's errors weighted by sq[its point] when that holds one value per input.
 func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, points []string, sq map[string][]float64) (*qlinear, error) {
@@ -184,10 +191,7 @@ func newQLinear4(name string, w *model.Tensor, b *model.Tensor, cuts []int, poin
 	bounds := append(append([]int{0}, cuts...), in)
 	for i := range points {
 		off, n := bounds[i], bounds[i+1]-bounds[i]
-		sub := make([]float32, out*n)
-		for j := 0; j < out; j++ {
-			copy(sub[j*n:(j+1)*n], w.Data[j*in+off:j*in+off+n])
-		}
+		sub := columns(w, off, n)
 		// Each input weighs its calibration mean square plus the mean over the segment's
 		// inputs: the error an input's rounding causes grows with its energy, but the
 		// calibration episodes do not see every input the model will. On the trained rssmo-m
