@@ -104,6 +104,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 				}
 				vr.addAVX2(b2)
 			}
+			// A --int4 bundle beside the int8 one (run.sh makes them for the dreamer_resnet
+			// variants) is timed in the same round.
+			if q4 := filepath.Join(*dir, vr.Name, "int4.rssm"); fileExists(q4) {
+				out, err := command(ctx, *rssmd, "bench", "--model", q4, "--json", "--steps", fmt.Sprint(steps))
+				if err != nil {
+					return fmt.Errorf("%s: rssmd bench (int4): %w", vr.Name, err)
+				}
+				var b4 rssmdBench
+				if err := parseJSON(out, &b4); err != nil {
+					return fmt.Errorf("%s: rssmd bench (int4) output: %w", vr.Name, err)
+				}
+				vr.addInt4(b4)
+			}
 			fmt.Fprintf(stderr, "round %d/%d %s: ONNX Runtime (%d calls per graph)\n", r+1, *rounds, vr.Name, steps)
 			out, err = command(ctx, *node, *script, "--dir", filepath.Join(*dir, vr.Name, "onnx"), "--n", fmt.Sprint(steps))
 			if err != nil {
@@ -121,6 +134,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		env.CPU, env.Kernel, env.ORT = res[0].CPU, res[0].Kernel, res[0].ORTVersion
 	}
 	return writeTable(stdout, env, res)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // command runs name with args and returns its stdout; stderr is quoted in the error.

@@ -53,6 +53,8 @@ const (
 	mDecode          = "rssmd decode"
 	mFilterAVX2      = "rssmd filter avx2"
 	mDecodeAVX2      = "rssmd decode avx2"
+	mFilterInt4      = "rssmd filter int4"
+	mDecodeInt4      = "rssmd decode int4"
 	mORTFilterFP32   = "ort filter fp32"
 	mORTFilterInt8   = "ort filter int8"
 	mORTFilterInt8L  = "ort filter int8lin"
@@ -111,6 +113,19 @@ func (v *variantResult) addAVX2(b rssmdBench) {
 	}
 }
 
+// addInt4 records a round of rssmd on the variant's --int4 bundle.
+func (v *variantResult) addInt4(b rssmdBench) {
+	if v.runs == nil {
+		v.runs = map[string][]float64{}
+	}
+	if b.FilterInt8.Median > 0 {
+		v.runs[mFilterInt4] = append(v.runs[mFilterInt4], b.FilterInt8.Median)
+	}
+	if b.DecodeInt8 != nil && b.DecodeInt8.Median > 0 {
+		v.runs[mDecodeInt4] = append(v.runs[mDecodeInt4], b.DecodeInt8.Median)
+	}
+}
+
 // stat is a metric over rounds: the best per-round median and the median of them; NaN if absent.
 func (v *variantResult) stat(k string) (best, med float64) {
 	r := slices.Clone(v.runs[k])
@@ -157,8 +172,8 @@ func writeTable(w io.Writer, env tableEnv, res []*variantResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CPU %s, rssmd kernel %s, %s, ONNX Runtime %s (onnxruntime-node, 1 intra-op thread); best of %d interleaved rounds (median of the rounds in brackets), µs; load %s at the start, %s at the end\n\n",
 		orUnknown(env.CPU), orUnknown(env.Kernel), env.Go, orUnknown(env.ORT), env.Rounds, env.Load[0], env.Load[1])
-	b.WriteString("| variant | MACs filter / decode | rssmd int8 filter | GMAC/s | rssmd int8 decode | ORT fp32 filter | ORT int8 filter | ORT fp32 decode | ORT int8 decode | filter: ORT fp32 / rssmd, ORT int8 / rssmd | decode: same | rssmd without AVX-512: filter / decode |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| variant | MACs filter / decode | rssmd int8 filter | GMAC/s | rssmd int8 decode | ORT fp32 filter | ORT int8 filter | ORT fp32 decode | ORT int8 decode | filter: ORT fp32 / rssmd, ORT int8 / rssmd | decode: same | rssmd without AVX-512: filter / decode | rssmd --int4: filter / decode (ORT fp32 / it) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var notes []string
 	for _, v := range res {
 		if len(v.runs) == 0 {
@@ -182,11 +197,16 @@ func writeTable(w io.Writer, env tableEnv, res []*variantResult) error {
 		}
 		fa, fam := v.stat(mFilterAVX2)
 		da, dam := v.stat(mDecodeAVX2)
-		fmt.Fprintf(&b, "| %s | %.1f M / %.1f M | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s | %s / %s |\n",
+		int4 := "–"
+		if f4, f4m := v.stat(mFilterInt4); !math.IsNaN(f4) {
+			d4, d4m := v.stat(mDecodeInt4)
+			int4 = fmt.Sprintf("%s / %s (%s, %s)", cell(f4, f4m), cell(d4, d4m), ratio(of, f4), ratio(od, d4))
+		}
+		fmt.Fprintf(&b, "| %s | %.1f M / %.1f M | %s | %s | %s | %s | %s | %s | %s | %s, %s | %s, %s | %s / %s | %s |\n",
 			v.Name, float64(v.FilterMACs)/1e6, float64(v.DecodeMACs)/1e6,
 			cell(f, fm), gmacs, cell(d, dm), cell(of, ofm), mark(cell(oq, oqm), qlin),
 			cell(od, odm), mark(cell(oqd, oqdm), qdlin),
-			ratio(of, f), ratio(oq, f), ratio(od, d), ratio(oqd, d), cell(fa, fam), cell(da, dam))
+			ratio(of, f), ratio(oq, f), ratio(od, d), ratio(oqd, d), cell(fa, fam), cell(da, dam), int4)
 		fe, de := v.ort.FilterInt8Err, v.ort.DecodeInt8Err
 		if qlin {
 			fe = v.ort.FilterInt8LinErr

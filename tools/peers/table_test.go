@@ -20,6 +20,7 @@ func TestWriteTable(t *testing.T) {
 				DecodeFP32: &latency{r.od}, DecodeInt8: &latency{r.oqd}, DecodeInt8Lin: &latency{r.oqd + 100},
 				FilterInt8LinErr: ortErr{PosteriorCosine: 0.9991}, DecodeInt8Err: ortErr{ImageMaxAbs: 0.0123}})
 		walker.addAVX2(rssmdBench{Kernel: "avx2", FilterInt8: latency{2 * r.f}, DecodeInt8: &latency{2 * r.d}})
+		walker.addInt4(rssmdBench{FilterInt8: latency{r.f / 2}, DecodeInt8: &latency{r.d / 2}})
 	}
 	// A variant whose rssmd has no decoder and whose ORT measured no int8 graphs.
 	bare := &variantResult{Name: "viper"}
@@ -55,7 +56,8 @@ func TestWriteTable(t *testing.T) {
 		"900 (920)",  // the full int8 graph was faster: no marker
 		"3.4x, 2.6x", // 480/140, 370/140
 		"5.3x, 4.7x",
-		"280 (300) / 380 (400) |", // without AVX-512: best and median of 2x the rounds above
+		"280 (300) / 380 (400)",              // without AVX-512: best and median of 2x the rounds above
+		"70 (75) / 95 (100) (6.9x, 10.5x) |", // the int4 bundle: half the rounds above; 480/70, 1000/95
 	}
 	if len(cells) != len(want) {
 		t.Fatalf("row has %d cells, want %d: %q", len(cells), len(want), row)
@@ -65,7 +67,7 @@ func TestWriteTable(t *testing.T) {
 			t.Errorf("cell %d = %q, want %q (row %q)", i, cells[i], want[i], row)
 		}
 	}
-	if !strings.Contains(row2, "| – | – |") || !strings.Contains(row2, "3.0x, –") || !strings.HasSuffix(row2, "| – / – |") {
+	if !strings.Contains(row2, "| – | – |") || !strings.Contains(row2, "3.0x, –") || !strings.HasSuffix(row2, "| – / – | – |") {
 		t.Errorf("missing values not shown as –: %q", row2)
 	}
 	for _, s := range []string{
