@@ -2,6 +2,7 @@ package ros
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image/jpeg"
@@ -159,3 +160,7 @@ func (s *ImageSource) HandleJPEG(format string, data []byte, stamp time.Time) er
 func jpegFormat(f string) bool {
 	return f == "jpeg" || f == "jpg" || bytes.Contains([]byte(f), []byte("jpeg compressed"))
 }
+
+// Next waits for a message newer than the last one taken (capture.Waiter), so
+// frames can be preprocessed as they arrive (capture.Prepared).
+func (s *ImageSource) Next(ctx context.Context) (capture.Frame, error) { return s.mb.Next(ctx) }

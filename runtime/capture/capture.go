@@ -68,6 +68,9 @@ type Stats struct {
 	Skipped uint64
 	// Errors counts device errors (each failed open, dequeue, timeout).
 	Errors uint64
+	// Refused counts frames dropped because preprocessing refused them before
+	// the tick saw them (a Prepared stage: corrupt MJPEG, a bad size).
+	Refused uint64
 	// Reconnects counts successful re-opens after the device was lost.
 	Reconnects uint64
 	// Connected is true while the device is open and streaming.

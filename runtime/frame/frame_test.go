@@ -478,3 +478,28 @@ func FuzzMJPEG(f *testing.F) {
 		_ = p.Process(dst, Frame{Data: data, Format: MJPEG, Width: 24, Height: 16})
 	})
 }
+
+// A frame that is already the output (RGB24 at the output size, no crop: prepared on
+// arrival) is copied row by row, stride honoured, whatever the filter.
+func TestProcessIdentityCopies(t *testing.T) {
+	const w, h, stride = 64, 64, 64*3 + 5
+	src := make([]byte, (h-1)*stride+w*3)
+	for i := range src {
+		src[i] = byte(i*131 + i>>8)
+	}
+	for _, f := range []Filter{Bilinear, Area} {
+		p, err := NewPreprocessor(Config{Format: RGB24, Width: w, Height: h, Filter: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := make([]byte, p.OutLen())
+		if err := p.Process(dst, Frame{Data: src, Format: RGB24, Width: w, Height: h, Stride: stride}); err != nil {
+			t.Fatal(err)
+		}
+		for y := range h {
+			if !bytes.Equal(dst[y*w*3:(y+1)*w*3], src[y*stride:y*stride+w*3]) {
+				t.Fatalf("filter %v: row %d is not the source row", f, y)
+			}
+		}
+	}
+}

@@ -102,6 +102,9 @@ type Preprocessor struct {
 	reader  bytes.Reader
 	simd    bool       // the AVX2 row kernel (Config.Helpers)
 	jpeg    *jpegState // MJPEG only, built on the first frame
+	// identity: RGB24 in, uncropped, already the output size (a frame preprocessed on
+	// arrival, capture.Prepared): Process copies rows.
+	identity bool
 }
 
 // NewPreprocessor validates conf and precomputes the sampling tables.
@@ -140,6 +143,8 @@ func NewPreprocessor(conf Config) (*Preprocessor, error) {
 	conf.Crop = crop
 
 	p := &Preprocessor{conf: conf}
+	p.identity = conf.Format == RGB24 && crop == Rect{W: conf.Width, H: conf.Height} &&
+		conf.Width == conf.OutWidth && conf.Height == conf.OutHeight
 	h := conf.Helpers
 	if h == "" {
 		h = armkernels.Default().Helpers

@@ -35,6 +35,10 @@ func (p *Preprocessor) Process(dst []uint8, src Frame) error {
 		return fmt.Errorf("%w: %v %dx%d frame (stride %d) needs %d bytes, got %d", ErrBuffer, c.Format, c.Width, c.Height, stride, need, len(src.Data))
 	}
 	switch {
+	case p.identity:
+		for y := range c.Height {
+			copy(dst[y*rowLen:(y+1)*rowLen], src.Data[y*stride:])
+		}
 	case p.bcols != nil && (c.Format == RGB24 || c.Format == BGR24):
 		p.bilinearRGB(dst, src.Data, stride)
 	case p.bcols != nil && c.Format == GRAY8:

@@ -121,6 +121,8 @@ var Options = []Option{
 		set: fieldString(func(c *Config) *string { return &c.Crop })},
 	{Key: "filter", Kind: KindString, Default: "bilinear", Doc: "resampling to 64x64: bilinear or area",
 		set: fieldString(func(c *Config) *string { return &c.Filter })},
+	{Key: "prepare", Kind: KindString, Default: PrepareArrival, Doc: "where a live source's frames (camera, ROS image topic) are decoded and resampled to 64x64: arrival (on their own goroutine as they arrive, so the tick only copies the ready image) or tick (inside the tick, before the step)",
+		set: fieldString(func(c *Config) *string { return &c.Prepare })},
 	{Key: "replay_rate", Kind: KindFloat, Default: 0.0, Doc: "replay frame rate in fps; 0: lockstep, one frame per tick, none skipped or repeated, ending after the last frame (the numbers of rssmd filter); > 0: played like a camera, a slower tick skips frames",
 		set: fieldFloat(func(c *Config) *float64 { return &c.ReplayRate })},
 	{Key: "loop", Kind: KindBool, Default: false, Doc: "loop the replay instead of stopping at its end",

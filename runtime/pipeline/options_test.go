@@ -55,6 +55,8 @@ func sampleValue(t *testing.T, o Option) string {
 		return "center"
 	case "filter":
 		return "area"
+	case "prepare":
+		return "tick"
 	case "metrics_addr":
 		return "off"
 	case "action_policy":

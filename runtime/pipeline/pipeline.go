@@ -38,6 +38,7 @@ type Config struct {
 	FPS          float64
 	Crop         string
 	Filter       string
+	Prepare      string
 	ReplayRate   float64
 	Loop         bool
 	Rate         float64
@@ -64,6 +65,12 @@ type Config struct {
 // Source kinds: v4l2:DEVICE, replay:FILE.npz, or ros (the ROS node's image topics).
 const SourceROS = "ros"
 
+// Config.Prepare values: where a live source's frames are preprocessed.
+const (
+	PrepareArrival = "arrival" // on their own goroutine as they arrive (capture.Prepared)
+	PrepareTick    = "tick"    // inside the tick, before the step
+)
+
 // Validate checks every setting; errors quote the key.
 func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
@@ -80,6 +87,8 @@ func (c *Config) Validate() error {
 		return bad("horizon", "%d, want 1..1000", c.Horizon)
 	case c.Filter != "bilinear" && c.Filter != "area":
 		return bad("filter", "%q, want bilinear or area", c.Filter)
+	case c.Prepare != PrepareArrival && c.Prepare != PrepareTick:
+		return bad("prepare", "%q, want %s or %s", c.Prepare, PrepareArrival, PrepareTick)
 	case c.Crop != "full" && c.Crop != "center":
 		return bad("crop", "%q, want full or center", c.Crop)
 	case c.RealtimePriority < 0 || c.RealtimePriority > 99:
@@ -175,12 +184,17 @@ type Pipeline struct {
 	model    *Opened
 	source   tick.Source
 	closeSrc func() error
-	replay   *capture.Replay
-	loop     *tick.Loop
-	mon      *monitor.Monitor
-	met      *metrics.Metrics
-	rec      *record.Writer
-	quality  *qualitySink
+	// prepared preprocesses a live source's frames on arrival (Config.Prepare); its goroutine
+	// runs from Run until the source closes.
+	prepared   *capture.Prepared
+	prepDone   chan struct{}
+	prepCancel context.CancelFunc
+	replay     *capture.Replay
+	loop       *tick.Loop
+	mon        *monitor.Monitor
+	met        *metrics.Metrics
+	rec        *record.Writer
+	quality    *qualitySink
 	// sourceName is what the logs call the frame source.
 	sourceName string
 }
@@ -246,20 +260,28 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 	}
 
 	crop := frame.Rect{}
+	var cropFor func(w, h int) frame.Rect
 	p.source = deps.Source
 	if p.source == nil {
 		if err := p.openSource(); err != nil {
 			return p, err
 		}
 	}
-	if deps.Preprocess != nil {
+	_, replay := p.source.(*capture.Replay) // lockstep, frames 64x64 already, pre-actions per frame
+	if w, live := p.source.(capture.Waiter); live && !replay && deps.Preprocess == nil && conf.Prepare == PrepareArrival {
+		// The tick then gets 64x64 RGB frames: nothing left to crop or resample there.
+		pc := capture.PrepareConfig{Filter: filter, Log: log.With("component", "prepare")}
+		if conf.Crop == "center" {
+			pc.Crop = frame.CenterSquare
+		}
+		p.prepared = capture.NewPrepared(w, pc)
+		p.source = p.prepared
+		log.Info("frames are preprocessed on arrival", "source", p.sourceName, "crop", conf.Crop, "filter", conf.Filter)
+	} else if deps.Preprocess != nil {
 		crop, filter = deps.Preprocess.Crop, deps.Preprocess.Filter
 	} else if conf.Crop == "center" {
-		// The frame size is known for V4L2 up front; for replay frames are 64x64 already.
-		if cam, ok := p.source.(*capture.Camera); ok {
-			c := cam.Config()
-			crop = frame.CenterSquare(c.Width, c.Height)
-		}
+		// Per frame size: a camera may come back in another mode, a ROS topic may change.
+		cropFor = frame.CenterSquare
 	}
 	if p.replay != nil && arch.ActionDim == 0 && p.replay.Sequence().A > 0 {
 		log.Info("the model is action-free: ignoring the replay's pre_action", "columns", p.replay.Sequence().A)
@@ -319,7 +341,7 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 		Rate: conf.Rate, Model: stepper, Source: p.source, Actions: deps.Actions,
 		FrameActions: deps.Actions == nil, ActionPolicy: policy,
 		ActionMaxAge: conf.ActionMaxAge, MaxFrameAge: maxFrameAge,
-		Crop: crop, Filter: filter, Monitor: mon, Sinks: sinks, Clock: deps.Clock,
+		Crop: crop, CropFor: cropFor, Filter: filter, Monitor: mon, Sinks: sinks, Clock: deps.Clock,
 		Log: log.With("component", "tick"), RealtimePriority: conf.RealtimePriority,
 	})
 	if err != nil {
@@ -480,6 +502,17 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			cancel()
 		}()
 	}
+	if p.prepared != nil {
+		p.prepDone = make(chan struct{})
+		var pctx context.Context
+		pctx, p.prepCancel = context.WithCancel(ctx)
+		go func() {
+			defer close(p.prepDone)
+			if err := p.prepared.Run(pctx); err != nil {
+				p.log.Error("preprocessing on arrival stopped; the tick sees a silent source", "err", err)
+			}
+		}()
+	}
 	start := time.Now()
 	p.log.Info("running", "model", p.conf.Model, "source", p.sourceName, "rate", p.conf.Rate, "metrics", p.MetricsAddr())
 	err := p.loop.Run(ctx)
@@ -509,6 +542,16 @@ func (p *Pipeline) closeAll() error {
 	if p.closeSrc != nil {
 		errs = append(errs, p.closeSrc())
 		p.closeSrc = nil
+	}
+	if p.prepDone != nil {
+		// A source the caller owns (ROS) stays open: the context stops the goroutine.
+		p.prepCancel()
+		select {
+		case <-p.prepDone:
+		case <-time.After(2 * time.Second):
+			errs = append(errs, errors.New("preprocessing goroutine did not stop within 2 s"))
+		}
+		p.prepDone = nil
 	}
 	if p.rec != nil {
 		errs = append(errs, p.rec.Close())

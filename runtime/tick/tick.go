@@ -158,6 +158,9 @@ type Config struct {
 	// Crop and Filter configure preprocessing (default: full frame, bilinear).
 	Crop   frame.Rect
 	Filter frame.Filter
+	// CropFor, when set, gives the crop for each frame size instead of Crop (a centre crop
+	// that follows a camera reopened in another mode, or a ROS topic's size).
+	CropFor func(width, height int) frame.Rect
 	// Monitor, if set, analyses each step before the sinks.
 	Monitor Analyzer
 	// Sinks receive each result in order.
@@ -199,6 +202,7 @@ type Loop struct {
 	lastFrameAt  time.Time
 	pendingReset bool
 	lastRejected uint64
+	lastRefused  uint64 // Source.Refused already counted in FrameErrors
 	lastPublish  time.Duration
 	stats        Stats
 	warnAt       [4]time.Time // per-kind rate limit of per-tick warnings
@@ -339,6 +343,12 @@ func (l *Loop) tick(start time.Time) {
 	f, ok := l.conf.Source.Latest()
 	// After Latest, so the counters include the frame this tick took (a replay's last).
 	l.stats.Source = l.conf.Source.Stats()
+	if r := l.stats.Source.Refused; r > l.lastRefused {
+		// Frames a Prepared source refused on arrival are this loop's frame errors too
+		// (the source logged them, rate-limited).
+		l.stats.FrameErrors += r - l.lastRefused
+		l.lastRefused = r
+	}
 	if !ok || (l.haveFrame && f.Seq == l.lastSeq) {
 		l.stats.NoFrame++
 		if l.haveFrame && !l.pendingReset && start.Sub(l.lastFrameAt) > l.conf.ResetAfter {
@@ -418,7 +428,7 @@ func (l *Loop) preprocess(f frame.Frame) error {
 	if l.pre == nil || f.Format != l.preFmt || f.Width != l.preW || f.Height != l.preH {
 		p, err := frame.NewPreprocessor(frame.Config{
 			Format: f.Format, Width: f.Width, Height: f.Height,
-			Crop: l.conf.Crop, Filter: l.conf.Filter,
+			Crop: l.cropFor(f.Width, f.Height), Filter: l.conf.Filter,
 		})
 		if err != nil {
 			return fmt.Errorf("preprocessor for %v %dx%d: %w", f.Format, f.Width, f.Height, err)
@@ -426,6 +436,13 @@ func (l *Loop) preprocess(f frame.Frame) error {
 		l.pre, l.preFmt, l.preW, l.preH = p, f.Format, f.Width, f.Height
 	}
 	return l.pre.Process(l.img, f)
+}
+
+func (l *Loop) cropFor(w, h int) frame.Rect {
+	if l.conf.CropFor != nil && w > 0 && h > 0 {
+		return l.conf.CropFor(w, h)
+	}
+	return l.conf.Crop
 }
 
 // takeAction fills l.act following the policy and reports where it came from.

@@ -432,3 +432,36 @@ func TestRequestReset(t *testing.T) {
 		t.Fatalf("resets = %d, want 1", got)
 	}
 }
+
+// refusingSource is a YUYV source whose stage before the tick (capture.Prepared) refuses
+// some frames: its Stats().Refused grows by the test.
+type refusingSource struct {
+	*yuyvSource
+	refused uint64
+}
+
+func (s *refusingSource) Stats() capture.Stats {
+	st := s.yuyvSource.Stats()
+	st.Refused = s.refused
+	return st
+}
+
+// Frames refused before the tick (decoded on arrival) are counted as the loop's frame
+// errors, each once.
+func TestTickCountsRefusedBeforeIt(t *testing.T) {
+	m := testdataModel(t)
+	src := &refusingSource{yuyvSource: newYUYVSource()}
+	l, err := New(Config{Rate: 50, Model: m.NewRunner(), Source: src, Clock: &FakeClock{T: t0}, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.TickOnce()
+	src.refused = 2
+	l.TickOnce()
+	l.TickOnce()
+	src.refused = 3
+	l.TickOnce()
+	if s := l.Stats(); s.FrameErrors != 3 || s.Steps != 4 {
+		t.Fatalf("FrameErrors %d Steps %d, want 3 refused before the tick and 4 steps", s.FrameErrors, s.Steps)
+	}
+}
