@@ -71,6 +71,9 @@ type Stats struct {
 	// Refused counts frames dropped because preprocessing refused them before
 	// the tick saw them (a Prepared stage: corrupt MJPEG, a bad size).
 	Refused uint64
+	// PrepareTime is how long the last frame's preprocessing took on arrival
+	// (a Prepared stage); 0 when the tick preprocesses.
+	PrepareTime time.Duration
 	// Reconnects counts successful re-opens after the device was lost.
 	Reconnects uint64
 	// Connected is true while the device is open and streaming.

@@ -158,6 +158,7 @@ func (p *Prepared) Stats() Stats {
 	s := p.src.Stats()
 	s.Skipped += p.mb.Skipped()
 	s.Refused += p.refused.Load()
+	s.PrepareTime = p.PrepareTime()
 	if s.LastError == "" {
 		if e := p.lastErr.Load(); e != nil {
 			s.LastError = *e

@@ -155,6 +155,10 @@ func New(conf Config) (*Metrics, error) {
 		}
 		return 0
 	}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "rssmd_prepare_seconds",
+		Help: "Preprocessing time of the last frame decoded on arrival (prepare=arrival; 0 when the tick preprocesses: see the preprocess stage).",
+	}, func() float64 { return conf.Stats().Source.PrepareTime.Seconds() }))
 	if rec := conf.Recorder; rec != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rssmd_record_written_total", Help: "Tick records written."},
