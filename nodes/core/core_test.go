@@ -161,11 +161,13 @@ func TestDiagnosticsLive(t *testing.T) {
 	s.CopyFrom(r)
 	live := r.Stats
 	live.Ticks, live.NoFrame, live.Source.Connected, live.Source.LastError = 50, 47, false, "ENODEV"
+	live.FrameErrors, live.Source.PrepareTime = 2, 750*time.Microsecond
 	level, msg, values := Diagnostics(DiagInput{Snap: s, Live: &live, Rate: 20, Want: 20})
 	if level != DiagWarn || msg != "camera disconnected" {
 		t.Errorf("level %d %q", level, msg)
 	}
-	want := map[string]string{"ticks": "50", "camera connected": "false", "camera last error": "ENODEV", "ticks without a frame": "47"}
+	want := map[string]string{"ticks": "50", "camera connected": "false", "camera last error": "ENODEV", "ticks without a frame": "47",
+		"frame errors": "2", "decode on arrival (s)": "0.000750"}
 	for _, kv := range values {
 		if w, ok := want[kv.Key]; ok {
 			if kv.Value != w {

@@ -84,6 +84,8 @@ func Diagnostics(d DiagInput) (level int8, msg string, values []KeyValue) {
 			KeyValue{"camera errors", fmt.Sprint(s.Source.Errors)},
 			KeyValue{"camera last error", s.Source.LastError},
 			KeyValue{"camera mode", s.Source.Mode},
+			KeyValue{"frame errors", fmt.Sprint(s.FrameErrors)},
+			KeyValue{"decode on arrival (s)", fmt.Sprintf("%.6f", s.Source.PrepareTime.Seconds())},
 			KeyValue{"anomalies", fmt.Sprint(s.Anomalies)},
 		)
 	}
