@@ -79,7 +79,7 @@ func NewPrepared(src Waiter, conf PrepareConfig) *Prepared {
 func (p *Prepared) Run(ctx context.Context) error {
 	defer p.readyOnce.Do(func() { close(p.ready) })
 	defer p.mb.Close()
-	for {
+	for ctx.Err() == nil { // checked here too: Next returns a waiting frame before it looks at ctx
 		f, err := p.src.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
@@ -89,6 +89,7 @@ func (p *Prepared) Run(ctx context.Context) error {
 		}
 		p.prepare(f)
 	}
+	return nil
 }
 
 // prepare preprocesses f into the mailbox's write buffer and publishes it.

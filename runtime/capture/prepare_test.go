@@ -183,3 +183,35 @@ func TestPreparedAllocatesNothing(t *testing.T) {
 		t.Error("PrepareTime is not set")
 	}
 }
+
+// busySource always has a new frame: Next never waits (a fast camera).
+type busySource struct {
+	f   frame.Frame
+	seq uint64
+}
+
+func (s *busySource) Next(context.Context) (Frame, error) {
+	s.seq++
+	return Frame{Frame: s.f, Seq: s.seq}, nil
+}
+func (s *busySource) Stats() Stats { return Stats{Frames: s.seq} }
+
+// TestPreparedStopsWhileFramesKeepComing: the end of Run's context stops it
+// even when the source never makes it wait (Next hands a waiting frame out
+// before it looks at the context).
+func TestPreparedStopsWhileFramesKeepComing(t *testing.T) {
+	p := NewPrepared(&busySource{f: mjpegFrame(t, 320, 240, 3)}, PrepareConfig{Log: quiet()})
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- p.Run(ctx) }()
+	waitFor(t, func() bool { return p.Published() > 2 })
+	cancel()
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Errorf("Run after cancel: %v, want nil", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return after its context ended while frames kept coming")
+	}
+}
