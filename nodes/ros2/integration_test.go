@@ -507,6 +507,62 @@ func TestROS2StaticPeersWithoutMulticast(t *testing.T) {
 	checkVectors(t, r, s.Collect("sample", 25*time.Second), 10)
 }
 
+// TestROS2ReplyWaitsForClientReader: a client that sends its request before rssmd has matched
+// its reply reader (discovery is not symmetric; here the reader does not even exist yet) still
+// gets the reply once the reader appears: the server holds it instead of writing to nobody.
+func TestROS2ReplyWaitsForClientReader(t *testing.T) {
+	peertest.RequireNetns(t)
+	r := startRig(t, rigOpts{domain: 73})
+	client, err := rtps.NewParticipant(context.Background(), rtps.Config{DomainID: 73, Range: rtps.Localhost, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	reqType, respType := (&msg.TriggerRequest{}).Type(), (&msg.TriggerResponse{}).Type()
+	w, err := client.NewWriter(rtps.WriterConfig{Topic: "rq/rssmd/resetRequest", TypeName: reqType.DDSName, QoS: qosService})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); w.Matched() == 0 && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if w.Matched() == 0 {
+		t.Fatal("rssmd's ~/reset request reader never matched")
+	}
+	sn, err := w.Write(msg.Encode(nil, &msg.TriggerRequest{}), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); r.resets.Load() == 0 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.resets.Load() != 1 {
+		t.Fatalf("the request reached the loop %d times, want 1", r.resets.Load())
+	}
+	time.Sleep(200 * time.Millisecond) // the reply is ready and has nobody to go to
+	replies := make(chan msg.TriggerResponse, 2)
+	if _, err := client.NewReader(rtps.ReaderConfig{Topic: "rr/rssmd/resetReply", TypeName: respType.DDSName, QoS: qosService,
+		OnSample: func(s rtps.Sample) {
+			if s.RelatedSampleIdentity == nil || s.RelatedSampleIdentity.Writer != w.GUID() || s.RelatedSampleIdentity.SN != sn {
+				return
+			}
+			var m msg.TriggerResponse
+			if err := msg.Decode(s.Data, &m); err == nil {
+				replies <- m
+			}
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case rep := <-replies:
+		if !rep.Success {
+			t.Errorf("reset reply %+v", rep)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reply never reached the reader created after the request")
+	}
+}
+
 // TestROS2Imagine: an ~/imagine request from a client participant (our own RTPS, so the
 // related-sample-identity convention) is answered with the rollout rssmd's model makes from
 // the state of the tick it names.

@@ -86,6 +86,12 @@ type Node struct {
 	published atomic.Uint64
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	ctx       context.Context // ends at Close
+	// Replies held until the client's reply reader matches (services.go): counted so Close
+	// waits for them, refused once closing.
+	replyMu  sync.Mutex
+	closing  bool
+	deferred sync.WaitGroup
 }
 
 // publishers are the node's output writers.
@@ -160,7 +166,7 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 		n.log.Warn("ros_discovery_info not published", "err", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
+	n.ctx, n.cancel = ctx, cancel
 	n.wg.Add(1)
 	go n.work(ctx)
 	n.log.Info("ROS 2 node up", "domain", conf.RTPS.DomainID, "discovery", conf.RTPS.Range,
@@ -170,8 +176,12 @@ func NewNode(ctx context.Context, conf Config) (*Node, error) {
 
 // Close stops the worker, then removes the endpoints and the participant (peers see them go).
 func (n *Node) Close() {
+	n.replyMu.Lock()
+	n.closing = true
+	n.replyMu.Unlock()
 	n.cancel()
 	n.wg.Wait()
+	n.deferred.Wait()
 	n.part.Close() // removes every endpoint and announces their end
 }
 

@@ -33,6 +33,8 @@ type service struct {
 	reply  *rtps.Writer
 	handle serviceHandler
 	calls  atomic.Uint64
+	// deferred counts replies that had to wait for the client's reply reader to match.
+	deferred atomic.Uint64
 
 	mu  sync.Mutex // one reply encoded at a time (one reader goroutine, but keep it safe)
 	enc cdr.Encoder
@@ -89,9 +91,55 @@ func (n *Node) serve(s *service, smp rtps.Sample) {
 	}
 	resp.Marshal(&s.enc)
 	s.buf = s.enc.Finish()
-	if _, err := s.reply.WriteWith(s.buf, time.Now(), qos); err != nil && n.warn.OK("reply "+s.name) {
+	if !s.reply.MatchedParticipant(smp.Writer.Prefix) {
+		// Discovery is not symmetric: the client may see our request reader (and send) before
+		// we have matched its reply reader, and our volatile reply writer would send to nobody.
+		// Hold this reply until the reader matches, as rmw_fastrtps' servers do.
+		n.deferReply(s, smp.Writer.Prefix, append([]byte(nil), s.buf...), qos)
+		return
+	}
+	n.sendReply(s, s.buf, qos)
+}
+
+func (n *Node) sendReply(s *service, buf []byte, qos []rtps.Parameter) {
+	if _, err := s.reply.WriteWith(buf, time.Now(), qos); err != nil && n.warn.OK("reply "+s.name) {
 		n.log.Warn("service reply not sent", "service", s.name, "err", err)
 	}
+}
+
+// replyMatchWait bounds how long a reply waits for its client's reply reader to match.
+const replyMatchWait = 5 * time.Second
+
+// deferReply sends buf once the reply writer has matched a reader of the requesting
+// participant, or drops it (logged) after replyMatchWait or at Close.
+func (n *Node) deferReply(s *service, client rtps.GUIDPrefix, buf []byte, qos []rtps.Parameter) {
+	n.replyMu.Lock()
+	defer n.replyMu.Unlock()
+	if n.closing {
+		return
+	}
+	s.deferred.Add(1)
+	n.deferred.Add(1)
+	go func() {
+		defer n.deferred.Done()
+		tk := time.NewTicker(2 * time.Millisecond)
+		defer tk.Stop()
+		deadline := time.Now().Add(replyMatchWait)
+		for !s.reply.MatchedParticipant(client) {
+			if time.Now().After(deadline) {
+				if n.warn.OK("reply " + s.name) {
+					n.log.Warn("service reply dropped: the client's reply reader never matched", "service", s.name, "waited", replyMatchWait)
+				}
+				return
+			}
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-tk.C:
+			}
+		}
+		n.sendReply(s, buf, qos)
+	}()
 }
 
 func (n *Node) warnBadRequest(s *service, err error) {

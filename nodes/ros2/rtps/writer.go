@@ -37,6 +37,10 @@ type Writer struct {
 	state   *writerState
 	guid    GUID
 	matched atomic.Int32
+	// peers counts matched readers per remote participant (MatchedParticipant); written on
+	// the participant's goroutine, read from any.
+	peersMu sync.Mutex
+	peers   map[GUIDPrefix]int
 
 	mu   sync.Mutex // one Write at a time uses req/res/done
 	req  writeReq
@@ -60,6 +64,26 @@ func (w *Writer) GUID() GUID { return w.guid }
 
 // Matched returns the number of matched remote readers.
 func (w *Writer) Matched() int { return int(w.matched.Load()) }
+
+// MatchedParticipant reports whether a reader of the participant with this GUID prefix is
+// matched: a service server answers a client only once the client's reply reader is (a
+// reply written before would reach nobody, as the writer is volatile).
+func (w *Writer) MatchedParticipant(prefix GUIDPrefix) bool {
+	w.peersMu.Lock()
+	defer w.peersMu.Unlock()
+	return w.peers[prefix] > 0
+}
+
+func (w *Writer) peerMatched(prefix GUIDPrefix, d int) {
+	w.peersMu.Lock()
+	defer w.peersMu.Unlock()
+	if w.peers == nil {
+		w.peers = map[GUIDPrefix]int{}
+	}
+	if w.peers[prefix] += d; w.peers[prefix] <= 0 {
+		delete(w.peers, prefix)
+	}
+}
 
 // Write publishes one serialized sample (starting with its 4-byte
 // encapsulation header). The payload is copied into the writer's history
@@ -326,6 +350,7 @@ func (p *Participant) addReaderProxy(ws *writerState, g GUID, locs []netip.AddrP
 	ws.proxies = append(ws.proxies, rp)
 	if ws.pub != nil {
 		ws.pub.matched.Add(1)
+		ws.pub.peerMatched(g.Prefix, 1)
 		p.stats.endpointsMatched.Add(1)
 		p.log.Debug("reader matched", "writer", ws.guid.String(), "reader", g.String(), "reliable", rp.reliable)
 	}
@@ -350,6 +375,7 @@ func (p *Participant) removeReaderProxies(ws *writerState, match func(GUID) bool
 		}
 		if ws.pub != nil {
 			ws.pub.matched.Add(-1)
+			ws.pub.peerMatched(rp.guid.Prefix, -1)
 			p.stats.endpointsUnmatched.Add(1)
 		}
 	}
