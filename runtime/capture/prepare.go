@@ -63,7 +63,12 @@ type Prepared struct {
 	prepNs    atomic.Int64 // last frame's preprocessing time
 	readyOnce sync.Once
 	ready     chan struct{} // closed when Run has ended
+	observe   func(time.Duration)
 }
+
+// SetObserver makes f receive every prepared frame's preprocessing time (a metrics
+// histogram), on Run's goroutine; call it before Run.
+func (p *Prepared) SetObserver(f func(time.Duration)) { p.observe = f }
 
 // NewPrepared wraps src; call Run on a goroutine of its own.
 func NewPrepared(src Waiter, conf PrepareConfig) *Prepared {
@@ -110,7 +115,11 @@ func (p *Prepared) prepare(f Frame) {
 	// PreAction belongs to the source's buffer, reused at its next Next; live
 	// sources have none (replay, which has, is never prepared ahead).
 	out.PreAction = nil
-	p.prepNs.Store(int64(time.Since(t0)))
+	took := time.Since(t0)
+	p.prepNs.Store(int64(took))
+	if p.observe != nil {
+		p.observe(took)
+	}
 	p.mb.Publish(out)
 	p.published.Add(1)
 }

@@ -54,6 +54,7 @@ type Metrics struct {
 	reg                             *prometheus.Registry
 	stages                          [tick.NumStages]prometheus.Observer
 	frameAge                        prometheus.Observer
+	prepare                         prometheus.Observer
 	mse, psnr, kl, elbo, z, anomaly prometheus.Gauge
 	reward                          prometheus.Gauge
 	rewardHist                      prometheus.Observer
@@ -98,6 +99,13 @@ func New(conf Config) (*Metrics, error) {
 	})
 	m.rewardHist = rewardHist
 	reg.MustRegister(rewardHist)
+	prepare := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "rssmd_prepare_seconds",
+		Help:    "Decode and resampling time of each frame preprocessed on arrival (prepare=arrival; with prepare=tick it is the preprocess stage).",
+		Buckets: stageBuckets,
+	})
+	m.prepare = prepare
+	reg.MustRegister(prepare)
 	m.frameAge = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "rssmd_frame_age_seconds", Help: "Age of the frame at tick start (now − capture time).",
 		Buckets: prometheus.ExponentialBuckets(250e-6, 2, 14),
@@ -155,10 +163,6 @@ func New(conf Config) (*Metrics, error) {
 		}
 		return 0
 	}))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "rssmd_prepare_seconds",
-		Help: "Preprocessing time of the last frame decoded on arrival (prepare=arrival; 0 when the tick preprocesses: see the preprocess stage).",
-	}, func() float64 { return conf.Stats().Source.PrepareTime.Seconds() }))
 	if rec := conf.Recorder; rec != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rssmd_record_written_total", Help: "Tick records written."},
@@ -225,6 +229,10 @@ func (m *Metrics) OnTick(r *tick.Result) {
 		m.anomaly.Set(0)
 	}
 }
+
+// ObservePrepare records one frame's preprocessing on arrival (capture.Prepared's observer).
+// Safe from any goroutine; it does not allocate.
+func (m *Metrics) ObservePrepare(d time.Duration) { m.prepare.Observe(d.Seconds()) }
 
 // Start listens on Addr and serves /metrics in the background.
 func (m *Metrics) Start() error {

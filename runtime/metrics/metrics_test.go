@@ -30,7 +30,7 @@ func scrape(t *testing.T, addr string) string {
 
 func TestScrape(t *testing.T) {
 	stats := tick.Stats{Ticks: 42, Steps: 40, DeadlineMisses: 3, ActionsRejected: 2, ActionsHeld: 5,
-		Source: capture.Stats{Frames: 41, Reconnects: 1, Connected: true, PrepareTime: 500 * time.Microsecond}}
+		Source: capture.Stats{Frames: 41, Reconnects: 1, Connected: true}}
 	m, err := New(Config{Addr: "127.0.0.1:0", Stats: func() tick.Stats { return stats },
 		Recorder: func() (uint64, uint64) { return 7, 1 },
 		Info:     Info{Model: "cnnha", Kind: "float32", Deter: 8, Stoch: 4, ActionDim: 2}})
@@ -45,6 +45,7 @@ func TestScrape(t *testing.T) {
 	r.Stages[tick.StageStep] = 300 * time.Microsecond
 	r.Stages[tick.StageTotal] = 400 * time.Microsecond
 	m.OnTick(r)
+	m.ObservePrepare(500 * time.Microsecond)
 	body := scrape(t, m.Addr())
 	for _, want := range []string{
 		"rssmd_ticks_total 42",
@@ -54,7 +55,8 @@ func TestScrape(t *testing.T) {
 		"rssmd_frames_total 41",
 		"rssmd_reconnects_total 1",
 		"rssmd_source_connected 1",
-		"rssmd_prepare_seconds 0.0005",
+		`rssmd_prepare_seconds_bucket{le="0.0008"} 1`,
+		`rssmd_prepare_seconds_bucket{le="0.0004"} 0`,
 		"rssmd_record_written_total 7",
 		"rssmd_record_dropped_total 1",
 		"rssmd_prediction_mse 0.0125",

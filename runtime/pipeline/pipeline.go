@@ -324,6 +324,9 @@ func New(conf Config, deps Deps, log *slog.Logger) (p *Pipeline, err error) {
 		if p.met, err = metrics.New(mc); err != nil {
 			return p, err
 		}
+		if p.prepared != nil {
+			p.prepared.SetObserver(p.met.ObservePrepare)
+		}
 		sinks = append(sinks, p.met)
 	}
 	if p.rec != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -91,10 +92,10 @@ func TestPrepareSetting(t *testing.T) {
 			go cam.run(5 * time.Millisecond)
 			defer close(cam.stop)
 			conf := Defaults()
-			conf.Model, conf.Source, conf.MetricsAddr, conf.Rate = golden, SourceROS, "off", 100
+			conf.Model, conf.Source, conf.MetricsAddr, conf.Rate = golden, SourceROS, "127.0.0.1:0", 100
 			conf.Crop, conf.Filter, conf.Prepare, conf.Duration = "center", "area", mode, 400*time.Millisecond
 			sink := &imageSink{}
-			p, err := New(conf, Deps{Model: om, Source: cam, Sinks: []tick.Sink{sink}}, quiet())
+			p, err := New(conf, Deps{Model: om, Source: cam, Sinks: []tick.Sink{sink}, NoMetricsListener: true}, quiet())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,6 +113,15 @@ func TestPrepareSetting(t *testing.T) {
 				if !bytes.Equal(img, want) {
 					t.Fatalf("prepare=%s: step %d's image differs from the frame package's preprocessing", mode, i)
 				}
+			}
+			rec := httptest.NewRecorder()
+			p.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			prepared := metricValue(t, rec.Body.String(), "rssmd_prepare_seconds_count")
+			if mode == PrepareArrival && prepared < float64(s.Steps) {
+				t.Errorf("rssmd_prepare_seconds counted %v frames for %d steps", prepared, s.Steps)
+			}
+			if mode == PrepareTick && prepared != 0 {
+				t.Errorf("prepare=tick: rssmd_prepare_seconds counted %v frames, want 0", prepared)
 			}
 			if p.prepared != nil {
 				select {
