@@ -54,7 +54,9 @@ func TestReplayEndToEnd(t *testing.T) {
 	conf.Model, conf.Source, conf.Loop = golden, "replay:"+filepath.Join(golden, "seq.npz"), true
 	conf.Rate, conf.Duration, conf.MetricsAddr = 100, time.Second, "127.0.0.1:0"
 	conf.Record, conf.RecordFrames, conf.DecodeEvery, conf.ELBO = recPath, true, 2, true
-	sig := &signalSink{n: 10, ready: make(chan struct{})}
+	// The 11th step's sinks run after the 10th tick published its counters (the loop publishes
+	// them after its sinks), so the scrape below sees at least 10 steps.
+	sig := &signalSink{n: 11, ready: make(chan struct{})}
 	p, err := New(conf, Deps{Sinks: []tick.Sink{sig}}, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +73,7 @@ func TestReplayEndToEnd(t *testing.T) {
 	select {
 	case <-sig.ready:
 	case <-time.After(5 * time.Second):
-		t.Fatal("no 10 steps within 5s")
+		t.Fatal("no 11 steps within 5s")
 	}
 	resp, err := http.Get("http://" + p.MetricsAddr() + "/metrics")
 	if err != nil {
