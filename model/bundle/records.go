@@ -2,6 +2,11 @@ package bundle
 
 //go:generate go run github.com/tinylib/msgp@v1.6.5 -file records.go -o records_gen.go -tests=false -io=false
 
+// A corrupt header must not make the decoder allocate for billions of elements (FuzzDecodeBody
+// found an array header of 3.7e9 tensors): the largest variant has a few hundred tensors, a
+// shape a handful of dimensions, the metadata a few keys.
+//msgp:limit arrays:65536 maps:4096
+
 // Payload is the msgp-encoded body of a bundle file (after the fixed header).
 type Payload struct {
 	Kind       string            `msg:"kind"`      // KindFloat32 or KindInt8

@@ -6,6 +6,12 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
+// Size limits for msgp deserialization
+const (
+	z0b4f9ce8limitArrays = 65536
+	z0b4f9ce8limitMaps   = 4096
+)
+
 // MarshalMsg implements msgp.Marshaler
 func (z *Payload) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
@@ -53,6 +59,10 @@ func (z *Payload) UnmarshalMsg(bts []byte) (o []byte, err error) {
 		err = msgp.WrapError(err)
 		return
 	}
+	if zb0001 > z0b4f9ce8limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
 	for zb0001 > 0 {
 		zb0001--
 		field, bts, err = msgp.ReadMapKeyZC(bts)
@@ -68,11 +78,27 @@ func (z *Payload) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "arch_json":
-			z.ArchJSON, bts, err = msgp.ReadBytesBytes(bts, z.ArchJSON)
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadBytesHeader(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "ArchJSON")
 				return
 			}
+			if zb0002 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.ArchJSON == nil || uint32(cap(z.ArchJSON)) < zb0002 {
+				z.ArchJSON = make([]byte, zb0002)
+			} else {
+				z.ArchJSON = z.ArchJSON[:zb0002]
+			}
+			if uint32(len(bts)) < zb0002 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.ArchJSON, bts[:zb0002])
+			bts = bts[zb0002:]
 		case "provenance":
 			bts, err = z.Provenance.UnmarshalMsg(bts)
 			if err != nil {
@@ -80,16 +106,20 @@ func (z *Payload) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "tensors":
-			var zb0002 uint32
-			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Tensors")
 				return
 			}
-			if cap(z.Tensors) >= int(zb0002) {
-				z.Tensors = (z.Tensors)[:zb0002]
+			if zb0003 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Tensors) >= int(zb0003) {
+				z.Tensors = (z.Tensors)[:zb0003]
 			} else {
-				z.Tensors = make([]TensorData, zb0002)
+				z.Tensors = make([]TensorData, zb0003)
 			}
 			for za0001 := range z.Tensors {
 				bts, err = z.Tensors[za0001].UnmarshalMsg(bts)
@@ -99,20 +129,24 @@ func (z *Payload) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				}
 			}
 		case "meta":
-			var zb0003 uint32
-			zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadMapHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Meta")
 				return
 			}
+			if zb0004 > z0b4f9ce8limitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
 			if z.Meta == nil {
-				z.Meta = make(map[string]string, zb0003)
+				z.Meta = make(map[string]string, zb0004)
 			} else if len(z.Meta) > 0 {
 				clear(z.Meta)
 			}
-			for zb0003 > 0 {
+			for zb0004 > 0 {
 				var za0003 string
-				zb0003--
+				zb0004--
 				var za0002 string
 				za0002, bts, err = msgp.ReadStringBytes(bts)
 				if err != nil {
@@ -187,6 +221,10 @@ func (z *Provenance) UnmarshalMsg(bts []byte) (o []byte, err error) {
 	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
 	if err != nil {
 		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z0b4f9ce8limitMaps {
+		err = msgp.ErrLimitExceeded
 		return
 	}
 	for zb0001 > 0 {
@@ -286,6 +324,10 @@ func (z *TensorData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 		err = msgp.WrapError(err)
 		return
 	}
+	if zb0001 > z0b4f9ce8limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
 	for zb0001 > 0 {
 		zb0001--
 		field, bts, err = msgp.ReadMapKeyZC(bts)
@@ -311,6 +353,10 @@ func (z *TensorData) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Shape")
+				return
+			}
+			if zb0002 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
 				return
 			}
 			if cap(z.Shape) >= int(zb0002) {

@@ -2,6 +2,10 @@ package record
 
 //go:generate go run github.com/tinylib/msgp@v1.6.5 -file records.go -o records_gen.go -tests=false -io=false
 
+// A corrupt record must not make the reader allocate for billions of elements (the bundle's
+// FuzzDecodeBody found such an array header there): states are at most a few thousand values.
+//msgp:limit arrays:65536 maps:4096
+
 // Header is the first record of a recording: what produced the ticks that follow.
 type Header struct {
 	Version   int               `msg:"version"`

@@ -6,6 +6,12 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
+// Size limits for msgp deserialization
+const (
+	z0b4f9ce8limitArrays = 65536
+	z0b4f9ce8limitMaps   = 4096
+)
+
 // MarshalMsg implements msgp.Marshaler
 func (z *Header) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
@@ -55,6 +61,10 @@ func (z *Header) UnmarshalMsg(bts []byte) (o []byte, err error) {
 	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
 	if err != nil {
 		err = msgp.WrapError(err)
+		return
+	}
+	if zb0001 > z0b4f9ce8limitMaps {
+		err = msgp.ErrLimitExceeded
 		return
 	}
 	for zb0001 > 0 {
@@ -124,6 +134,10 @@ func (z *Header) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			zb0002, bts, err = msgp.ReadMapHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Meta")
+				return
+			}
+			if zb0002 > z0b4f9ce8limitMaps {
+				err = msgp.ErrLimitExceeded
 				return
 			}
 			if z.Meta == nil {
@@ -257,6 +271,10 @@ func (z *TickRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 		err = msgp.WrapError(err)
 		return
 	}
+	if zb0001 > z0b4f9ce8limitMaps {
+		err = msgp.ErrLimitExceeded
+		return
+	}
 	for zb0001 > 0 {
 		zb0001--
 		field, bts, err = msgp.ReadMapKeyZC(bts)
@@ -314,6 +332,10 @@ func (z *TickRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Action")
 				return
 			}
+			if zb0002 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
 			if cap(z.Action) >= int(zb0002) {
 				z.Action = (z.Action)[:zb0002]
 			} else {
@@ -333,6 +355,10 @@ func (z *TickRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Deter")
 				return
 			}
+			if zb0003 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
 			if cap(z.Deter) >= int(zb0003) {
 				z.Deter = (z.Deter)[:zb0003]
 			} else {
@@ -350,6 +376,10 @@ func (z *TickRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Stoch")
+				return
+			}
+			if zb0004 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
 				return
 			}
 			if cap(z.Stoch) >= int(zb0004) {
@@ -419,11 +449,27 @@ func (z *TickRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "frame":
-			z.Frame, bts, err = msgp.ReadBytesBytes(bts, z.Frame)
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadBytesHeader(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "Frame")
 				return
 			}
+			if zb0005 > z0b4f9ce8limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if z.Frame == nil || uint32(cap(z.Frame)) < zb0005 {
+				z.Frame = make([]byte, zb0005)
+			} else {
+				z.Frame = z.Frame[:zb0005]
+			}
+			if uint32(len(bts)) < zb0005 {
+				err = msgp.ErrShortBytes
+				return
+			}
+			copy(z.Frame, bts[:zb0005])
+			bts = bts[zb0005:]
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
