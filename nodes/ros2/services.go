@@ -33,8 +33,6 @@ type service struct {
 	reply  *rtps.Writer
 	handle serviceHandler
 	calls  atomic.Uint64
-	// deferred counts replies that had to wait for the client's reply reader to match.
-	deferred atomic.Uint64
 
 	mu  sync.Mutex // one reply encoded at a time (one reader goroutine, but keep it safe)
 	enc cdr.Encoder
@@ -118,7 +116,6 @@ func (n *Node) deferReply(s *service, client rtps.GUIDPrefix, buf []byte, qos []
 	if n.closing {
 		return
 	}
-	s.deferred.Add(1)
 	n.deferred.Add(1)
 	go func() {
 		defer n.deferred.Done()

@@ -95,14 +95,7 @@ func TestPreparedMatchesTickPreprocessing(t *testing.T) {
 		t.Errorf("stats %+v, want 4 frames and none refused", s)
 	}
 	cancel()
-	select {
-	case err := <-runErr:
-		if err != nil {
-			t.Errorf("Run after cancel: %v, want nil", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return after its context ended")
-	}
+	waitRun(t, runErr, "its context ended")
 }
 
 // TestPreparedRefusesCorruptFrames: a truncated MJPEG frame and a frame whose
@@ -146,14 +139,7 @@ func TestPreparedStopsWithItsSource(t *testing.T) {
 	runErr := make(chan error, 1)
 	go func() { runErr <- p.Run(context.Background()) }()
 	src.mb.Close()
-	select {
-	case err := <-runErr:
-		if err != nil {
-			t.Errorf("Run after the source closed: %v, want nil", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return after its source closed")
-	}
+	waitRun(t, runErr, "its source closed")
 	<-p.Done()
 	if _, err := p.Next(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Next after the end: %v, want ErrClosed", err)
@@ -206,12 +192,18 @@ func TestPreparedStopsWhileFramesKeepComing(t *testing.T) {
 	go func() { runErr <- p.Run(ctx) }()
 	waitFor(t, func() bool { return p.Published() > 2 })
 	cancel()
+	waitRun(t, runErr, "its context ended while frames kept coming")
+}
+
+// waitRun fails t unless Run returns nil within 2 s of what ended it.
+func waitRun(t *testing.T, runErr <-chan error, after string) {
+	t.Helper()
 	select {
 	case err := <-runErr:
 		if err != nil {
-			t.Errorf("Run after cancel: %v, want nil", err)
+			t.Errorf("Run after %s: %v, want nil", after, err)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not return after its context ended while frames kept coming")
+		t.Fatalf("Run did not return after %s", after)
 	}
 }

@@ -187,8 +187,7 @@ type Pipeline struct {
 	// prepared preprocesses a live source's frames on arrival (Config.Prepare); its goroutine
 	// runs from Run until the source closes.
 	prepared   *capture.Prepared
-	prepDone   chan struct{}
-	prepCancel context.CancelFunc
+	prepCancel context.CancelFunc // set once its goroutine runs
 	replay     *capture.Replay
 	loop       *tick.Loop
 	mon        *monitor.Monitor
@@ -506,11 +505,9 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 		}()
 	}
 	if p.prepared != nil {
-		p.prepDone = make(chan struct{})
 		var pctx context.Context
 		pctx, p.prepCancel = context.WithCancel(ctx)
 		go func() {
-			defer close(p.prepDone)
 			if err := p.prepared.Run(pctx); err != nil {
 				p.log.Error("preprocessing on arrival stopped; the tick sees a silent source", "err", err)
 			}
@@ -546,15 +543,15 @@ func (p *Pipeline) closeAll() error {
 		errs = append(errs, p.closeSrc())
 		p.closeSrc = nil
 	}
-	if p.prepDone != nil {
+	if p.prepCancel != nil {
 		// A source the caller owns (ROS) stays open: the context stops the goroutine.
 		p.prepCancel()
 		select {
-		case <-p.prepDone:
+		case <-p.prepared.Done():
 		case <-time.After(2 * time.Second):
 			errs = append(errs, errors.New("preprocessing goroutine did not stop within 2 s"))
 		}
-		p.prepDone = nil
+		p.prepCancel = nil
 	}
 	if p.rec != nil {
 		errs = append(errs, p.rec.Close())

@@ -90,13 +90,6 @@ func BenchmarkTickInt8Walker(b *testing.B) {
 	if len(sink.total) != b.N {
 		b.Fatalf("%d results published for %d ticks", len(sink.total), b.N)
 	}
-	tickP99, stepP99 := pct(sink.total, 99), pct(sink.step, 99)
-	b.ReportMetric(pct(sink.total, 50), "median-us")
-	b.ReportMetric(tickP99, "p99-us")
-	b.ReportMetric(pct(sink.step, 50), "step-median-us")
-	b.ReportMetric(stepP99, "step-p99-us")
-	b.ReportMetric(tickP99-stepP99, "beyond-model-p99-us")
-	b.ReportMetric(pct(sink.pre, 50), "pre-median-us")
-	b.ReportMetric(pct(sink.pre, 99), "pre-p99-us")
+	sink.report(b)
 	b.ReportMetric(vmRSSKiB()/1024, "RSS-MiB")
 }

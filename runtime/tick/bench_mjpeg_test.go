@@ -131,14 +131,7 @@ func benchTickMJPEG(b *testing.B, fm *model.Model, stepper model.Stepper, src So
 	if s := l.Stats(); s.FrameErrors != 0 {
 		b.Fatalf("%d frame errors: the MJPEG frames did not decode", s.FrameErrors)
 	}
-	tickP99, stepP99 := pct(sink.total, 99), pct(sink.step, 99)
-	b.ReportMetric(pct(sink.total, 50), "median-us")
-	b.ReportMetric(tickP99, "p99-us")
-	b.ReportMetric(pct(sink.step, 50), "step-median-us")
-	b.ReportMetric(stepP99, "step-p99-us")
-	b.ReportMetric(tickP99-stepP99, "beyond-model-p99-us")
-	b.ReportMetric(pct(sink.pre, 50), "pre-median-us")
-	b.ReportMetric(pct(sink.pre, 99), "pre-p99-us")
+	sink.report(b)
 }
 
 // liveSource is a camera the benchmark drives: a mailbox it publishes into.

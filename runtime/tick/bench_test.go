@@ -24,6 +24,19 @@ func (s *stageSink) OnTick(r *Result) {
 	s.total = append(s.total, r.Stages[StageTotal])
 }
 
+// report adds the tick benchmarks' latency metrics: tick, step and preprocessing medians and
+// p99s, and the beyond-model-p99-us (tick p99 − step p99).
+func (s *stageSink) report(b *testing.B) {
+	tickP99, stepP99 := pct(s.total, 99), pct(s.step, 99)
+	b.ReportMetric(pct(s.total, 50), "median-us")
+	b.ReportMetric(tickP99, "p99-us")
+	b.ReportMetric(pct(s.step, 50), "step-median-us")
+	b.ReportMetric(stepP99, "step-p99-us")
+	b.ReportMetric(tickP99-stepP99, "beyond-model-p99-us")
+	b.ReportMetric(pct(s.pre, 50), "pre-median-us")
+	b.ReportMetric(pct(s.pre, 99), "pre-p99-us")
+}
+
 func pct(d []time.Duration, p int) float64 {
 	d = slices.Clone(d)
 	slices.Sort(d)
